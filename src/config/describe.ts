@@ -1,0 +1,42 @@
+import { Document, isMap, isSeq } from 'yaml';
+import { formatDuration, isMapping, schemaLeaves } from './schema.js';
+import type { Config } from './types.js';
+
+const REDACTED = '[REDACTED]';
+
+function toFileShape(config: Config): Record<string, unknown> {
+  const { server, log, dis, auth, targets, poll } = config;
+  return {
+    server: { host: server.host, port: server.port },
+    log: { level: log.level, format: log.format },
+    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
+    auth: { ...auth },
+    targets: targets.map(({ stream, task }) => ({ stream, task })),
+    poll: {
+      interval: formatDuration(poll.intervalMs),
+      timeout: formatDuration(poll.timeoutMs),
+      concurrency: poll.concurrency,
+      retries: poll.retries,
+      staleAfter: formatDuration(poll.staleAfterMs),
+    },
+  };
+}
+
+function redact(shape: Record<string, unknown>, path: string): void {
+  const segments = path.split('.');
+  const key = segments.pop() ?? '';
+  let parent: unknown = shape;
+  for (const segment of segments) parent = isMapping(parent) ? parent[segment] : undefined;
+  // An empty secret stays "", so the output still shows that none is set.
+  if (isMapping(parent) && parent[key] !== '') parent[key] = REDACTED;
+}
+
+/** The effective configuration as YAML in the config file's shape, every secret set shown as `[REDACTED]`. */
+export function describeConfig(config: Config): string {
+  const shape = toFileShape(config);
+  for (const leaf of schemaLeaves()) if (leaf.sensitive) redact(shape, leaf.path);
+  const document = new Document(shape);
+  const targets = document.get('targets', true);
+  if (isSeq(targets)) for (const item of targets.items) if (isMap(item)) item.flow = true;
+  return document.toString();
+}

@@ -1,0 +1,424 @@
+import convict from 'convict';
+import type { LogLevel, Target } from './types.js';
+
+/** The configuration as convict holds it: the config file's shape, with durations already in milliseconds. */
+export type ConfigProperties = {
+  server: { host: string; port: number };
+  log: { level: LogLevel; format: 'json' | 'pretty' };
+  dis: { endpoint: string; region: string; projectId: string };
+  auth: {
+    accessKey: string;
+    secretKey: string;
+    securityToken: string;
+    accessKeyFile: string;
+    secretKeyFile: string;
+  };
+  targets: Target[];
+  poll: { interval: number; timeout: number; concurrency: number; retries: number; staleAfter: number };
+};
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+// Node clamps timer delays above 2^31-1 ms to 1 ms, so a longer interval would poll in a tight loop.
+const MAX_DURATION_MS = 24 * DAY;
+
+const DURATION_UNITS: readonly (readonly [string, number])[] = [
+  ['d', DAY],
+  ['h', HOUR],
+  ['m', MINUTE],
+  ['s', SECOND],
+  ['ms', 1],
+];
+const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/** Parses `1h30m`, `30s`, `250ms`, `2d` or a plain number of milliseconds into milliseconds; undefined if malformed. */
+export function parseDuration(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const match = DURATION.exec(trimmed);
+  if (trimmed === '' || match === null) return undefined;
+  let ms = 0;
+  DURATION_UNITS.forEach(([, size], index) => {
+    const amount = match[index + 1];
+    if (amount !== undefined) ms += Number(amount) * size;
+  });
+  return Number.isSafeInteger(ms) ? ms : undefined;
+}
+
+/** Prints milliseconds the way the config file writes them: `1m`, `1h30m`, `250ms`, `0s`. */
+export function formatDuration(ms: number): string {
+  if (ms === 0) return '0s';
+  let rest = ms;
+  let text = '';
+  for (const [unit, size] of DURATION_UNITS) {
+    const amount = Math.floor(rest / size);
+    if (amount > 0) text += `${amount}${unit}`;
+    rest -= amount * size;
+  }
+  return text;
+}
+
+/** Whether a parsed value is a YAML/JSON mapping (not a list, not null). */
+export function isMapping(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** How a problem message shows a value the user wrote: strings quoted, collections by kind only. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return String(value);
+}
+
+/** Only the kind of a value (`a string`, `a number`, `a list`...), for places where the value may be a secret. */
+export function describeKind(value: unknown): string {
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  return describeValue(value);
+}
+
+function bound(item: convict.SchemaObj, name: 'min' | 'max'): number {
+  const value: unknown = item[name];
+  if (typeof value !== 'number') throw new TypeError(`schema item without a numeric "${name}"`);
+  return value;
+}
+
+function coerceInteger(text: string): unknown {
+  const trimmed = text.trim();
+  return /^[+-]?\d+$/.test(trimmed) ? Number(trimmed) : text;
+}
+
+function assertIntegerIn(value: unknown, min: number, max: number, what: string): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`must be ${what} from ${min} to ${max} (got ${describeValue(value)})`);
+  }
+}
+
+function showDuration(value: number): string {
+  return Number.isSafeInteger(value) && value >= 0 ? formatDuration(value) : String(value);
+}
+
+type EndpointCheck = { origin: string } | { problem: string };
+
+function checkEndpoint(value: unknown): EndpointCheck {
+  const example = 'an http:// or https:// URL like https://dis.cn-north-4.myhuaweicloud.com';
+  if (typeof value !== 'string') return { problem: `must be ${example} (got ${describeValue(value)})` };
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    // An unparsable URL may still hold "user:password@", so it is only echoed when it cannot.
+    const shown = value.includes('@') ? '' : ` (got ${describeValue(value)})`;
+    return { problem: `must be ${example}${shown}` };
+  }
+  if (url.username !== '' || url.password !== '') {
+    return { problem: 'must not contain a user name or password; credentials belong in auth.*' };
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return { problem: `must use http:// or https:// (got ${describeValue(url.protocol.slice(0, -1))})` };
+  }
+  if (url.pathname !== '/') {
+    const got = describeValue(url.pathname);
+    return { problem: `must not have a path; the exporter adds /v2/{project_id}/... (got ${got})` };
+  }
+  if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
+    return { problem: `must not have a query or fragment (got ${describeValue(value)})` };
+  }
+  return { origin: url.origin };
+}
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function nameProblem(value: unknown, what: 'stream' | 'dump task'): string | undefined {
+  if (value === undefined || value === null || value === '') return 'is required';
+  if (value === '*') return `discovery ("*") is not supported yet; list each ${what} by name`;
+  if (typeof value !== 'string') return `must be a string (got ${describeValue(value)}; quote it in YAML)`;
+  if (!NAME.test(value)) return `must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`;
+  return undefined;
+}
+
+/** Every problem of a `targets` value, one line each; element problems carry their full `targets[i]...` path. */
+export function targetProblems(value: unknown): string[] {
+  if (!Array.isArray(value)) return [`must be a list of {stream, task} mappings (got ${describeValue(value)})`];
+  if (value.length === 0) return ['at least one target is required'];
+  const problems: string[] = [];
+  const firstIndex = new Map<string, number>();
+  value.forEach((entry: unknown, index) => {
+    const at = `targets[${index}]`;
+    if (!isMapping(entry)) {
+      const got = describeValue(entry);
+      problems.push(`${at}: must be a mapping like {stream: orders, task: orders-to-obs} (got ${got})`);
+      return;
+    }
+    for (const key of Object.keys(entry)) {
+      if (key !== 'stream' && key !== 'task') problems.push(`${at}.${key}: unknown key`);
+    }
+    const streamProblem = nameProblem(entry['stream'], 'stream');
+    const taskProblem = nameProblem(entry['task'], 'dump task');
+    if (streamProblem !== undefined) problems.push(`${at}.stream: ${streamProblem}`);
+    if (taskProblem !== undefined) problems.push(`${at}.task: ${taskProblem}`);
+    if (streamProblem !== undefined || taskProblem !== undefined) return;
+    const id = `${String(entry['stream'])}/${String(entry['task'])}`;
+    const first = firstIndex.get(id);
+    if (first === undefined) firstIndex.set(id, index);
+    else problems.push(`${at}: duplicates targets[${first}] (${id})`);
+  });
+  return problems;
+}
+
+/** Parses `DIS_TARGETS="orders/orders-to-obs, clicks/clicks-to-dli"` into target mappings, still unvalidated. */
+export function parseTargetList(text: string): { stream: string; task?: string }[] {
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const slash = entry.indexOf('/');
+      if (slash === -1) return { stream: entry };
+      return { stream: entry.slice(0, slash).trim(), task: entry.slice(slash + 1).trim() };
+    });
+}
+
+// Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
+// file) on formats registered by name; unnamed format functions get convict's loose parseFloat.
+const formats: Record<string, convict.Format> = {
+  'dis-duration': {
+    coerce: (text: string) => parseDuration(text) ?? text,
+    validate(value: unknown, item: convict.SchemaObj) {
+      if (typeof value !== 'number') {
+        throw new Error(`must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
+      }
+      if (!Number.isInteger(value)) throw new Error(`must be a whole number of milliseconds (got ${value})`);
+      const min = bound(item, 'min');
+      if (value < min) throw new Error(`must be at least ${formatDuration(min)} (got ${showDuration(value)})`);
+      if (value > MAX_DURATION_MS) {
+        throw new Error(`must be at most ${formatDuration(MAX_DURATION_MS)} (got ${showDuration(value)})`);
+      }
+    },
+  },
+  'dis-port': {
+    coerce: coerceInteger,
+    validate: (value: unknown) => assertIntegerIn(value, 0, 65535, 'a port number'),
+  },
+  'dis-integer': {
+    coerce: coerceInteger,
+    validate: (value: unknown, item: convict.SchemaObj) =>
+      assertIntegerIn(value, bound(item, 'min'), bound(item, 'max'), 'an integer'),
+  },
+  'dis-endpoint': {
+    coerce(text: string) {
+      const checked = checkEndpoint(text);
+      return 'origin' in checked ? checked.origin : text;
+    },
+    validate(value: unknown) {
+      const checked = checkEndpoint(value);
+      if ('problem' in checked) throw new Error(checked.problem);
+    },
+  },
+  'dis-targets': {
+    coerce: parseTargetList,
+    validate(value: unknown) {
+      const problems = targetProblems(value);
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+    },
+  },
+};
+
+function oneOf(values: readonly string[]): (value: unknown) => void {
+  return (value) => {
+    if (typeof value !== 'string' || !values.includes(value)) {
+      throw new Error(`must be one of ${values.join(', ')} (got ${describeValue(value)})`);
+    }
+  };
+}
+
+function nonEmptyString(value: unknown): void {
+  if (typeof value !== 'string') throw new Error(`must be a string (got ${describeValue(value)})`);
+  if (value.trim() === '') throw new Error('must not be empty');
+}
+
+function anyString(value: unknown): void {
+  if (typeof value !== 'string') throw new Error(`must be a string (got ${describeValue(value)})`);
+}
+
+function secretString(value: unknown): void {
+  if (typeof value !== 'string') throw new Error(`must be a string (got ${describeKind(value)})`);
+}
+
+function projectId(value: unknown): void {
+  if (value === null || value === '') throw new Error('is required');
+  if (typeof value !== 'string') throw new Error(`must be a string (got ${describeValue(value)}; quote it in YAML)`);
+  // It becomes a URL path segment, so "/", "?" or "%" would change which API is called.
+  if (!NAME.test(value)) {
+    throw new Error(`must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`);
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/** The convict schema: every key with its doc, format, default and environment variable (contract §2). */
+export const configSchema = {
+  server: {
+    host: {
+      doc: 'Address the HTTP server (/metrics, /-/healthy, /-/ready) listens on.',
+      format: nonEmptyString,
+      default: '0.0.0.0',
+      env: 'DIS_EXPORTER_HOST',
+    },
+    port: {
+      doc: 'TCP port of the HTTP server; 0 picks a free port.',
+      format: 'dis-port',
+      default: 9873,
+      env: 'DIS_EXPORTER_PORT',
+    },
+  },
+  log: {
+    level: {
+      doc: `Lowest log level written: ${LOG_LEVELS.join(', ')}.`,
+      format: oneOf(LOG_LEVELS),
+      default: 'info',
+      env: 'LOG_LEVEL',
+    },
+    format: {
+      doc: 'Log line format: json (one object per line) or pretty (for humans).',
+      format: oneOf(['json', 'pretty']),
+      default: 'json',
+      env: 'LOG_FORMAT',
+    },
+  },
+  dis: {
+    endpoint: {
+      doc: 'Base URL of the DIS API, without a path; http:// is allowed (for the simulator).',
+      format: 'dis-endpoint',
+      default: 'https://dis.cn-north-4.myhuaweicloud.com',
+      env: 'DIS_ENDPOINT',
+    },
+    region: {
+      doc: 'Huawei Cloud region of the DIS endpoint, e.g. cn-north-4.',
+      format: nonEmptyString,
+      default: 'cn-north-4',
+      env: 'HUAWEICLOUD_SDK_REGION',
+    },
+    projectId: {
+      doc: 'Project ID the streams belong to (required).',
+      format: projectId,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_PROJECT_ID',
+    },
+  },
+  auth: {
+    accessKey: {
+      doc: 'Access key ID (AK); required unless accessKeyFile is set.',
+      format: secretString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_AK',
+      sensitive: true,
+    },
+    secretKey: {
+      doc: 'Secret access key (SK); required unless secretKeyFile is set.',
+      format: secretString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_SK',
+      sensitive: true,
+    },
+    securityToken: {
+      doc: 'Security token that comes with a temporary AK/SK; empty for a permanent AK/SK.',
+      format: secretString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+      sensitive: true,
+    },
+    accessKeyFile: {
+      doc: 'File holding the AK (surrounding whitespace trimmed); wins over accessKey.',
+      format: anyString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_AK_FILE',
+    },
+    secretKeyFile: {
+      doc: 'File holding the SK (surrounding whitespace trimmed); wins over secretKey.',
+      format: anyString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_SK_FILE',
+    },
+  },
+  targets: {
+    doc: 'Dump tasks to poll, as {stream, task}; the environment variable takes "stream/task,stream2/task2".',
+    format: 'dis-targets',
+    default: [],
+    env: 'DIS_TARGETS',
+  },
+  poll: {
+    interval: {
+      doc: 'How often every target is polled.',
+      format: 'dis-duration',
+      default: 60 * SECOND,
+      env: 'DIS_POLL_INTERVAL',
+      min: SECOND,
+    },
+    timeout: {
+      doc: 'Timeout of one API request.',
+      format: 'dis-duration',
+      default: 10 * SECOND,
+      env: 'DIS_POLL_TIMEOUT',
+      min: 1,
+    },
+    concurrency: {
+      doc: 'API requests in flight at most.',
+      format: 'dis-integer',
+      default: 8,
+      env: 'DIS_POLL_CONCURRENCY',
+      min: 1,
+      max: 256,
+    },
+    retries: {
+      doc: 'Extra attempts for network errors, timeouts, 5xx and throttling.',
+      format: 'dis-integer',
+      default: 2,
+      env: 'DIS_POLL_RETRIES',
+      min: 0,
+      max: 10,
+    },
+    staleAfter: {
+      doc: "How long a failing target's last values are still served.",
+      format: 'dis-duration',
+      default: 5 * MINUTE,
+      env: 'DIS_POLL_STALE_AFTER',
+      min: 0,
+    },
+  },
+} satisfies convict.Schema<ConfigProperties>;
+
+/** A node of the schema: a section of further nodes, or a leaf (a convict schema object, which has a default). */
+export type SchemaNode = { readonly [key: string]: SchemaNode } | convict.SchemaObj;
+
+/** Whether a schema node is a leaf setting rather than a section. */
+export function isSchemaLeaf(node: SchemaNode): node is convict.SchemaObj {
+  return 'default' in node;
+}
+
+/** One setting of the schema, flattened. */
+export type SchemaLeaf = Readonly<{ path: string; env: string; sensitive: boolean; item: convict.SchemaObj }>;
+
+/** Every setting of the schema in file order, with its dotted path. */
+export function schemaLeaves(node: SchemaNode = configSchema, prefix = ''): SchemaLeaf[] {
+  if (isSchemaLeaf(node)) {
+    const env: unknown = node.env;
+    return [{ path: prefix, env: typeof env === 'string' ? env : '', sensitive: node.sensitive === true, item: node }];
+  }
+  return Object.entries(node).flatMap(([key, child]) => schemaLeaves(child, prefix === '' ? key : `${prefix}.${key}`));
+}
+
+/** A fresh convict instance over the schema, with defaults and the given environment applied. */
+export function createConvictConfig(
+  env: Readonly<Record<string, string | undefined>>,
+): convict.Config<ConfigProperties> {
+  // convict keeps formats in a module-wide registry; registering again on every call is idempotent.
+  convict.addFormats(formats);
+  return convict<ConfigProperties>(configSchema, { env: { ...env }, args: [] });
+}

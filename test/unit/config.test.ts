@@ -1,0 +1,612 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { resolveCredentials } from '../../src/config/credentials.js';
+import { describeConfig } from '../../src/config/describe.js';
+import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { createConvictConfig, formatDuration, parseDuration, schemaLeaves } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/types.js';
+
+const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
+const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
+
+function fixture(name: string): string {
+  return join(FIXTURES, name);
+}
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return expect.fail('expected a ConfigError');
+}
+
+function flattenKeys(value: unknown, prefix = ''): string[] {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return [prefix];
+  return Object.entries(value).flatMap(([key, child]) => flattenKeys(child, prefix === '' ? key : `${prefix}.${key}`));
+}
+
+function isDeepFrozen(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen);
+}
+
+const MINIMAL: Config = {
+  server: { host: '0.0.0.0', port: 9873 },
+  log: { level: 'info', format: 'json' },
+  dis: {
+    endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
+    region: 'cn-north-4',
+    projectId: '0123456789abcdef0123456789abcdef',
+  },
+  auth: {
+    accessKey: 'AK-FIXTURE-0001',
+    secretKey: 'SK-FIXTURE-0001',
+    securityToken: '',
+    accessKeyFile: '',
+    secretKeyFile: '',
+  },
+  targets: [{ stream: 'orders', task: 'orders-to-obs' }],
+  poll: { intervalMs: 60_000, timeoutMs: 10_000, concurrency: 8, retries: 2, staleAfterMs: 300_000 },
+};
+
+const FIXTURE_SECRETS = ['AK-FIXTURE-0001', 'SK-FIXTURE-0001', 'TOKEN-FIXTURE-0001'];
+
+describe('loadConfig', () => {
+  describe('fixtures that load (*.ok.yaml|json = *.ok.expected.json)', () => {
+    const files = readdirSync(FIXTURES).filter((name) => /\.ok\.(ya?ml|json)$/.test(name));
+    it('has fixtures', () => expect(files).to.have.length.of.at.least(5));
+    for (const name of files) {
+      it(name, () => {
+        const config = loadConfig({ file: fixture(name), env: {} });
+        expect(config).to.deep.equal(readJson(fixture(name.replace(/\.(ya?ml|json)$/, '.expected.json'))));
+        expect(isDeepFrozen(config)).to.equal(true);
+      });
+    }
+  });
+
+  describe('fixtures that fail (*.bad.yaml|json = *.bad.expected.txt, <file> standing for the path)', () => {
+    const files = readdirSync(FIXTURES).filter((name) => /\.bad\.(ya?ml|json)$/.test(name));
+    it('has fixtures', () => expect(files).to.have.length.of.at.least(20));
+    for (const name of files) {
+      it(name, () => {
+        const expected = readFileSync(fixture(name.replace(/\.(ya?ml|json)$/, '.expected.txt')), 'utf8')
+          .trimEnd()
+          .replaceAll('<file>', fixture(name));
+        const error = configErrorOf(() => loadConfig({ file: fixture(name), env: {} }));
+        expect(error.message).to.equal(expected);
+        expect(error.problems).to.deep.equal(expected.split('\n'));
+        for (const secret of FIXTURE_SECRETS) expect(error.message).not.to.include(secret);
+        expect(error.message).not.to.include('hunter2');
+        expect(error.message).not.to.match(/\bat .*:\d+:\d+\)/);
+      });
+    }
+  });
+
+  describe('files', () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'dis-exporter-config-'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reports a missing file with its errno code', () => {
+      const file = join(dir, 'missing.yaml');
+      expect(configErrorOf(() => loadConfig({ file, env: {} })).problems).to.deep.equal([
+        `${file}: cannot read: ENOENT`,
+      ]);
+    });
+
+    it('reports a directory with its errno code', () => {
+      expect(configErrorOf(() => loadConfig({ file: dir, env: {} })).problems).to.deep.equal([
+        `${dir}: cannot read: EISDIR`,
+      ]);
+    });
+
+    it('reads a file of any other extension as YAML, and so also JSON', () => {
+      const yamlFile = join(dir, 'exporter.conf');
+      writeFileSync(yamlFile, readFileSync(fixture('minimal.ok.yaml')));
+      expect(loadConfig({ file: yamlFile, env: {} })).to.deep.equal(MINIMAL);
+      const jsonFile = join(dir, 'exporter');
+      writeFileSync(jsonFile, JSON.stringify({ ...MINIMAL, poll: undefined }));
+      expect(loadConfig({ file: jsonFile, env: {} })).to.deep.equal(MINIMAL);
+    });
+
+    it('uses only defaults and the environment without a file', () => {
+      const config = loadConfig({
+        env: {
+          HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+          HUAWEICLOUD_SDK_AK: 'AK-FIXTURE-0001',
+          HUAWEICLOUD_SDK_SK: 'SK-FIXTURE-0001',
+          DIS_TARGETS: 'orders/orders-to-obs',
+        },
+      });
+      expect(config).to.deep.equal(MINIMAL);
+    });
+  });
+
+  describe('environment variables (they win over the file, which wins over defaults)', () => {
+    const creds = {
+      HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+      HUAWEICLOUD_SDK_AK: 'AK-FIXTURE-0001',
+      HUAWEICLOUD_SDK_SK: 'SK-FIXTURE-0001',
+    };
+    const ok: ReadonlyArray<{
+      name: string;
+      file?: string;
+      env: Record<string, string | undefined>;
+      expected: Config;
+    }> = [
+      {
+        name: 'DIS_TARGETS is split on "," and "/", spaces and empty entries ignored',
+        env: { ...creds, DIS_TARGETS: ' orders/orders-to-obs , clicks/clicks-to-dli,' },
+        expected: {
+          ...MINIMAL,
+          targets: [
+            { stream: 'orders', task: 'orders-to-obs' },
+            { stream: 'clicks', task: 'clicks-to-dli' },
+          ],
+        },
+      },
+      {
+        name: 'DIS_TARGETS replaces the list of the file',
+        file: 'full.ok.yaml',
+        env: { DIS_TARGETS: 'clicks/clicks-to-dli' },
+        expected: {
+          ...(readJson(fixture('full.ok.expected.json')) as Config),
+          targets: [{ stream: 'clicks', task: 'clicks-to-dli' }],
+        },
+      },
+      {
+        name: 'HUAWEICLOUD_SDK_AK, _SK and _SECURITY_TOKEN and DIS_POLL_INTERVAL win over the file',
+        file: 'full.ok.yaml',
+        env: {
+          HUAWEICLOUD_SDK_AK: 'AK-ENV',
+          HUAWEICLOUD_SDK_SK: 'SK-ENV',
+          HUAWEICLOUD_SDK_SECURITY_TOKEN: 'TOKEN-ENV',
+          DIS_POLL_INTERVAL: '5m',
+        },
+        expected: {
+          ...(readJson(fixture('full.ok.expected.json')) as Config),
+          auth: {
+            accessKey: 'AK-ENV',
+            secretKey: 'SK-ENV',
+            securityToken: 'TOKEN-ENV',
+            accessKeyFile: '',
+            secretKeyFile: '',
+          },
+          poll: { intervalMs: 300_000, timeoutMs: 2500, concurrency: 256, retries: 0, staleAfterMs: 0 },
+        },
+      },
+      {
+        name: 'every other variable',
+        file: 'minimal.ok.yaml',
+        env: {
+          DIS_EXPORTER_HOST: '::',
+          DIS_EXPORTER_PORT: '9200',
+          LOG_LEVEL: 'warn',
+          LOG_FORMAT: 'pretty',
+          DIS_ENDPOINT: 'http://127.0.0.1:18080/',
+          HUAWEICLOUD_SDK_REGION: 'eu-west-101',
+          HUAWEICLOUD_SDK_PROJECT_ID: 'fedcba9876543210fedcba9876543210',
+          DIS_POLL_TIMEOUT: '3s',
+          DIS_POLL_CONCURRENCY: '4',
+          DIS_POLL_RETRIES: '5',
+          DIS_POLL_STALE_AFTER: '15m',
+        },
+        expected: {
+          server: { host: '::', port: 9200 },
+          log: { level: 'warn', format: 'pretty' },
+          dis: {
+            endpoint: 'http://127.0.0.1:18080',
+            region: 'eu-west-101',
+            projectId: 'fedcba9876543210fedcba9876543210',
+          },
+          auth: MINIMAL.auth,
+          targets: MINIMAL.targets,
+          poll: { intervalMs: 60_000, timeoutMs: 3000, concurrency: 4, retries: 5, staleAfterMs: 900_000 },
+        },
+      },
+      {
+        name: 'an empty or undefined variable counts as unset',
+        file: 'full.ok.yaml',
+        env: { DIS_EXPORTER_PORT: '', DIS_TARGETS: '', HUAWEICLOUD_SDK_AK: undefined },
+        expected: readJson(fixture('full.ok.expected.json')) as Config,
+      },
+    ];
+    for (const { name, file, env, expected } of ok) {
+      it(name, () => {
+        const config = loadConfig({ ...(file === undefined ? {} : { file: fixture(file) }), env });
+        expect(config).to.deep.equal(expected);
+      });
+    }
+
+    const bad: ReadonlyArray<{ name: string; env: Record<string, string>; problems: string[] }> = [
+      {
+        name: 'a bad value names the key and the variable',
+        env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs', DIS_EXPORTER_PORT: 'http', DIS_POLL_INTERVAL: 'fast' },
+        problems: [
+          'server.port: must be a port number from 0 to 65535 (got "http") (set by DIS_EXPORTER_PORT)',
+          'poll.interval: must be a duration like 30s, 5m or 1h (got "fast") (set by DIS_POLL_INTERVAL)',
+        ],
+      },
+      {
+        name: 'DIS_TARGETS entries without a task, with "*" or with bad names',
+        env: { ...creds, DIS_TARGETS: 'orders,clicks/*,a b/c,x/y/z' },
+        problems: [
+          'targets[0].task: is required (set by DIS_TARGETS)',
+          'targets[1].task: discovery ("*") is not supported yet; list each dump task by name (set by DIS_TARGETS)',
+          'targets[2].stream: must be 1 to 64 letters, digits, "-" or "_" (got "a b") (set by DIS_TARGETS)',
+          'targets[3].task: must be 1 to 64 letters, digits, "-" or "_" (got "y/z") (set by DIS_TARGETS)',
+        ],
+      },
+      {
+        name: 'DIS_TARGETS with no entry',
+        env: { ...creds, DIS_TARGETS: ' , ' },
+        problems: ['targets: at least one target is required (set by DIS_TARGETS)'],
+      },
+      {
+        name: 'nothing at all',
+        env: {},
+        problems: [
+          'dis.projectId: is required',
+          'auth.accessKey: is required (or auth.accessKeyFile)',
+          'auth.secretKey: is required (or auth.secretKeyFile)',
+          'targets: at least one target is required',
+        ],
+      },
+    ];
+    for (const { name, env, problems } of bad) {
+      it(name, () => {
+        expect(configErrorOf(() => loadConfig({ env })).problems).to.deep.equal(problems);
+      });
+    }
+  });
+});
+
+describe('resolveCredentials and key files', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dis-exporter-keys-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const inline: Config['auth'] = {
+    accessKey: 'AK-INLINE',
+    secretKey: 'SK-INLINE',
+    securityToken: '',
+    accessKeyFile: '',
+    secretKeyFile: '',
+  };
+
+  function keyFile(name: string, contents: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, contents);
+    return path;
+  }
+
+  it('returns inline values, without a security token when it is empty', () => {
+    expect(resolveCredentials(inline)).to.deep.equal({ accessKey: 'AK-INLINE', secretKey: 'SK-INLINE' });
+  });
+
+  it('adds the security token when set', () => {
+    expect(resolveCredentials({ ...inline, securityToken: 'TOKEN' })).to.deep.equal({
+      accessKey: 'AK-INLINE',
+      secretKey: 'SK-INLINE',
+      securityToken: 'TOKEN',
+    });
+  });
+
+  it('reads key files with surrounding whitespace trimmed, and they win over inline values', () => {
+    const credentials = resolveCredentials({
+      ...inline,
+      accessKeyFile: keyFile('ak', '  AK-FILE\n'),
+      secretKeyFile: keyFile('sk', '\tSK-FILE\r\n\n'),
+    });
+    expect(credentials).to.deep.equal({ accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
+  });
+
+  it('names each missing key', () => {
+    const error = configErrorOf(() => resolveCredentials({ ...inline, accessKey: '', secretKey: '  ' }));
+    expect(error.problems).to.deep.equal([
+      'auth.accessKey: is required (or auth.accessKeyFile)',
+      'auth.secretKey: is required (or auth.secretKeyFile)',
+    ]);
+  });
+
+  it('reports an unreadable or empty file with its path and errno code, never its contents', () => {
+    const missing = join(dir, 'missing');
+    const empty = keyFile('empty', ' \n');
+    expect(configErrorOf(() => resolveCredentials({ ...inline, accessKeyFile: missing })).problems).to.deep.equal([
+      `auth.accessKeyFile: cannot read "${missing}": ENOENT`,
+    ]);
+    expect(configErrorOf(() => resolveCredentials({ ...inline, secretKeyFile: empty })).problems).to.deep.equal([
+      `auth.secretKeyFile: cannot read "${empty}": file is empty`,
+    ]);
+    mkdirSync(join(dir, 'sub'));
+    expect(
+      configErrorOf(() => resolveCredentials({ ...inline, accessKeyFile: join(dir, 'sub') })).problems,
+    ).to.deep.equal([`auth.accessKeyFile: cannot read "${join(dir, 'sub')}": EISDIR`]);
+  });
+
+  it('is checked by loadConfig, which keeps the paths (not the contents) for a reload to re-read', () => {
+    const accessKeyFile = keyFile('ak', 'AK-FILE\n');
+    const secretKeyFile = keyFile('sk', 'SK-FILE\n');
+    const config = loadConfig({
+      file: fixture('minimal.ok.yaml'),
+      env: { HUAWEICLOUD_SDK_AK_FILE: accessKeyFile, HUAWEICLOUD_SDK_SK_FILE: secretKeyFile },
+    });
+    expect(config.auth).to.deep.equal({ ...MINIMAL.auth, accessKeyFile, secretKeyFile });
+    expect(resolveCredentials(config.auth)).to.deep.equal({ accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
+
+    const missing = join(dir, 'missing');
+    const error = configErrorOf(() =>
+      loadConfig({ file: fixture('minimal.ok.yaml'), env: { HUAWEICLOUD_SDK_SK_FILE: missing } }),
+    );
+    expect(error.problems).to.deep.equal([
+      `auth.secretKeyFile: cannot read "${missing}": ENOENT (set by HUAWEICLOUD_SDK_SK_FILE)`,
+    ]);
+  });
+});
+
+describe('describeConfig', () => {
+  it('prints the effective config in the file shape, durations as text, secrets as [REDACTED]', () => {
+    const config = loadConfig({ file: fixture('full.ok.yaml'), env: {} });
+    expect(describeConfig(config)).to.equal(
+      [
+        'server:',
+        '  host: 127.0.0.1',
+        '  port: 9100',
+        'log:',
+        '  level: debug',
+        '  format: pretty',
+        'dis:',
+        '  endpoint: https://dis.ap-southeast-1.myhuaweicloud.com',
+        '  region: ap-southeast-1',
+        '  projectId: 0123456789abcdef0123456789abcdef',
+        'auth:',
+        '  accessKey: "[REDACTED]"',
+        '  secretKey: "[REDACTED]"',
+        '  securityToken: "[REDACTED]"',
+        '  accessKeyFile: ""',
+        '  secretKeyFile: ""',
+        'targets:',
+        '  - { stream: orders, task: orders-to-obs }',
+        '  - { stream: Clicks_2024, task: clicks-to-dli }',
+        '  - { stream: orders, task: orders-to-dws }',
+        'poll:',
+        '  interval: 1h30m',
+        '  timeout: 2s500ms',
+        '  concurrency: 256',
+        '  retries: 0',
+        '  staleAfter: 0s',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('shows an unset secret as ""', () => {
+    const text = describeConfig(loadConfig({ file: fixture('minimal.ok.yaml'), env: {} }));
+    expect(text).to.include('  securityToken: ""\n');
+    expect(text).to.include('  accessKey: "[REDACTED]"\n');
+  });
+
+  it('prints what loads back to the same config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dis-exporter-describe-'));
+    try {
+      const env = {
+        HUAWEICLOUD_SDK_AK_FILE: join(dir, 'ak'),
+        HUAWEICLOUD_SDK_SK_FILE: join(dir, 'sk'),
+        HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
+        DIS_TARGETS: 'a/b,c/d',
+        DIS_POLL_INTERVAL: '90s',
+      };
+      writeFileSync(env.HUAWEICLOUD_SDK_AK_FILE, 'AK');
+      writeFileSync(env.HUAWEICLOUD_SDK_SK_FILE, 'SK');
+      const config = loadConfig({ env });
+      const file = join(dir, 'effective.yaml');
+      writeFileSync(file, describeConfig(config));
+      expect(loadConfig({ file, env: {} })).to.deep.equal(config);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('secrets never appear in any output', () => {
+  const AK = 'AK-SECRET-9f8e7d6c';
+  const SK = 'SK-SECRET-1a2b3c4d';
+  const TOKEN = 'TOKEN-SECRET-77aa88bb';
+  const PASSWORD = 'hunter2-secret';
+  const SECRETS = [AK, SK, TOKEN, PASSWORD];
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dis-exporter-secrets-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const head = `dis:\n  projectId: p1\ntargets:\n  - { stream: a, task: b }\n`;
+  const cases: ReadonlyArray<{ name: string; file: string; text: string; env?: Record<string, string> }> = [
+    {
+      name: 'a secret under a misspelt key',
+      file: 'c.yaml',
+      text: `${head}auth:\n  acessKey: ${AK}\n  secretKey: ${SK}\n`,
+    },
+    {
+      name: 'a secret of the wrong type',
+      file: 'c.yaml',
+      text: `${head}auth:\n  accessKey: [${AK}]\n  secretKey: { v: ${SK} }\n  securityToken: [${TOKEN}]\n`,
+    },
+    { name: 'a secret as a mapping', file: 'c.yaml', text: `${head}auth:\n  accessKey: { ${AK}: ${SK} }\n` },
+    {
+      name: 'a YAML syntax error on the secret line',
+      file: 'c.yaml',
+      text: `${head}auth:\n  accessKey: ${AK}: ${SK}\n`,
+    },
+    { name: 'a bad escape inside a secret', file: 'c.yaml', text: `${head}auth:\n  accessKey: "${AK}\\q${SK}"\n` },
+    {
+      name: 'an unquoted secret in JSON',
+      file: 'c.json',
+      text: `{"auth": {"accessKey": ${AK}, "secretKey": "${SK}"}}`,
+    },
+    {
+      name: 'a JSON syntax error next to a secret',
+      file: 'c.json',
+      text: `{"auth": {"accessKey": "${AK}" "secretKey": "${SK}"}}`,
+    },
+    {
+      name: 'credentials in the endpoint URL',
+      file: 'c.yaml',
+      text: `dis:\n  endpoint: https://${AK}:${PASSWORD}@dis.example.com\n`,
+    },
+    {
+      name: 'credentials in an unparsable endpoint',
+      file: 'c.yaml',
+      text: `dis:\n  endpoint: "https://${AK}:${PASSWORD}@ bad host"\n`,
+    },
+    {
+      name: 'secrets from the environment with other problems',
+      file: 'c.yaml',
+      text: `server:\n  port: x\n`,
+      env: { HUAWEICLOUD_SDK_AK: AK, HUAWEICLOUD_SDK_SK: SK, HUAWEICLOUD_SDK_SECURITY_TOKEN: TOKEN },
+    },
+  ];
+  for (const { name, file, text, env } of cases) {
+    it(name, () => {
+      const path = join(dir, file);
+      writeFileSync(path, text);
+      const error = configErrorOf(() => loadConfig({ file: path, env: env ?? {} }));
+      for (const secret of SECRETS) {
+        expect(error.message).not.to.include(secret);
+        for (const problem of error.problems) expect(problem).not.to.include(secret);
+      }
+    });
+  }
+
+  it('not in a key file error', () => {
+    writeFileSync(join(dir, 'ak'), AK);
+    const error = configErrorOf(() =>
+      resolveCredentials({
+        accessKey: '',
+        secretKey: '',
+        securityToken: TOKEN,
+        accessKeyFile: join(dir, 'ak'),
+        secretKeyFile: join(dir, 'nope'),
+      }),
+    );
+    for (const secret of SECRETS) expect(error.message).not.to.include(secret);
+  });
+
+  it('not in describeConfig', () => {
+    const config = loadConfig({
+      env: {
+        HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
+        HUAWEICLOUD_SDK_AK: AK,
+        HUAWEICLOUD_SDK_SK: SK,
+        HUAWEICLOUD_SDK_SECURITY_TOKEN: TOKEN,
+        DIS_TARGETS: 'a/b',
+      },
+    });
+    const text = describeConfig(config);
+    for (const secret of SECRETS) expect(text).not.to.include(secret);
+    expect(text.match(/\[REDACTED\]/g)).to.have.length(3);
+  });
+});
+
+describe('config schema', () => {
+  const leaves = schemaLeaves();
+
+  it('gives every key a doc, a format, a default and an environment variable', () => {
+    for (const { path, env, item } of leaves) {
+      expect(item.doc, path).to.be.a('string').and.not.equal('');
+      expect(item.format, path).to.not.equal(undefined);
+      expect(item, path).to.have.property('default');
+      expect(env, path).to.match(/^[A-Z][A-Z0-9_]+$/);
+    }
+  });
+
+  it('uses the environment variables of the contract', () => {
+    expect(Object.fromEntries(leaves.map(({ path, env }) => [path, env]))).to.deep.equal({
+      'server.host': 'DIS_EXPORTER_HOST',
+      'server.port': 'DIS_EXPORTER_PORT',
+      'log.level': 'LOG_LEVEL',
+      'log.format': 'LOG_FORMAT',
+      'dis.endpoint': 'DIS_ENDPOINT',
+      'dis.region': 'HUAWEICLOUD_SDK_REGION',
+      'dis.projectId': 'HUAWEICLOUD_SDK_PROJECT_ID',
+      'auth.accessKey': 'HUAWEICLOUD_SDK_AK',
+      'auth.secretKey': 'HUAWEICLOUD_SDK_SK',
+      'auth.securityToken': 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
+      'auth.accessKeyFile': 'HUAWEICLOUD_SDK_AK_FILE',
+      'auth.secretKeyFile': 'HUAWEICLOUD_SDK_SK_FILE',
+      targets: 'DIS_TARGETS',
+      'poll.interval': 'DIS_POLL_INTERVAL',
+      'poll.timeout': 'DIS_POLL_TIMEOUT',
+      'poll.concurrency': 'DIS_POLL_CONCURRENCY',
+      'poll.retries': 'DIS_POLL_RETRIES',
+      'poll.staleAfter': 'DIS_POLL_STALE_AFTER',
+    });
+  });
+
+  it('marks exactly the AK, SK and security token sensitive', () => {
+    expect(leaves.filter((leaf) => leaf.sensitive).map((leaf) => leaf.path)).to.deep.equal([
+      'auth.accessKey',
+      'auth.secretKey',
+      'auth.securityToken',
+    ]);
+  });
+
+  it('matches config/defaults.yaml, key for key and value for value', () => {
+    const defaults: unknown = parse(readFileSync(join(CONFIG_DIR, 'defaults.yaml'), 'utf8'));
+    expect(flattenKeys(defaults)).to.deep.equal(leaves.map((leaf) => leaf.path));
+    const fromFile = createConvictConfig({}).load(defaults).getProperties();
+    expect(fromFile).to.deep.equal(createConvictConfig({}).getProperties());
+  });
+
+  it('is covered by config/dis-exporter.example.yaml, which loads once credentials are given', () => {
+    const file = join(CONFIG_DIR, 'dis-exporter.example.yaml');
+    const text = readFileSync(file, 'utf8');
+    expect(flattenKeys(parse(text))).to.deep.equal(leaves.map((leaf) => leaf.path));
+    for (const { env } of leaves) expect(text).to.include(env);
+    const config = loadConfig({ file, env: { HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK' } });
+    expect(config.targets).to.have.length(2);
+  });
+});
+
+describe('durations', () => {
+  const cases: ReadonlyArray<[string, number | undefined, string?]> = [
+    ['30s', 30_000],
+    ['5m', 300_000],
+    ['1h', 3_600_000],
+    ['1h30m', 5_400_000],
+    ['250ms', 250, '250ms'],
+    ['2d', 172_800_000],
+    ['1m30s500ms', 90_500],
+    ['60000', 60_000, '1m'],
+    [' 10s ', 10_000, '10s'],
+    ['0', 0, '0s'],
+    ['', undefined],
+    ['fast', undefined],
+    ['1.5s', undefined],
+    ['-5s', undefined],
+    ['30m1h', undefined],
+    ['1 h', undefined],
+    ['5 minutes', undefined],
+  ];
+  for (const [text, ms, formatted] of cases) {
+    it(`${JSON.stringify(text)} -> ${String(ms)}`, () => {
+      expect(parseDuration(text)).to.equal(ms);
+      if (ms !== undefined) expect(formatDuration(ms)).to.equal(formatted ?? text);
+    });
+  }
+});
