@@ -1,0 +1,1065 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import got, { RequestError } from 'got';
+import type { Clock } from '../../src/clock.js';
+import { signRequest } from '../../src/dis/signer.js';
+import { bundledScenarioPath, loadScenario, parseScenario, startFakeDis } from '../../src/simulator/fake-dis.js';
+import type { FakeDis, Scenario } from '../../src/simulator/fake-dis.js';
+
+const T0 = 1_700_000_000_000;
+const PROJECT = 'aaaabbbbccccddddeeeeffff00001111';
+const CREDS = { accessKey: 'TESTACCESSKEY', secretKey: 'test-secret-key' };
+const BASE = `/v2/${PROJECT}`;
+
+/** A clock the test moves by hand; `sleep` records the wait and returns at once, so latency is asserted exactly. */
+class ManualClock implements Clock {
+  readonly sleeps: number[] = [];
+  constructor(public t: number) {}
+  now(): number {
+    return this.t;
+  }
+  sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    return Promise.resolve();
+  }
+}
+
+const SCENARIO_DATA = {
+  projectId: PROJECT,
+  credentials: [CREDS],
+  epochMs: T0,
+  streams: [
+    {
+      name: 's1',
+      id: 'S1ID',
+      createdMsAgo: 3_600_000,
+      partitions: [
+        { initialRecords: 1000, recordsPerSecond: 10 },
+        { startOffset: 50, initialRecords: 500, recordsPerSecond: 2.5 },
+        { initialRecords: 7, status: 'EXPIRED' },
+      ],
+      tasks: [
+        {
+          name: 'to-obs',
+          id: 'OBSID',
+          destinationType: 'OBS',
+          createdMsAgo: 600_000,
+          destination: { obs_bucket_path: 'bucket', deliver_time_interval: 60 },
+          partitions: { 'shardId-0000000001': { discard: 3, discardPerSecond: 0.5, behindRecords: 20 } },
+        },
+        {
+          name: 'to-dws',
+          id: 'DWSID',
+          destinationType: 'DWS',
+          state: 'PAUSED',
+          stateSinceMsAgo: 30_000,
+          createdMsAgo: 600_000,
+          destination: { dws_cluster_name: 'c1', deliver_time_interval: 60 },
+        },
+        {
+          name: 'fresh',
+          id: 'FRESHID',
+          destinationType: 'DLI',
+          createdMsAgo: 10_000,
+          destination: { dli_database_name: 'db', dli_table_name: 't' },
+        },
+      ],
+    },
+    {
+      name: 'z-stream',
+      id: 'ZID',
+      partitions: [{ initialRecords: 100, recordsPerSecond: 1 }],
+      tasks: [
+        {
+          name: 'to-mrs',
+          id: 'MRSID',
+          destinationType: 'MRS',
+          destination: { mrs_cluster_name: 'm' },
+          partitions: { 'shardId-0000000000': { stalled: true } },
+        },
+        {
+          name: 'to-ct',
+          id: 'CTID',
+          destinationType: 'CLOUDTABLE',
+          correctSpelling: true,
+          destination: { cloudtable_cluster_name: 'ct' },
+        },
+        {
+          name: 'to-dws-ok',
+          id: 'DWSOKID',
+          destinationType: 'DWS',
+          correctSpelling: true,
+          destination: { user_password: 'given' },
+        },
+      ],
+    },
+    { name: 'a-stream', id: 'AID', partitions: [{}] },
+  ],
+};
+
+type Reply = { status: number; body: unknown; text: string; requestId: string | undefined };
+
+describe('simulator (fake DIS)', () => {
+  const servers: FakeDis[] = [];
+  let clock: ManualClock;
+  let dis: FakeDis;
+
+  async function start(data: object = SCENARIO_DATA, extra: { credentials?: (typeof CREDS)[] } = {}): Promise<FakeDis> {
+    const server = await startFakeDis({ scenario: parseScenario(data), clock, ...extra });
+    servers.push(server);
+    return server;
+  }
+
+  /** A signed GET dated `signedAtMs` (default: the fake's clock); `headers` replaces the default X-Project-Id. */
+  async function get(
+    path: string,
+    options: {
+      server?: FakeDis;
+      credentials?: typeof CREDS;
+      signedAtMs?: number;
+      headers?: Record<string, string>;
+      sign?: boolean;
+    } = {},
+  ): Promise<Reply> {
+    const url = new URL(`${(options.server ?? dis).url}${path}`);
+    const headers = options.headers ?? { 'X-Project-Id': PROJECT };
+    const signed =
+      options.sign === false
+        ? {}
+        : signRequest({ method: 'GET', url, headers }, options.credentials ?? CREDS, options.signedAtMs ?? clock.now());
+    const response = await got(url, {
+      headers: { ...headers, ...signed },
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+    });
+    const requestId = response.headers['x-request-id'];
+    let body: unknown;
+    try {
+      body = JSON.parse(response.body);
+    } catch {
+      body = undefined;
+    }
+    return {
+      status: response.statusCode,
+      body,
+      text: response.body,
+      requestId: typeof requestId === 'string' ? requestId : undefined,
+    };
+  }
+
+  function rid(n: number): string {
+    return n.toString(16).padStart(32, '0');
+  }
+
+  beforeEach(async () => {
+    clock = new ManualClock(T0);
+    dis = await start();
+  });
+
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+
+  describe('list streams', () => {
+    it('returns every stream, sorted by name, with the real fields', async () => {
+      const reply = await get(`${BASE}/streams`);
+      expect(reply.status).to.equal(200);
+      const info = (id: string, name: string, createTime: number, partitionCount: number): object => ({
+        stream_id: id,
+        stream_name: name,
+        create_time: createTime,
+        retention_period: 24,
+        status: 'RUNNING',
+        stream_type: 'COMMON',
+        data_type: 'BLOB',
+        partition_count: partitionCount,
+        auto_scale_enabled: false,
+        tags: [],
+        sys_tags: [],
+      });
+      expect(reply.body).to.deep.equal({
+        total_number: 3,
+        stream_names: ['a-stream', 's1', 'z-stream'],
+        has_more_streams: false,
+        stream_info_list: [
+          info('AID', 'a-stream', T0 - 604_800_000, 1),
+          info('S1ID', 's1', T0 - 3_600_000, 2),
+          info('ZID', 'z-stream', T0 - 604_800_000, 1),
+        ],
+      });
+      expect(reply.requestId).to.equal(rid(1));
+    });
+
+    it('pages with limit and an exclusive start_stream_name', async () => {
+      const page = async (query: string): Promise<unknown> => {
+        const body = (await get(`${BASE}/streams?${query}`)).body as Record<string, unknown>;
+        return { names: body['stream_names'], more: body['has_more_streams'], total: body['total_number'] };
+      };
+      expect(await page('limit=1')).to.deep.equal({ names: ['a-stream'], more: true, total: 3 });
+      expect(await page('limit=1&start_stream_name=a-stream')).to.deep.equal({ names: ['s1'], more: true, total: 3 });
+      expect(await page('limit=1&start_stream_name=s1')).to.deep.equal({ names: ['z-stream'], more: false, total: 3 });
+      expect(await page('limit=2&start_stream_name=b')).to.deep.equal({
+        names: ['s1', 'z-stream'],
+        more: false,
+        total: 3,
+      });
+      expect(await page('start_stream_name=z-stream')).to.deep.equal({ names: [], more: false, total: 3 });
+    });
+
+    it('rejects a limit outside 1-100 with DIS.4200', async () => {
+      for (const [query, n] of [
+        ['limit=0', 1],
+        ['limit=101', 2],
+        ['limit=ten', 3],
+      ] as const) {
+        const reply = await get(`${BASE}/streams?${query}`);
+        expect(reply.status).to.equal(400);
+        expect(reply.body).to.deep.equal({
+          errorCode: 'DIS.4200',
+          message: `Invalid request. [limit must be an integer from 1 to 100][${rid(n)}]`,
+        });
+      }
+    });
+  });
+
+  describe('stream details', () => {
+    it('returns partitions with snake_case ids, hash ranges and "[start : end]" ranges (null when EXPIRED)', async () => {
+      clock.t = T0 + 12_345;
+      const reply = await get(`${BASE}/streams/s1`);
+      expect(reply.status).to.equal(200);
+      expect(reply.body).to.deep.equal({
+        stream_id: 'S1ID',
+        stream_name: 's1',
+        create_time: T0 - 3_600_000,
+        last_modified_time: T0 - 3_600_000,
+        retention_period: 24,
+        status: 'RUNNING',
+        stream_type: 'COMMON',
+        data_type: 'BLOB',
+        writable_partition_count: 2,
+        readable_partition_count: 2,
+        auto_scale_enabled: false,
+        tags: [],
+        sys_tags: [],
+        partitions: [
+          {
+            partition_id: 'shardId-0000000000',
+            status: 'ACTIVE',
+            hash_range: '[0 : 3074457345618258601]',
+            sequence_number_range: '[0 : 1123]',
+          },
+          {
+            partition_id: 'shardId-0000000001',
+            status: 'ACTIVE',
+            hash_range: '[3074457345618258602 : 6148914691236517203]',
+            sequence_number_range: '[50 : 530]',
+          },
+          {
+            partition_id: 'shardId-0000000002',
+            status: 'EXPIRED',
+            hash_range: '[6148914691236517204 : 9223372036854775807]',
+            sequence_number_range: null,
+          },
+        ],
+        has_more_partitions: false,
+      });
+    });
+
+    it('pages partitions with limit_partitions and an exclusive start_partitionId', async () => {
+      const page = async (query: string): Promise<unknown> => {
+        const body = (await get(`${BASE}/streams/s1?${query}`)).body as {
+          partitions: { partition_id: string }[];
+          has_more_partitions: boolean;
+        };
+        return { ids: body.partitions.map((p) => p.partition_id), more: body.has_more_partitions };
+      };
+      expect(await page('limit_partitions=2')).to.deep.equal({
+        ids: ['shardId-0000000000', 'shardId-0000000001'],
+        more: true,
+      });
+      expect(await page('limit_partitions=2&start_partitionId=shardId-0000000001')).to.deep.equal({
+        ids: ['shardId-0000000002'],
+        more: false,
+      });
+      expect(await page('start_partitionId=shardId-0000000000&limit_partitions=1')).to.deep.equal({
+        ids: ['shardId-0000000001'],
+        more: true,
+      });
+      expect(await page('start_partitionId=')).to.deep.equal({
+        ids: ['shardId-0000000000', 'shardId-0000000001', 'shardId-0000000002'],
+        more: false,
+      });
+      const bad = await get(`${BASE}/streams/s1?limit_partitions=1001`);
+      expect(bad.status).to.equal(400);
+      expect(bad.body).to.deep.equal({
+        errorCode: 'DIS.4200',
+        message: `Invalid request. [limit_partitions must be an integer from 1 to 1000][${rid(5)}]`,
+      });
+    });
+
+    it('grows end offsets with clock time', async () => {
+      const ranges = async (): Promise<unknown> =>
+        (
+          (await get(`${BASE}/streams/s1`)).body as { partitions: { sequence_number_range: string | null }[] }
+        ).partitions.map((p) => p.sequence_number_range);
+      expect(await ranges()).to.deep.equal(['[0 : 1000]', '[50 : 500]', null]);
+      clock.t = T0 + 1_999;
+      expect(await ranges()).to.deep.equal(['[0 : 1019]', '[50 : 504]', null]);
+      clock.t = T0 + 3_600_000;
+      expect(await ranges()).to.deep.equal(['[0 : 37000]', '[50 : 9500]', null]);
+    });
+
+    it('answers a missing stream with 400 DIS.4301', async () => {
+      const reply = await get(`${BASE}/streams/nope`);
+      expect(reply.status).to.equal(400);
+      expect(reply.body).to.deep.equal({ errorCode: 'DIS.4301', message: `Stream does not exist. [nope][${rid(1)}]` });
+    });
+  });
+
+  describe('list dump tasks', () => {
+    it('returns task-level fields only, with last_transfer_timestamp 0 for a task that has not delivered yet', async () => {
+      clock.t = T0 + 30_000;
+      const reply = await get(`${BASE}/streams/s1/transfer-tasks`);
+      expect(reply.status).to.equal(200);
+      expect(reply.body).to.deep.equal({
+        total_number: 3,
+        tasks: [
+          {
+            task_name: 'to-obs',
+            task_id: 'OBSID',
+            state: 'RUNNING',
+            destination_type: 'OBS',
+            create_time: T0 - 600_000,
+            last_transfer_timestamp: T0,
+          },
+          {
+            task_name: 'to-dws',
+            task_id: 'DWSID',
+            state: 'PAUSED',
+            destination_type: 'DWS',
+            create_time: T0 - 600_000,
+            last_transfer_timestamp: T0 - 60_000,
+          },
+          {
+            task_name: 'fresh',
+            task_id: 'FRESHID',
+            state: 'RUNNING',
+            destination_type: 'DLI',
+            create_time: T0 - 10_000,
+            last_transfer_timestamp: 0,
+          },
+        ],
+      });
+    });
+
+    it('answers a missing stream with 400 DIS.4301', async () => {
+      const reply = await get(`${BASE}/streams/nope/transfer-tasks`);
+      expect(reply.body).to.deep.equal({ errorCode: 'DIS.4301', message: `Stream does not exist. [nope][${rid(1)}]` });
+    });
+  });
+
+  describe('dump task details', () => {
+    it('returns the real wire shape: camelCase partitionId, discard, state, offsets and the destination description', async () => {
+      clock.t = T0 + 30_000;
+      const reply = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect(reply.status).to.equal(200);
+      expect(reply.text.startsWith('{"stream_id":"S1ID","stream_name":"s1","task_name":"to-obs"')).to.equal(true);
+      expect(reply.body).to.deep.equal({
+        stream_id: 'S1ID',
+        stream_name: 's1',
+        task_name: 'to-obs',
+        task_id: 'OBSID',
+        destination_type: 'OBS',
+        state: 'RUNNING',
+        create_time: T0 - 600_000,
+        last_transfer_timestamp: T0,
+        obs_destination_description: { obs_bucket_path: 'bucket', deliver_time_interval: 60 },
+        partitions: [
+          {
+            partitionId: 'shardId-0000000000',
+            discard: 0,
+            state: 'RUNNING',
+            last_transfer_timestamp: T0,
+            last_transfer_offset: 1000,
+          },
+          {
+            partitionId: 'shardId-0000000001',
+            discard: 18,
+            state: 'RUNNING',
+            last_transfer_timestamp: T0,
+            last_transfer_offset: 480,
+          },
+          {
+            partitionId: 'shardId-0000000002',
+            discard: 0,
+            state: 'RUNNING',
+            last_transfer_timestamp: T0,
+            last_transfer_offset: 7,
+          },
+        ],
+      });
+    });
+
+    it('advances offsets, timestamps and discards at each delivery boundary', async () => {
+      const progress = async (): Promise<unknown> => {
+        const body = (await get(`${BASE}/streams/s1/transfer-tasks/to-obs`)).body as {
+          last_transfer_timestamp: number;
+          partitions: { last_transfer_offset: number; last_transfer_timestamp: number; discard: number }[];
+        };
+        return [
+          body.last_transfer_timestamp,
+          ...body.partitions.map((p) => [p.last_transfer_offset, p.last_transfer_timestamp, p.discard]),
+        ];
+      };
+      clock.t = T0 + 59_999;
+      expect(await progress()).to.deep.equal([T0, [1000, T0, 0], [480, T0, 32], [7, T0, 0]]);
+      clock.t = T0 + 60_000;
+      expect(await progress()).to.deep.equal([
+        T0 + 60_000,
+        [1600, T0 + 60_000, 0],
+        [630, T0 + 60_000, 33],
+        [7, T0 + 60_000, 0],
+      ]);
+      clock.t = T0 + 125_000;
+      expect(await progress()).to.deep.equal([
+        T0 + 120_000,
+        [2200, T0 + 120_000, 0],
+        [780, T0 + 120_000, 65],
+        [7, T0 + 120_000, 0],
+      ]);
+    });
+
+    it('shows a task PAUSED before time zero frozen at its last delivery before the pause', async () => {
+      clock.t = T0 + 600_000;
+      const reply = await get(`${BASE}/streams/s1/transfer-tasks/to-dws`);
+      expect(reply.body).to.deep.equal({
+        stream_id: 'S1ID',
+        stream_name: 's1',
+        task_name: 'to-dws',
+        task_id: 'DWSID',
+        destination_type: 'DWS',
+        state: 'PAUSED',
+        create_time: T0 - 600_000,
+        last_transfer_timestamp: T0 - 60_000,
+        dws_destination_descripton: {
+          dws_cluster_name: 'c1',
+          deliver_time_interval: 60,
+          user_password: 'simulated-dws-password-must-never-leak',
+        },
+        partitions: [
+          {
+            partitionId: 'shardId-0000000000',
+            discard: 0,
+            state: 'PAUSED',
+            last_transfer_timestamp: T0 - 60_000,
+            last_transfer_offset: 400,
+          },
+          {
+            partitionId: 'shardId-0000000001',
+            discard: 0,
+            state: 'PAUSED',
+            last_transfer_timestamp: T0 - 60_000,
+            last_transfer_offset: 350,
+          },
+          {
+            partitionId: 'shardId-0000000002',
+            discard: 0,
+            state: 'PAUSED',
+            last_transfer_timestamp: T0 - 60_000,
+            last_transfer_offset: 7,
+          },
+        ],
+      });
+    });
+
+    it('reports 0 offsets and timestamps before a new task first delivers, then the boundary values', async () => {
+      clock.t = T0 + 49_999;
+      const before = (await get(`${BASE}/streams/s1/transfer-tasks/fresh`)).body as Record<string, unknown>;
+      expect(before['last_transfer_timestamp']).to.equal(0);
+      expect(before['dli_destination_description']).to.deep.equal({ dli_database_name: 'db', dli_table_name: 't' });
+      expect(before['partitions']).to.deep.equal([
+        {
+          partitionId: 'shardId-0000000000',
+          discard: 0,
+          state: 'RUNNING',
+          last_transfer_timestamp: 0,
+          last_transfer_offset: 0,
+        },
+        {
+          partitionId: 'shardId-0000000001',
+          discard: 0,
+          state: 'RUNNING',
+          last_transfer_timestamp: 0,
+          last_transfer_offset: 0,
+        },
+        {
+          partitionId: 'shardId-0000000002',
+          discard: 0,
+          state: 'RUNNING',
+          last_transfer_timestamp: 0,
+          last_transfer_offset: 0,
+        },
+      ]);
+      clock.t = T0 + 50_000;
+      const after = (await get(`${BASE}/streams/s1/transfer-tasks/fresh`)).body as { partitions: unknown[] };
+      expect(after.partitions[0]).to.deep.equal({
+        partitionId: 'shardId-0000000000',
+        discard: 0,
+        state: 'RUNNING',
+        last_transfer_timestamp: T0 + 50_000,
+        last_transfer_offset: 1500,
+      });
+    });
+
+    it('keeps a stalled partition at its last delivery before time zero', async () => {
+      clock.t = T0 + 300_000;
+      const body = (await get(`${BASE}/streams/z-stream/transfer-tasks/to-mrs`)).body as Record<string, unknown>;
+      expect(body['state']).to.equal('RUNNING');
+      expect(body['last_transfer_timestamp']).to.equal(T0 - 60_000);
+      expect(body['mrs_destination_description']).to.deep.equal({ mrs_cluster_name: 'm' });
+      expect(body['partitions']).to.deep.equal([
+        {
+          partitionId: 'shardId-0000000000',
+          discard: 0,
+          state: 'RUNNING',
+          last_transfer_timestamp: T0 - 60_000,
+          last_transfer_offset: 40,
+        },
+      ]);
+    });
+
+    it('spells the DWS/CloudTable description key correctly when the task asks for it, keeping a given password', async () => {
+      const ct = (await get(`${BASE}/streams/z-stream/transfer-tasks/to-ct`)).body as Record<string, unknown>;
+      expect(ct['cloudtable_destination_description']).to.deep.equal({ cloudtable_cluster_name: 'ct' });
+      expect(ct).to.not.have.property('cloudtable_destination_descripton');
+      const dws = (await get(`${BASE}/streams/z-stream/transfer-tasks/to-dws-ok`)).body as Record<string, unknown>;
+      expect(dws['dws_destination_description']).to.deep.equal({ user_password: 'given' });
+      expect(dws).to.not.have.property('dws_destination_descripton');
+    });
+
+    it('answers a missing task with 400 DIS.4354 and a missing stream with 400 DIS.4301', async () => {
+      const task = await get(`${BASE}/streams/s1/transfer-tasks/nope`);
+      expect(task.status).to.equal(400);
+      expect(task.body).to.deep.equal({
+        errorCode: 'DIS.4354',
+        message: `The transfer task does not exist. [nope][${rid(1)}]`,
+      });
+      const stream = await get(`${BASE}/streams/nope/transfer-tasks/to-obs`);
+      expect(stream.body).to.deep.equal({ errorCode: 'DIS.4301', message: `Stream does not exist. [nope][${rid(2)}]` });
+    });
+  });
+
+  describe('control', () => {
+    const offsets = async (stream: string, task: string): Promise<unknown> => {
+      const body = (await get(`${BASE}/streams/${stream}/transfer-tasks/${task}`)).body as {
+        state: string;
+        partitions: { state: string; last_transfer_offset: number; last_transfer_timestamp: number; discard: number }[];
+      };
+      return [
+        body.state,
+        ...body.partitions.map((p) => [p.state, p.last_transfer_offset, p.last_transfer_timestamp, p.discard]),
+      ];
+    };
+
+    it('setTaskState ABNORMAL freezes progress and discards from that moment; RUNNING catches up at the next boundary', async () => {
+      clock.t = T0 + 90_000;
+      dis.control.setTaskState('s1', 'to-obs', 'ABNORMAL');
+      clock.t = T0 + 300_000;
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'ABNORMAL',
+        ['ABNORMAL', 1600, T0 + 60_000, 0],
+        ['ABNORMAL', 630, T0 + 60_000, 48],
+        ['ABNORMAL', 7, T0 + 60_000, 0],
+      ]);
+      clock.t = T0 + 310_000;
+      dis.control.setTaskState('s1', 'to-obs', 'RUNNING');
+      clock.t = T0 + 359_999;
+      // Discards resume too: 90 s running before the freeze + 49.999 s after it.
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 1600, T0 + 60_000, 0],
+        ['RUNNING', 630, T0 + 60_000, 72],
+        ['RUNNING', 7, T0 + 60_000, 0],
+      ]);
+      clock.t = T0 + 360_000;
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 4600, T0 + 360_000, 0],
+        ['RUNNING', 1380, T0 + 360_000, 73],
+        ['RUNNING', 7, T0 + 360_000, 0],
+      ]);
+    });
+
+    it('setPartitionState freezes only that partition', async () => {
+      clock.t = T0 + 10_000;
+      dis.control.setPartitionState('s1', 'to-obs', 'shardId-0000000000', 'ABNORMAL');
+      clock.t = T0 + 120_000;
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['ABNORMAL', 1000, T0, 0],
+        ['RUNNING', 780, T0 + 120_000, 63],
+        ['RUNNING', 7, T0 + 120_000, 0],
+      ]);
+    });
+
+    it('deleteTask makes details answer 400 DIS.4354 and drops the task from the list', async () => {
+      dis.control.deleteTask('s1', 'to-obs');
+      const reply = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect(reply.status).to.equal(400);
+      expect(reply.body).to.deep.equal({
+        errorCode: 'DIS.4354',
+        message: `The transfer task does not exist. [to-obs][${rid(1)}]`,
+      });
+      const list = (await get(`${BASE}/streams/s1/transfer-tasks`)).body as {
+        total_number: number;
+        tasks: { task_name: string }[];
+      };
+      expect(list.total_number).to.equal(2);
+      expect(list.tasks.map((t) => t.task_name)).to.deep.equal(['to-dws', 'fresh']);
+    });
+
+    it('deleteStream makes every stream endpoint answer 400 DIS.4301 and drops it from the list', async () => {
+      dis.control.deleteStream('s1');
+      for (const [path, n] of [
+        ['/streams/s1', 1],
+        ['/streams/s1/transfer-tasks', 2],
+        ['/streams/s1/transfer-tasks/to-obs', 3],
+      ] as const) {
+        const reply = await get(`${BASE}${path}`);
+        expect(reply.status).to.equal(400);
+        expect(reply.body).to.deep.equal({ errorCode: 'DIS.4301', message: `Stream does not exist. [s1][${rid(n)}]` });
+      }
+      const list = (await get(`${BASE}/streams`)).body as { total_number: number; stream_names: string[] };
+      expect([list.total_number, list.stream_names]).to.deep.equal([2, ['a-stream', 'z-stream']]);
+    });
+
+    it('rejects changes to things the scenario does not have', () => {
+      expect(() => dis.control.setTaskState('s1', 'nope', 'RUNNING')).to.throw(
+        'no task "nope" in stream "s1" of the scenario',
+      );
+      expect(() => dis.control.deleteStream('nope')).to.throw('no stream "nope" in the scenario');
+      expect(() => dis.control.setPartitionState('s1', 'to-obs', 'shardId-0000000009', 'ABNORMAL')).to.throw(
+        'no partition "shardId-0000000009" in stream "s1" of the scenario',
+      );
+    });
+
+    it('records every request of the four operations, and forgets them on resetRequests', async () => {
+      await get(`${BASE}/streams?limit=1`);
+      await get(`${BASE}/streams/s1`);
+      await get(`${BASE}/streams/s1/transfer-tasks`);
+      await get(`${BASE}/streams/s1/transfer-tasks/nope`);
+      await get('/v3/nothing');
+      expect(dis.control.requests()).to.deep.equal([
+        {
+          method: 'GET',
+          path: `${BASE}/streams`,
+          query: 'limit=1',
+          operation: 'list_streams',
+          status: 200,
+          requestId: rid(1),
+          faults: [],
+        },
+        {
+          method: 'GET',
+          path: `${BASE}/streams/s1`,
+          query: '',
+          operation: 'show_stream',
+          status: 200,
+          requestId: rid(2),
+          faults: [],
+        },
+        {
+          method: 'GET',
+          path: `${BASE}/streams/s1/transfer-tasks`,
+          query: '',
+          operation: 'list_transfer_tasks',
+          status: 200,
+          requestId: rid(3),
+          faults: [],
+        },
+        {
+          method: 'GET',
+          path: `${BASE}/streams/s1/transfer-tasks/nope`,
+          query: '',
+          operation: 'show_transfer_task',
+          status: 400,
+          requestId: rid(4),
+          faults: [],
+        },
+      ]);
+      dis.control.resetRequests();
+      expect(dis.control.requests()).to.deep.equal([]);
+    });
+  });
+
+  describe('authentication and routing', () => {
+    it('answers a request without a signature with 401 APIGW.0301', async () => {
+      const reply = await get(`${BASE}/streams`, { sign: false });
+      expect(reply.status).to.equal(401);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: missing Authorization header',
+        request_id: rid(1),
+      });
+      expect(reply.requestId).to.equal(rid(1));
+    });
+
+    it('answers a wrong secret key and an unknown access key with 401 APIGW.0301', async () => {
+      const wrongSecret = await get(`${BASE}/streams`, {
+        credentials: { accessKey: CREDS.accessKey, secretKey: 'wrong' },
+      });
+      expect(wrongSecret.status).to.equal(401);
+      expect(wrongSecret.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: signature does not match',
+        request_id: rid(1),
+      });
+      const unknownKey = await get(`${BASE}/streams`, {
+        credentials: { accessKey: 'OTHER', secretKey: CREDS.secretKey },
+      });
+      expect(unknownKey.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: unknown access key',
+        request_id: rid(2),
+      });
+      expect(dis.control.requests().map((r) => r.status)).to.deep.equal([401, 401]);
+    });
+
+    it('answers a signature dated more than 15 minutes off with 401 APIGW.0303', async () => {
+      const reply = await get(`${BASE}/streams`, { signedAtMs: T0 - 15 * 60_000 - 1_000 });
+      expect(reply.status).to.equal(401);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0303',
+        error_msg: 'X-Sdk-Date differs from server time by more than 900 s',
+        request_id: rid(1),
+      });
+      expect((await get(`${BASE}/streams`, { signedAtMs: T0 + 15 * 60_000 })).status).to.equal(200);
+    });
+
+    it('skips signature checks when credentials is an empty list', async () => {
+      const open = await start(SCENARIO_DATA, { credentials: [] });
+      expect((await get(`${BASE}/streams`, { server: open, sign: false })).status).to.equal(200);
+    });
+
+    it('answers a wrong project id in the path, or an X-Project-Id that differs from it, with 400 DIS.4117', async () => {
+      const other = '99999999999999999999999999999999';
+      const path = await get(`/v2/${other}/streams`, { headers: { 'X-Project-Id': other } });
+      expect(path.status).to.equal(400);
+      expect(path.body).to.deep.equal({ errorCode: 'DIS.4117', message: `Invalid Project Id. [${other}][${rid(1)}]` });
+      const header = await get(`${BASE}/streams`, { headers: { 'X-Project-Id': other } });
+      expect(header.body).to.deep.equal({
+        errorCode: 'DIS.4117',
+        message: `Invalid Project Id. [${PROJECT}][${rid(2)}]`,
+      });
+      expect((await get(`${BASE}/streams`, { headers: {} })).status).to.equal(200);
+    });
+
+    it('answers an unknown path with 404 APIGW.0101 and an X-Request-Id', async () => {
+      const reply = await get(`/v2/${PROJECT}/apps`);
+      expect(reply.status).to.equal(404);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0101',
+        error_msg: 'The API does not exist or has not been published in the environment',
+        request_id: rid(1),
+      });
+      expect(reply.requestId).to.equal(rid(1));
+      expect(dis.control.requests()).to.deep.equal([]);
+    });
+  });
+
+  describe('faults', () => {
+    it('latency waits on the clock for latencyMs, then answers normally', async () => {
+      dis.control.addFault({ kind: 'latency', latencyMs: 250, match: { operation: 'show_stream' } });
+      expect((await get(`${BASE}/streams/s1`)).status).to.equal(200);
+      expect((await get(`${BASE}/streams`)).status).to.equal(200);
+      expect(clock.sleeps).to.deep.equal([250]);
+      expect(dis.control.requests().map((r) => [r.operation, r.status, r.faults])).to.deep.equal([
+        ['show_stream', 200, ['latency']],
+        ['list_streams', 200, []],
+      ]);
+    });
+
+    it('status answers with the given body, only for matching requests and only `times` times', async () => {
+      const body = { errorCode: 'DIS.4305', message: 'Too many stream requests.' };
+      dis.control.addFault({
+        kind: 'status',
+        status: 400,
+        body,
+        times: 2,
+        match: { operation: 'show_transfer_task', stream: 's1', task: 'to-obs' },
+      });
+      const first = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect([first.status, first.body]).to.deep.equal([400, body]);
+      expect((await get(`${BASE}/streams/s1/transfer-tasks/to-dws`)).status).to.equal(200);
+      expect((await get(`${BASE}/streams/s1/transfer-tasks`)).status).to.equal(200);
+      expect((await get(`${BASE}/streams/s1/transfer-tasks/to-obs`)).status).to.equal(400);
+      expect((await get(`${BASE}/streams/s1/transfer-tasks/to-obs`)).status).to.equal(200);
+    });
+
+    it('status gives a realistic default body: 429 APIGW.0308 and 500 DIS.5000', async () => {
+      dis.control.addFault({ kind: 'status', status: 429, times: 1 });
+      dis.control.addFault({ kind: 'status', status: 500, times: 1 });
+      const throttled = await get(`${BASE}/streams`);
+      expect([throttled.status, throttled.body]).to.deep.equal([
+        429,
+        {
+          error_code: 'APIGW.0308',
+          error_msg: 'The throttling threshold has been reached: policy user over ratelimit,limit:100,time:1 minute',
+          request_id: rid(1),
+        },
+      ]);
+      const failed = await get(`${BASE}/streams`);
+      expect([failed.status, failed.body]).to.deep.equal([
+        500,
+        { errorCode: 'DIS.5000', message: `System error. [fault][${rid(2)}]` },
+      ]);
+      expect(failed.requestId).to.equal(rid(2));
+    });
+
+    it('timeout never answers, so the client times out', async () => {
+      dis.control.addFault({ kind: 'timeout', times: 1 });
+      const url = `${dis.url}${BASE}/streams`;
+      const headers = signRequest({ method: 'GET', url: new URL(url), headers: {} }, CREDS, clock.now());
+      const error = await got(url, { headers, retry: { limit: 0 }, timeout: { request: 200 } }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect(error).to.be.instanceOf(RequestError);
+      expect((error as RequestError).code).to.equal('ETIMEDOUT');
+      expect(dis.control.requests().map((r) => [r.status, r.faults])).to.deep.equal([[0, ['timeout']]]);
+      expect((await get(`${BASE}/streams`)).status).to.equal(200);
+    });
+
+    it('close() ends requests held open by a timeout fault', async () => {
+      dis.control.addFault({ kind: 'timeout' });
+      const url = `${dis.url}${BASE}/streams`;
+      const headers = signRequest({ method: 'GET', url: new URL(url), headers: {} }, CREDS, clock.now());
+      const pending = got(url, { headers, retry: { limit: 0 } }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      while (dis.control.requests().length === 0) await new Promise((resolve) => setImmediate(resolve));
+      await dis.close();
+      expect(((await pending) as RequestError).code).to.equal('ECONNRESET');
+    });
+
+    it('reset destroys the socket: the client sees ECONNRESET', async () => {
+      dis.control.addFault({ kind: 'reset', match: { operation: 'list_streams' } });
+      const url = `${dis.url}${BASE}/streams`;
+      const headers = signRequest({ method: 'GET', url: new URL(url), headers: {} }, CREDS, clock.now());
+      const error = await got(url, { headers, retry: { limit: 0 } }).then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+      expect((error as RequestError).code).to.equal('ECONNRESET');
+      expect(dis.control.requests().map((r) => [r.operation, r.status, r.faults])).to.deep.equal([
+        ['list_streams', 0, ['reset']],
+      ]);
+    });
+
+    it('malformed answers 200 with a non-JSON body by default, or with the given wrong-shaped body', async () => {
+      dis.control.addFault({ kind: 'malformed', times: 1 });
+      dis.control.addFault({ kind: 'malformed', body: { partitions: 'none' }, times: 1 });
+      const broken = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect([broken.status, broken.text, broken.body]).to.deep.equal([200, '{"stream_name":"', undefined]);
+      const wrong = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect([wrong.status, wrong.text]).to.deep.equal([200, '{"partitions":"none"}']);
+    });
+
+    it('applies latency and then a terminal fault; clearFaults removes them all', async () => {
+      dis.control.addFault({ kind: 'latency', latencyMs: 40 });
+      dis.control.addFault({ kind: 'status', status: 503 });
+      expect((await get(`${BASE}/streams`)).status).to.equal(503);
+      expect(dis.control.requests()[0]?.faults).to.deep.equal(['latency', 'status']);
+      dis.control.clearFaults();
+      expect((await get(`${BASE}/streams`)).status).to.equal(200);
+      expect(clock.sleeps).to.deep.equal([40]);
+    });
+
+    it('respects fromMs/untilMs against the clock', async () => {
+      dis.control.addFault({ kind: 'status', status: 500, fromMs: 10_000, untilMs: 20_000 });
+      const statusAt = async (t: number): Promise<number> => {
+        clock.t = t;
+        return (await get(`${BASE}/streams`)).status;
+      };
+      expect([
+        await statusAt(T0 + 9_999),
+        await statusAt(T0 + 10_000),
+        await statusAt(T0 + 19_999),
+        await statusAt(T0 + 20_000),
+      ]).to.deep.equal([200, 500, 500, 200]);
+    });
+
+    it('draws probability from a seeded PRNG: the same seed gives the same pattern', async () => {
+      const pattern = async (server: FakeDis): Promise<string> => {
+        let out = '';
+        for (let i = 0; i < 24; i += 1) out += (await get(`${BASE}/streams`, { server })).status === 500 ? 'x' : '.';
+        return out;
+      };
+      const data = { ...SCENARIO_DATA, seed: 7, faults: [{ kind: 'status', status: 500, probability: 0.5 }] };
+      const first = await pattern(await start(data));
+      const second = await pattern(await start(data));
+      expect(first).to.equal(second);
+      expect(first).to.match(/x/).and.to.match(/\./);
+      const never = await start({ ...data, faults: [{ kind: 'status', status: 500, probability: 0 }] });
+      expect(await pattern(never)).to.equal('.'.repeat(24));
+    });
+
+    it('validates faults added at runtime', () => {
+      expect(() => dis.control.addFault({ kind: 'status', probability: 2 })).to.throw(
+        'fault: status: is required\nfault: probability: must be a number from 0 to 1',
+      );
+    });
+  });
+
+  describe('scenarios', () => {
+    it('reports every problem of a bad scenario, one line each', () => {
+      const bad = {
+        projectId: '',
+        credentials: [{ accessKey: 'AK' }],
+        extra: 1,
+        streams: [
+          { name: 'bad name!', partitions: [] },
+          {
+            name: 'ok',
+            partitions: [{ startOffset: 10, initialRecords: 5, recordsPerSecond: -1, status: 'GONE' }],
+            tasks: [
+              {
+                name: 't',
+                destinationType: 'OBS',
+                destination: { deliver_time_interval: 'soon' },
+                partitions: { 'shardId-0000000009': {}, 'shardId-0000000000': { stalled: 'yes' } },
+                colour: 'red',
+              },
+            ],
+          },
+          { name: 'ok', partitions: [{}] },
+        ],
+        faults: [
+          { kind: 'status' },
+          { kind: 'explode' },
+          {
+            kind: 'latency',
+            latencyMs: 10,
+            status: 500,
+            probability: 2,
+            fromMs: 100,
+            untilMs: 50,
+            match: { operation: 'delete' },
+          },
+        ],
+      };
+      expect(() => parseScenario(bad, 'bad.yaml')).to.throw(
+        [
+          'bad.yaml: extra: unknown key',
+          'bad.yaml: projectId: must be a non-empty string',
+          'bad.yaml: credentials[0].secretKey: is required',
+          'bad.yaml: streams[0].name: must be 1-64 letters, digits, "-" or "_"',
+          'bad.yaml: streams[0].partitions: must have at least one partition',
+          'bad.yaml: streams[1].partitions[0].recordsPerSecond: must be a number >= 0',
+          'bad.yaml: streams[1].partitions[0].status: must be one of CREATING, ACTIVE, DELETED, EXPIRED',
+          'bad.yaml: streams[1].partitions[0].startOffset: must not exceed initialRecords',
+          'bad.yaml: streams[1].tasks[0].colour: unknown key',
+          'bad.yaml: streams[1].tasks[0].destination.deliver_time_interval: must be a positive integer (seconds)',
+          'bad.yaml: streams[1].tasks[0].partitions.shardId-0000000009: is not a partition of the stream',
+          'bad.yaml: streams[1].tasks[0].partitions.shardId-0000000000.stalled: must be true or false',
+          'bad.yaml: streams[2].name: duplicate "ok"',
+          'bad.yaml: faults[0].status: is required',
+          'bad.yaml: faults[1].kind: must be one of latency, status, timeout, malformed, reset',
+          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task',
+          'bad.yaml: faults[2].status: only applies to kind status',
+          'bad.yaml: faults[2].probability: must be a number from 0 to 1',
+          'bad.yaml: faults[2].untilMs: must be greater than fromMs',
+        ].join('\n'),
+      );
+    });
+
+    it('rejects more than 5 tasks per stream and a missing partitions list', () => {
+      const tasks = ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => ({ name, destinationType: 'OBS' }));
+      expect(() =>
+        parseScenario({ projectId: 'p', streams: [{ name: 's', partitions: [{}], tasks }, { name: 't' }] }),
+      ).to.throw(
+        'scenario: streams[0].tasks: must have at most 5 tasks (the DIS quota)\nscenario: streams[1].partitions: is required',
+      );
+      expect(() => parseScenario([])).to.throw('scenario: must be an object\nscenario: projectId: is required');
+    });
+
+    it('fills defaults: partition ids by index, RUNNING tasks, ids shaped like the real ones', () => {
+      const scenario: Scenario = parseScenario({
+        projectId: 'p',
+        streams: [{ name: 's', partitions: [{}, {}], tasks: [{ name: 't', destinationType: 'OBS' }] }],
+      });
+      const stream = scenario.streams[0];
+      expect(
+        stream?.partitions.map((p) => [p.id, p.startOffset, p.initialRecords, p.recordsPerSecond, p.status]),
+      ).to.deep.equal([
+        ['shardId-0000000000', 0, 0, 0, 'ACTIVE'],
+        ['shardId-0000000001', 0, 0, 0, 'ACTIVE'],
+      ]);
+      const task = stream?.tasks[0];
+      expect([task?.state, task?.deliverIntervalSeconds, task?.correctSpelling]).to.deep.equal(['RUNNING', 60, false]);
+      expect(task?.id).to.match(/^[A-Za-z0-9]{19}$/);
+      expect(stream?.id).to.match(/^[A-Za-z0-9]{19}$/);
+      expect(scenario.epochMs).to.equal(undefined);
+      expect([scenario.seed, scenario.credentials, scenario.faults]).to.deep.equal([1, [], []]);
+    });
+
+    describe('files', () => {
+      let dir: string;
+      before(() => {
+        dir = mkdtempSync(join(tmpdir(), 'dis-sim-'));
+      });
+      after(() => rmSync(dir, { recursive: true, force: true }));
+
+      it('loads YAML and JSON alike', () => {
+        const yamlPath = join(dir, 'one.yaml');
+        writeFileSync(yamlPath, 'projectId: p\nstreams:\n  - name: s\n    partitions: [{ initialRecords: 5 }]\n');
+        const jsonPath = join(dir, 'one.json');
+        writeFileSync(
+          jsonPath,
+          JSON.stringify({ projectId: 'p', streams: [{ name: 's', partitions: [{ initialRecords: 5 }] }] }),
+        );
+        expect(loadScenario(yamlPath)).to.deep.equal(loadScenario(jsonPath));
+      });
+
+      it('names the file in read, parse and validation errors', () => {
+        const missing = join(dir, 'missing.yaml');
+        expect(() => loadScenario(missing)).to.throw(
+          `${missing}: cannot read: ENOENT: no such file or directory, open '${missing}'`,
+        );
+        const broken = join(dir, 'broken.json');
+        writeFileSync(broken, '{"projectId": ');
+        expect(() => loadScenario(broken)).to.throw(`${broken}: cannot parse: `);
+        const badYaml = join(dir, 'bad.yaml');
+        writeFileSync(badYaml, 'projectId: p\nprojectId: q\n');
+        expect(() => loadScenario(badYaml)).to.throw(
+          `${badYaml}: cannot parse: Map keys must be unique at line 2, column 1:`,
+        );
+        const invalid = join(dir, 'invalid.yaml');
+        writeFileSync(invalid, 'projectId: 42\n');
+        expect(() => loadScenario(invalid)).to.throw(`${invalid}: projectId: must be a non-empty string`);
+      });
+
+      it('ships a valid demo scenario with the three streams and their tasks', () => {
+        const demo = loadScenario(bundledScenarioPath('demo.yaml'));
+        expect(demo.projectId).to.equal('0123456789abcdef0123456789abcdef');
+        expect(demo.credentials).to.deep.equal([
+          { accessKey: 'DEMOACCESSKEY0000000', secretKey: 'demo-secret-key-not-a-real-secret' },
+        ]);
+        expect(
+          demo.streams.map((s) => [
+            s.name,
+            s.partitions.length,
+            s.tasks.map((t) => `${t.name}:${t.destinationType}:${t.state}`),
+          ]),
+        ).to.deep.equal([
+          ['orders', 3, ['orders-to-obs:OBS:RUNNING']],
+          ['clicks', 2, ['clicks-to-dli:DLI:RUNNING', 'clicks-to-dws:DWS:PAUSED']],
+          ['payments', 1, ['payments-to-mrs:MRS:RUNNING']],
+        ]);
+      });
+    });
+  });
+});
