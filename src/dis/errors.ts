@@ -88,10 +88,21 @@ export class DisRequestError extends DisError {
 export class DisResponseError extends DisError {
   override name = 'DisResponseError';
   readonly field: string;
+  readonly problem: string;
 
-  constructor(field: string, problem: string) {
-    super(field === '' ? problem : `${field}: ${problem}`, { code: 'ERR_DIS_RESPONSE', reason: 'bad_response' });
+  constructor(field: string, problem: string, request?: string) {
+    const detail = field === '' ? problem : `${field}: ${problem}`;
+    super(request === undefined ? detail : `${request}: ${detail}`, {
+      code: 'ERR_DIS_RESPONSE',
+      reason: 'bad_response',
+    });
     this.field = field;
+    this.problem = problem;
+  }
+
+  /** The same error, its message prefixed with the request (`GET /v2/...`) it came from. */
+  forRequest(request: string): DisResponseError {
+    return new DisResponseError(this.field, this.problem, request);
   }
 }
 

@@ -1,0 +1,114 @@
+import { parseArgs } from 'node:util';
+import type { Logger } from 'pino';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config/load.js';
+import { resolveCredentials } from './config/credentials.js';
+import { describeConfig } from './config/describe.js';
+import { createLogger } from './logger.js';
+import { readBuildInfo } from './version.js';
+
+/** Where run() writes and what it waits on; the process by default, replaceable in tests. */
+export type CliIo = Readonly<{
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  stopSignal: () => Promise<string>;
+  /** The logger to use instead of one built from the config (tests). */
+  logger?: Logger;
+  /** Called once the exporter listens, with its URL (tests, demo). */
+  onListening?: (url: string) => void;
+}>;
+
+const USAGE = `Usage: dis-exporter [--config FILE] [--check-config] [--version]
+
+  --config FILE    configuration file, YAML (.yaml/.yml) or JSON (env DIS_EXPORTER_CONFIG)
+  --check-config   validate the configuration, print it with secrets masked, and exit
+  --version        print the version and exit
+  --help           print this help and exit
+`;
+
+/** The process's stdout/stderr and signals. */
+export const processIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  stopSignal: () =>
+    new Promise((resolve) => {
+      const onSignal = (signal: string): void => {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        resolve(signal);
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+    }),
+};
+
+/** The whole command line: returns the exit code (0 clean stop, 1 bad usage, bad config or port in use). */
+export async function run(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: CliIo = processIo,
+): Promise<number> {
+  let flags: { config?: string; 'check-config'?: boolean; version?: boolean; help?: boolean };
+  try {
+    flags = parseArgs({
+      args: [...args],
+      options: {
+        config: { type: 'string' },
+        'check-config': { type: 'boolean' },
+        version: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    io.stderr(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    return 1;
+  }
+  if (flags.help === true) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  const build = readBuildInfo();
+  if (flags.version === true) {
+    io.stdout(`dis-exporter ${build.version} (revision ${build.revision}, node ${build.nodejsVersion})\n`);
+    return 0;
+  }
+
+  const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
+  let config;
+  try {
+    config = loadConfig({ ...(file === undefined ? {} : { file }), env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    io.stderr(error.problems.map((problem) => `${problem}\n`).join(''));
+    return 1;
+  }
+  if (flags['check-config'] === true) {
+    io.stdout(describeConfig(config));
+    return 0;
+  }
+
+  const logger = io.logger ?? createLogger(config);
+  const initial = resolveCredentials(config.auth);
+  const app = createApp(config, { logger, credentials: () => initial, build });
+  try {
+    const running = await app.start();
+    io.onListening?.(running.url);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    logger.fatal(
+      { host: config.server.host, port: config.server.port, code },
+      code === 'EADDRINUSE' ? 'port already in use' : 'cannot listen',
+    );
+    await app.stop();
+    return 1;
+  }
+  logger.info({ targets: config.targets.length, version: build.version }, 'dis-exporter started');
+  const signal = await io.stopSignal();
+  logger.info({ signal }, 'stopping');
+  await app.stop();
+  logger.info('stopped');
+  return 0;
+}

@@ -1,0 +1,56 @@
+import type { Snapshot } from '../store.js';
+
+/** Escapes text for HTML element content and attribute values. */
+export function escapeHtml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+/** Pure: the landing page for a snapshot; every value from DIS or the config is escaped. */
+export function renderLandingPage(snapshot: Snapshot, info: Readonly<{ version: string; projectId: string }>): string {
+  const rows = snapshot.targets.map((status) => {
+    const state = status.lastPollMs === undefined ? 'pending' : status.up ? 'up' : 'down';
+    const lastSuccess = status.lastSuccessMs === undefined ? 'never' : new Date(status.lastSuccessMs).toISOString();
+    const lastError =
+      status.lastError === undefined
+        ? ''
+        : `${status.lastError.reason} at ${new Date(status.lastError.atMs).toISOString()}: ${status.lastError.message}`;
+    return (
+      `<tr class="${state}"><td>${escapeHtml(status.target.stream)}</td><td>${escapeHtml(status.target.task)}</td>` +
+      `<td>${state}</td><td>${lastSuccess}</td><td>${escapeHtml(lastError)}</td></tr>`
+    );
+  });
+  const body =
+    snapshot.cyclesCompleted === 0
+      ? '<p>The first poll cycle has not finished yet.</p>'
+      : `<table>
+<thead><tr><th>stream</th><th>task</th><th>state</th><th>last success</th><th>last error</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>DIS exporter</title>
+<style>
+body { font-family: sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
+tr.up td:nth-child(3) { color: #1a7f37; }
+tr.down td:nth-child(3) { color: #cf222e; font-weight: bold; }
+</style>
+</head>
+<body>
+<h1>DIS exporter</h1>
+<p>Version ${escapeHtml(info.version)} · project ${escapeHtml(info.projectId)} · <a href="metrics">Metrics</a></p>
+${body}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,63 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { FAMILIES, describeInterval, type FamilyKey } from './names.js';
+import type { Samples } from './samples.js';
+
+/** Registers one instrument per family whose collect() rebuilds its series from `compute()` at scrape time. */
+export function registerDisMetrics(
+  registry: Registry,
+  options: Readonly<{ pollIntervalMs: number; compute: () => Samples; logger: Logger }>,
+): void {
+  const every = describeInterval(options.pollIntervalMs);
+  // One translation per scrape: every collect() of the same scrape runs in the same tick, so the
+  // first computes and the rest reuse it until the tick ends.
+  let cached: Samples | undefined;
+  const current = (): Samples => {
+    if (cached === undefined) {
+      cached = options.compute();
+      setImmediate(() => {
+        cached = undefined;
+      });
+    }
+    return cached;
+  };
+
+  for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
+    const spec = FAMILIES[key];
+    const config = {
+      name: spec.name,
+      help: spec.help(every),
+      labelNames: [...spec.labelNames],
+      registers: [registry],
+    };
+    if (spec.type === 'counter') {
+      new Counter({
+        ...config,
+        collect(this: Counter) {
+          refill(this, key, (labels, value) => this.inc(labels, value));
+        },
+      });
+    } else {
+      new Gauge({
+        ...config,
+        collect(this: Gauge) {
+          refill(this, key, (labels, value) => this.set(labels, value));
+        },
+      });
+    }
+  }
+
+  // collect() must never throw: one throw turns the whole scrape into a 500.
+  function refill(
+    metric: Counter | Gauge,
+    key: FamilyKey,
+    put: (labels: Record<string, string>, value: number) => void,
+  ): void {
+    metric.reset();
+    try {
+      for (const sample of current()[key]) put({ ...sample.labels }, sample.value);
+    } catch (error) {
+      options.logger.error({ metric: FAMILIES[key].name, error: String(error) }, 'metric translation failed');
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/** Every metric the exporter serves from the snapshot: name, type, label names and HELP, in exposition order. */
+export type FamilySpec = Readonly<{
+  name: string;
+  type: 'gauge' | 'counter';
+  labelNames: readonly string[];
+  help: (pollEvery: string) => string;
+}>;
+
+const TASK = ['project_id', 'stream', 'task'] as const;
+const PARTITION = [...TASK, 'partition'] as const;
+
+/** The data and per-target families, keyed by a short name used in the translation. */
+export const FAMILIES = {
+  taskInfo: {
+    name: 'dis_dump_task_info',
+    type: 'gauge',
+    labelNames: [...TASK, 'task_id', 'destination_type', 'destination'],
+    help: (p) => `Dump task metadata, always 1 (polled ${p}).`,
+  },
+  taskState: {
+    name: 'dis_dump_task_state',
+    type: 'gauge',
+    labelNames: [...TASK, 'state'],
+    help: (p) => `Dump task state: 1 for the current state, 0 for the others (polled ${p}).`,
+  },
+  taskCreateTime: {
+    name: 'dis_dump_task_create_time_seconds',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `When the dump task was created, in seconds since the epoch (polled ${p}).`,
+  },
+  taskLastTransfer: {
+    name: 'dis_dump_task_last_transfer_timestamp_seconds',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `Latest dump time of the task, in seconds since the epoch (polled ${p}).`,
+  },
+  taskLag: {
+    name: 'dis_dump_task_lag_seconds',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `Scrape time minus the task's latest dump time, at least 0 (dump time polled ${p}).`,
+  },
+  taskDeliverInterval: {
+    name: 'dis_dump_task_deliver_interval_seconds',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `The destination's deliver_time_interval in seconds (polled ${p}).`,
+  },
+  taskPartitions: {
+    name: 'dis_dump_task_partitions',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `Number of partitions the dump task reports (polled ${p}).`,
+  },
+  partitionState: {
+    name: 'dis_dump_task_partition_state',
+    type: 'gauge',
+    labelNames: [...PARTITION, 'state'],
+    help: (p) => `Partition dump state: 1 for the current state, 0 for the others (polled ${p}).`,
+  },
+  partitionDiscarded: {
+    name: 'dis_dump_task_partition_discarded_records',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) => `Records the dump task discarded in this partition, as DIS reports them (polled ${p}).`,
+  },
+  partitionOffset: {
+    name: 'dis_dump_task_partition_last_transfer_offset',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) => `Sequence number the dump reached in this partition (polled ${p}).`,
+  },
+  partitionLastTransfer: {
+    name: 'dis_dump_task_partition_last_transfer_timestamp_seconds',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) => `Latest dump time of this partition, in seconds since the epoch (polled ${p}).`,
+  },
+  partitionLag: {
+    name: 'dis_dump_task_partition_lag_seconds',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) => `Scrape time minus the partition's latest dump time, at least 0 (dump time polled ${p}).`,
+  },
+  targetUp: {
+    name: 'dis_exporter_target_up',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `1 if the latest poll of this target succeeded, else 0 (polled ${p}).`,
+  },
+  targetLastSuccess: {
+    name: 'dis_exporter_target_last_success_timestamp_seconds',
+    type: 'gauge',
+    labelNames: TASK,
+    help: (p) => `When a poll of this target last succeeded, in seconds since the epoch (polled ${p}).`,
+  },
+  targetErrors: {
+    name: 'dis_exporter_target_errors_total',
+    type: 'counter',
+    labelNames: [...TASK, 'reason'],
+    help: (p) => `Failed polls of this target after retries, by reason (polled ${p}).`,
+  },
+  targets: {
+    name: 'dis_exporter_targets',
+    type: 'gauge',
+    labelNames: [],
+    help: (p) => `Targets being polled (polled ${p}).`,
+  },
+} as const satisfies Record<string, FamilySpec>;
+
+/** Short name of a family in FAMILIES. */
+export type FamilyKey = keyof typeof FAMILIES;
+
+/** Names and HELP of the long-lived self-metric instruments. */
+export const SELF_METRICS = {
+  apiRequests: {
+    name: 'dis_exporter_api_requests_total',
+    help: 'HTTP requests sent to DIS, by operation and HTTP status (`error` when no response came).',
+  },
+  apiRequestDuration: {
+    name: 'dis_exporter_api_request_duration_seconds',
+    help: 'Duration of HTTP requests sent to DIS, by operation.',
+  },
+  pollDuration: {
+    name: 'dis_exporter_poll_duration_seconds',
+    help: 'Duration of one whole poll cycle over every target.',
+  },
+  buildInfo: {
+    name: 'dis_exporter_build_info',
+    help: 'Build information of the exporter, always 1.',
+  },
+} as const;
+
+/** Formats a poll interval for HELP strings: "every 60s", "every 5m". */
+export function describeInterval(intervalMs: number): string {
+  if (intervalMs % 3_600_000 === 0) return `every ${intervalMs / 3_600_000}h`;
+  if (intervalMs % 60_000 === 0 && intervalMs >= 300_000) return `every ${intervalMs / 60_000}m`;
+  if (intervalMs % 1000 === 0) return `every ${intervalMs / 1000}s`;
+  return `every ${intervalMs}ms`;
+}

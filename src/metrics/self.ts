@@ -1,0 +1,47 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ApiRequestEvent } from '../dis/client.js';
+import { SELF_METRICS } from './names.js';
+
+/** Where the client and the poller report what they did. */
+export interface SelfMetrics {
+  recordApiRequest(event: ApiRequestEvent): void;
+  recordPollCycle(durationSeconds: number): void;
+}
+
+/** Version facts for dis_exporter_build_info. */
+export type BuildInfo = Readonly<{ version: string; revision: string; nodejsVersion: string }>;
+
+const API_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+const POLL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
+
+/** Registers the long-lived self-metric instruments on `registry`. */
+export function registerSelfMetrics(registry: Registry, build: BuildInfo): SelfMetrics {
+  const requests = new Counter({
+    ...SELF_METRICS.apiRequests,
+    labelNames: ['operation', 'code'],
+    registers: [registry],
+  });
+  const requestDuration = new Histogram({
+    ...SELF_METRICS.apiRequestDuration,
+    labelNames: ['operation'],
+    buckets: API_BUCKETS,
+    registers: [registry],
+  });
+  const pollDuration = new Histogram({ ...SELF_METRICS.pollDuration, buckets: POLL_BUCKETS, registers: [registry] });
+  const buildInfo = new Gauge({
+    ...SELF_METRICS.buildInfo,
+    labelNames: ['version', 'revision', 'nodejs_version'],
+    registers: [registry],
+  });
+  buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
+
+  return {
+    recordApiRequest(event) {
+      requests.inc({ operation: event.operation, code: event.code });
+      requestDuration.observe({ operation: event.operation }, event.durationSeconds);
+    },
+    recordPollCycle(durationSeconds) {
+      pollDuration.observe(durationSeconds);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { Clock } from '../../src/clock.js';
+
+type Sleeper = { until: number; resolve: () => void };
+
+/** A clock that only moves when the test says so; sleepers wake in time order as it advances. */
+export class ManualClock implements Clock {
+  #now: number;
+  #sleepers: Sleeper[] = [];
+
+  constructor(startMs: number) {
+    this.#now = startMs;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      if (ms <= 0) {
+        resolve();
+        return;
+      }
+      const sleeper: Sleeper = { until: this.#now + ms, resolve };
+      this.#sleepers.push(sleeper);
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  /** How many callers are asleep. */
+  get sleeping(): number {
+    return this.#sleepers.length;
+  }
+
+  /** The earliest wake-up time, if anyone sleeps. */
+  get nextWake(): number | undefined {
+    return this.#sleepers.reduce<number | undefined>(
+      (min, s) => (min === undefined || s.until < min ? s.until : min),
+      undefined,
+    );
+  }
+
+  /** Moves time forward by `ms`, waking sleepers whose time has come (letting each run before the next). */
+  async advance(ms: number): Promise<void> {
+    const target = this.#now + ms;
+    for (;;) {
+      const due = this.#sleepers.filter((s) => s.until <= target).sort((a, b) => a.until - b.until)[0];
+      if (due === undefined) break;
+      this.#now = Math.max(this.#now, due.until);
+      this.#sleepers = this.#sleepers.filter((s) => s !== due);
+      due.resolve();
+      await flush();
+    }
+    this.#now = target;
+  }
+}
+
+/** Lets pending promise callbacks and I/O callbacks run. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

@@ -1,0 +1,228 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import baseGot from 'got';
+import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
+import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
+
+const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
+const MAIN = ['--import', 'tsx', 'src/main.ts'];
+
+type Result = { code: number | null; stdout: string; stderr: string };
+
+/** Runs the real CLI in a child process (as users do) and collects its output. */
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; done: Promise<Result> } {
+  const child = spawn(process.execPath, [...MAIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += String(chunk)));
+  child.stderr!.on('data', (chunk) => (stderr += String(chunk)));
+  const done = new Promise<Result>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, done };
+}
+
+const runCli = (args: string[], env: Record<string, string> = {}) => start(args, env).done;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitFor(url: string, status: number): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    const response = await got(url).catch(() => undefined);
+    if (response?.statusCode === status) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${url} never answered ${status}`);
+}
+
+describe('command line (child process)', function () {
+  this.timeout(30_000);
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dis-exporter-cli-'));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function configFile(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  const GOOD = `
+dis: { projectId: ${PROJECT_ID}, endpoint: "http://127.0.0.1:1" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey}, securityToken: temporary-token-value }
+targets: [{ stream: orders, task: orders-to-obs }]
+poll: { interval: 30s }
+`;
+
+  it('prints the version', async () => {
+    const result = await runCli(['--version']);
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.match(/^dis-exporter 0\.1\.0 \(revision [0-9a-f]{40}|unknown, node v\d+\.\d+\.\d+\)\n$/);
+  });
+
+  it('--check-config prints the effective config with secrets redacted, exit 0', async () => {
+    const result = await runCli(['--check-config', '--config', configFile('good.yaml', GOOD)]);
+    expect(result.code).to.equal(0);
+    expect(result.stderr).to.equal('');
+    expect(result.stdout).to.equal(`server:
+  host: 0.0.0.0
+  port: 9873
+log:
+  level: info
+  format: json
+dis:
+  endpoint: http://127.0.0.1:1
+  region: cn-north-4
+  projectId: ${PROJECT_ID}
+auth:
+  accessKey: "[REDACTED]"
+  secretKey: "[REDACTED]"
+  securityToken: "[REDACTED]"
+  accessKeyFile: ""
+  secretKeyFile: ""
+targets:
+  - { stream: orders, task: orders-to-obs }
+poll:
+  interval: 30s
+  timeout: 10s
+  concurrency: 8
+  retries: 2
+  staleAfter: 5m
+`);
+  });
+
+  it('reads the file named by DIS_EXPORTER_CONFIG and applies env overrides', async () => {
+    const result = await runCli(['--check-config'], {
+      DIS_EXPORTER_CONFIG: configFile('env.yaml', GOOD),
+      DIS_TARGETS: 's1/t1,s2/t2',
+      DIS_POLL_INTERVAL: '5m',
+    });
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.include('targets:\n  - { stream: s1, task: t1 }\n  - { stream: s2, task: t2 }\n');
+    expect(result.stdout).to.include('  interval: 5m\n');
+  });
+
+  it('reports every problem of a bad config on its own line, exit 1, no stack trace, no secret', async () => {
+    const bad = configFile(
+      'bad.yaml',
+      `
+dis: { endpoint: "ftp://x" }
+auth: { accessKey: AKBAD, secretKey: very-secret-sk }
+targets: []
+poll: { interval: fast, concurrency: 0 }
+extra: 1
+`,
+    );
+    const result = await runCli(['--check-config', '--config', bad]);
+    expect(result.code).to.equal(1);
+    expect(result.stdout).to.equal('');
+    expect(result.stderr).not.to.include('    at ');
+    expect(result.stderr).not.to.include('very-secret-sk');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).to.include('poll.interval: must be a duration like 30s, 5m or 1h (got "fast")');
+    expect(lines).to.include('extra: unknown key');
+    expect(lines).to.include('dis.projectId: is required');
+    expect(lines).to.include('targets: at least one target is required');
+    expect(lines.some((line) => line.startsWith('dis.endpoint: '))).to.equal(true);
+    expect(lines.some((line) => line.startsWith('poll.concurrency: '))).to.equal(true);
+  });
+
+  it('rejects an unknown flag with exit 1', async () => {
+    const result = await runCli(['--bogus']);
+    expect(result.code).to.equal(1);
+    expect(result.stderr).to.match(/^Unknown option '--bogus'/);
+  });
+
+  it('exits 1 when the port is taken', async () => {
+    const blocker: Server = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const { port } = blocker.address() as { port: number };
+    try {
+      const result = await runCli(['--config', configFile('busy.yaml', GOOD)], {
+        DIS_EXPORTER_HOST: '127.0.0.1',
+        DIS_EXPORTER_PORT: String(port),
+      });
+      expect(result.code).to.equal(1);
+      const fatal = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .pop();
+      expect(fatal).to.include({ msg: 'port already in use', code: 'EADDRINUSE', port, level: 60 });
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  describe('running against the simulator', () => {
+    let dis: FakeDis;
+    before(async () => {
+      dis = await startFakeDis({
+        scenario: parseScenario({
+          projectId: PROJECT_ID,
+          credentials: [CREDENTIALS],
+          streams: [
+            {
+              name: 'orders',
+              partitions: [{ initialRecords: 10, recordsPerSecond: 1 }],
+              tasks: [{ name: 'orders-to-obs', destinationType: 'OBS', destination: { obs_bucket_path: 'b' } }],
+            },
+          ],
+        }),
+      });
+    });
+    after(() => dis.close());
+
+    it('serves metrics, stops cleanly on SIGTERM with exit 0, and never logs a secret', async () => {
+      const port = await freePort();
+      const { child, done } = start([], {
+        DIS_ENDPOINT: dis.url,
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID,
+        HUAWEICLOUD_SDK_AK: CREDENTIALS.accessKey,
+        HUAWEICLOUD_SDK_SK: CREDENTIALS.secretKey,
+        DIS_TARGETS: 'orders/orders-to-obs,orders/missing-task',
+        DIS_EXPORTER_HOST: '127.0.0.1',
+        DIS_EXPORTER_PORT: String(port),
+        LOG_LEVEL: 'debug',
+      });
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(`${base}/-/ready`, 200);
+      const metrics = (await got(`${base}/metrics`)).body;
+      expect(metrics).to.include(
+        `dis_exporter_target_up{project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"} 1`,
+      );
+      expect(metrics).to.include(
+        `dis_exporter_target_up{project_id="${PROJECT_ID}",stream="orders",task="missing-task"} 0`,
+      );
+      expect(metrics).to.match(
+        /^dis_exporter_build_info\{version="0\.1\.0",revision="[^"]+",nodejs_version="v\d+\.\d+\.\d+"\} 1$/m,
+      );
+      expect(metrics).to.match(/^process_cpu_seconds_total \d/m);
+      child.kill('SIGTERM');
+      const result = await done;
+      expect(result.code).to.equal(0);
+      const messages = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(messages).to.include.members(['listening', 'dis-exporter started', 'poll failed', 'stopping', 'stopped']);
+      expect(result.stdout).not.to.include(CREDENTIALS.secretKey);
+      expect(result.stdout).not.to.include('Signature=');
+      expect(result.stderr).to.equal('');
+    });
+  });
+});
