@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { DisResponseError } from '../../src/dis/errors.js';
 import { parseDumpTask, parseErrorBody, parseJsonBody } from '../../src/dis/parse.js';
 import type { DumpTask } from '../../src/dis/types.js';
+import { responseErrorOf } from '../helpers/errors.js';
 
 function readFixture(name: string): string {
   return readFileSync(new URL(`../fixtures/dis/${name}`, import.meta.url), 'utf8');
@@ -10,16 +10,6 @@ function readFixture(name: string): string {
 
 function parseFixture(name: string): DumpTask {
   return parseDumpTask(parseJsonBody(readFixture(name)));
-}
-
-function responseErrorOf(run: () => unknown): DisResponseError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DisResponseError) return error;
-    throw error;
-  }
-  return expect.fail('expected a DisResponseError');
 }
 
 const MINIMAL = { stream_name: 'newstream', task_name: 'newtask' } as const;
