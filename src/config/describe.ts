@@ -1,17 +1,22 @@
-import { Document, isMap, isSeq } from 'yaml';
+import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { formatDuration, isMapping, schemaLeaves } from './schema.js';
 import type { Config } from './types.js';
 
 const REDACTED = '[REDACTED]';
 
 function toFileShape(config: Config): Record<string, unknown> {
-  const { server, log, dis, auth, targets, poll } = config;
+  const { server, log, dis, auth, targets, poll, discovery, lag, shard } = config;
   return {
     server: { host: server.host, port: server.port },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
     auth: { ...auth },
-    targets: targets.map(({ stream, task }) => ({ stream, task })),
+    targets: targets.map(({ stream, task, include, exclude }) => ({
+      stream,
+      task,
+      ...(include === undefined ? {} : { include }),
+      ...(exclude === undefined ? {} : { exclude }),
+    })),
     poll: {
       interval: formatDuration(poll.intervalMs),
       timeout: formatDuration(poll.timeoutMs),
@@ -19,6 +24,13 @@ function toFileShape(config: Config): Record<string, unknown> {
       retries: poll.retries,
       staleAfter: formatDuration(poll.staleAfterMs),
     },
+    discovery: { interval: formatDuration(discovery.intervalMs) },
+    lag: {
+      records: lag.records,
+      stallAfter: lag.stallAfterMs === undefined ? '' : formatDuration(lag.stallAfterMs),
+    },
+    // The file leaves the index at 0 when it comes from the host name (a comment shows the derived one).
+    shard: { index: shard.fromHostname ? 0 : shard.index, total: shard.total, fromHostname: shard.fromHostname },
   };
 }
 
@@ -38,5 +50,7 @@ export function describeConfig(config: Config): string {
   const document = new Document(shape);
   const targets = document.get('targets', true);
   if (isSeq(targets)) for (const item of targets.items) if (isMap(item)) item.flow = true;
+  const index = document.getIn(['shard', 'index'], true);
+  if (config.shard.fromHostname && isScalar(index)) index.comment = ` ${config.shard.index}, from the host name`;
   return document.toString();
 }

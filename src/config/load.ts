@@ -1,3 +1,4 @@
+import { hostname as osHostname } from 'node:os';
 import type convict from 'convict';
 import { ConfigError } from './config-error.js';
 import { resolveCredentials } from './credentials.js';
@@ -12,12 +13,22 @@ import {
   type ConfigProperties,
   type SchemaNode,
 } from './schema.js';
+import { resolveShardIndex } from './shard.js';
+import { toSelector } from './targets.js';
 import type { Config } from './types.js';
 
 export { ConfigError } from './config-error.js';
 
-/** Where loadConfig reads from: an optional YAML/JSON file and the environment (which wins over the file). */
-export type LoadConfigOptions = Readonly<{ file?: string; env: Readonly<Record<string, string | undefined>> }>;
+/**
+ * Where loadConfig reads from: an optional YAML/JSON file and the environment (which wins over the file).
+ * `hostname` stands in for `os.hostname()` (for tests); with `shard.fromHostname` the host name is the
+ * environment's HOSTNAME when set, else `hostname`, else `os.hostname()`.
+ */
+export type LoadConfigOptions = Readonly<{
+  file?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  hostname?: string;
+}>;
 
 // An empty variable counts as unset, as orchestrators render optional variables as "".
 function presentEnv(env: LoadConfigOptions['env']): Record<string, string> {
@@ -175,8 +186,8 @@ function rank(problem: string): number {
   return lastInSection === -1 ? leaves.length : lastInSection + 0.5;
 }
 
-function toConfig(properties: ConfigProperties): Config {
-  const { server, log, dis, auth, targets, poll } = properties;
+function toConfig(properties: ConfigProperties, shardIndex: number): Config {
+  const { server, log, dis, auth, targets, poll, discovery, lag, shard } = properties;
   return {
     server: { host: server.host, port: server.port },
     log: { level: log.level, format: log.format },
@@ -188,7 +199,7 @@ function toConfig(properties: ConfigProperties): Config {
       accessKeyFile: auth.accessKeyFile,
       secretKeyFile: auth.secretKeyFile,
     },
-    targets: targets.map(({ stream, task }) => ({ stream, task })),
+    targets: targets.map(toSelector),
     poll: {
       intervalMs: poll.interval,
       timeoutMs: poll.timeout,
@@ -196,6 +207,9 @@ function toConfig(properties: ConfigProperties): Config {
       retries: poll.retries,
       staleAfterMs: poll.staleAfter,
     },
+    discovery: { intervalMs: discovery.interval },
+    lag: { records: lag.records, ...(lag.stallAfter === '' ? {} : { stallAfterMs: lag.stallAfter }) },
+    shard: { index: shardIndex, total: shard.total, fromHostname: shard.fromHostname },
   };
 }
 
@@ -219,11 +233,18 @@ export function loadConfig(options: LoadConfigOptions): Config {
   // A credential setting of the wrong type has been reported already and cannot be read.
   if (Object.values(properties.auth).every((value: unknown) => typeof value === 'string')) {
     try {
-      resolveCredentials(toConfig(properties).auth);
+      resolveCredentials(properties.auth);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
     }
+  }
+  // The shard keys are checked together once each is valid on its own (a dropped one included).
+  let shardIndex = properties.shard.index;
+  if (![...fileProblems, ...problems].some((problem) => isAtOrUnder(keyOf(problem), 'shard'))) {
+    const resolved = resolveShardIndex(properties.shard, () => env['HOSTNAME'] ?? options.hostname ?? osHostname());
+    if ('problem' in resolved) problems.push(resolved.problem);
+    else shardIndex = resolved.index;
   }
   // A setting dropped for its shape would also be reported as missing or as its default's problem.
   const dropped = fileProblems.map(keyOf);
@@ -233,5 +254,5 @@ export function loadConfig(options: LoadConfigOptions): Config {
     const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b));
     throw new ConfigError(ordered);
   }
-  return deepFreeze(toConfig(properties));
+  return deepFreeze(toConfig(properties, shardIndex));
 }

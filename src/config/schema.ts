@@ -1,5 +1,9 @@
 import convict from 'convict';
-import type { LogLevel, Target } from './types.js';
+import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
+import type { LogLevel } from './types.js';
+import { describeKind, describeValue, DIS_NAME } from './values.js';
+
+export { describeKind, describeValue, isMapping } from './values.js';
 
 /** The configuration as convict holds it: the config file's shape, with durations already in milliseconds. */
 export type ConfigProperties = {
@@ -13,8 +17,12 @@ export type ConfigProperties = {
     accessKeyFile: string;
     secretKeyFile: string;
   };
-  targets: Target[];
+  targets: TargetEntry[];
   poll: { interval: number; timeout: number; concurrency: number; retries: number; staleAfter: number };
+  discovery: { interval: number };
+  /** `stallAfter` is "" when unset. */
+  lag: { records: boolean; stallAfter: number | '' };
+  shard: { index: number; total: number; fromHostname: boolean };
 };
 
 const SECOND = 1000;
@@ -61,28 +69,6 @@ export function formatDuration(ms: number): string {
   return text;
 }
 
-/** Whether a parsed value is a YAML/JSON mapping (not a list, not null). */
-export function isMapping(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** How a problem message shows a value the user wrote: strings quoted, collections by kind only. */
-export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'a mapping';
-  return String(value);
-}
-
-/** Only the kind of a value (`a string`, `a number`, `a list`...), for places where the value may be a secret. */
-export function describeKind(value: unknown): string {
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number') return 'a number';
-  if (typeof value === 'boolean') return 'a boolean';
-  return describeValue(value);
-}
-
 function bound(item: convict.SchemaObj, name: 'min' | 'max'): number {
   const value: unknown = item[name];
   if (typeof value !== 'number') throw new TypeError(`schema item without a numeric "${name}"`);
@@ -102,6 +88,15 @@ function assertIntegerIn(value: unknown, min: number, max: number, what: string)
 
 function showDuration(value: number): string {
   return Number.isSafeInteger(value) && value >= 0 ? formatDuration(value) : String(value);
+}
+
+function assertDurationIn(value: number, item: convict.SchemaObj): void {
+  if (!Number.isInteger(value)) throw new Error(`must be a whole number of milliseconds (got ${value})`);
+  const min = bound(item, 'min');
+  if (value < min) throw new Error(`must be at least ${formatDuration(min)} (got ${showDuration(value)})`);
+  if (value > MAX_DURATION_MS) {
+    throw new Error(`must be at most ${formatDuration(MAX_DURATION_MS)} (got ${showDuration(value)})`);
+  }
 }
 
 type EndpointCheck = { origin: string } | { problem: string };
@@ -133,58 +128,6 @@ function checkEndpoint(value: unknown): EndpointCheck {
   return { origin: url.origin };
 }
 
-const NAME = /^[A-Za-z0-9_-]{1,64}$/;
-
-function nameProblem(value: unknown, what: 'stream' | 'dump task'): string | undefined {
-  if (value === undefined || value === null || value === '') return 'is required';
-  if (value === '*') return `discovery ("*") is not supported yet; list each ${what} by name`;
-  if (typeof value !== 'string') return `must be a string (got ${describeValue(value)}; quote it in YAML)`;
-  if (!NAME.test(value)) return `must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`;
-  return undefined;
-}
-
-/** Every problem of a `targets` value, one line each; element problems carry their full `targets[i]...` path. */
-export function targetProblems(value: unknown): string[] {
-  if (!Array.isArray(value)) return [`must be a list of {stream, task} mappings (got ${describeValue(value)})`];
-  if (value.length === 0) return ['at least one target is required'];
-  const problems: string[] = [];
-  const firstIndex = new Map<string, number>();
-  value.forEach((entry: unknown, index) => {
-    const at = `targets[${index}]`;
-    if (!isMapping(entry)) {
-      const got = describeValue(entry);
-      problems.push(`${at}: must be a mapping like {stream: orders, task: orders-to-obs} (got ${got})`);
-      return;
-    }
-    for (const key of Object.keys(entry)) {
-      if (key !== 'stream' && key !== 'task') problems.push(`${at}.${key}: unknown key`);
-    }
-    const streamProblem = nameProblem(entry['stream'], 'stream');
-    const taskProblem = nameProblem(entry['task'], 'dump task');
-    if (streamProblem !== undefined) problems.push(`${at}.stream: ${streamProblem}`);
-    if (taskProblem !== undefined) problems.push(`${at}.task: ${taskProblem}`);
-    if (streamProblem !== undefined || taskProblem !== undefined) return;
-    const id = `${String(entry['stream'])}/${String(entry['task'])}`;
-    const first = firstIndex.get(id);
-    if (first === undefined) firstIndex.set(id, index);
-    else problems.push(`${at}: duplicates targets[${first}] (${id})`);
-  });
-  return problems;
-}
-
-/** Parses `DIS_TARGETS="orders/orders-to-obs, clicks/clicks-to-dli"` into target mappings, still unvalidated. */
-export function parseTargetList(text: string): { stream: string; task?: string }[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const slash = entry.indexOf('/');
-      if (slash === -1) return { stream: entry };
-      return { stream: entry.slice(0, slash).trim(), task: entry.slice(slash + 1).trim() };
-    });
-}
-
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
 // file) on formats registered by name; unnamed format functions get convict's loose parseFloat.
 const formats: Record<string, convict.Format> = {
@@ -194,12 +137,27 @@ const formats: Record<string, convict.Format> = {
       if (typeof value !== 'number') {
         throw new Error(`must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
       }
-      if (!Number.isInteger(value)) throw new Error(`must be a whole number of milliseconds (got ${value})`);
-      const min = bound(item, 'min');
-      if (value < min) throw new Error(`must be at least ${formatDuration(min)} (got ${showDuration(value)})`);
-      if (value > MAX_DURATION_MS) {
-        throw new Error(`must be at most ${formatDuration(MAX_DURATION_MS)} (got ${showDuration(value)})`);
+      assertDurationIn(value, item);
+    },
+  },
+  // A duration that may be left unset as "", for settings whose default depends on other things.
+  'dis-optional-duration': {
+    coerce: (text: string) => (text.trim() === '' ? '' : (parseDuration(text) ?? text)),
+    validate(value: unknown, item: convict.SchemaObj) {
+      if (value === '') return;
+      if (typeof value !== 'number') {
+        throw new Error(`must be a duration like 30s, 5m or 1h, or "" for the default (got ${describeValue(value)})`);
       }
+      assertDurationIn(value, item);
+    },
+  },
+  'dis-boolean': {
+    coerce(text: string) {
+      const word = text.trim().toLowerCase();
+      return word === 'true' ? true : word === 'false' ? false : text;
+    },
+    validate(value: unknown) {
+      if (typeof value !== 'boolean') throw new Error(`must be true or false (got ${describeValue(value)})`);
     },
   },
   'dis-port': {
@@ -255,7 +213,7 @@ function projectId(value: unknown): void {
   if (value === null || value === '') throw new Error('is required');
   if (typeof value !== 'string') throw new Error(`must be a string (got ${describeValue(value)}; quote it in YAML)`);
   // It becomes a URL path segment, so "/", "?" or "%" would change which API is called.
-  if (!NAME.test(value)) {
+  if (!DIS_NAME.test(value)) {
     throw new Error(`must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`);
   }
 }
@@ -348,7 +306,10 @@ export const configSchema = {
     },
   },
   targets: {
-    doc: 'Dump tasks to poll, as {stream, task}; the environment variable takes "stream/task,stream2/task2".',
+    doc:
+      'Dump tasks to poll, as {stream, task}; task "*" = every dump task of the stream, stream "*" = every stream ' +
+      'of the project; include/exclude (regular expressions) filter the names a "*" finds. The environment ' +
+      'variable takes "stream/task,stream2/*,*".',
     format: 'dis-targets',
     default: [],
     env: 'DIS_TARGETS',
@@ -390,6 +351,58 @@ export const configSchema = {
       default: 5 * MINUTE,
       env: 'DIS_POLL_STALE_AFTER',
       min: 0,
+    },
+  },
+  discovery: {
+    interval: {
+      doc: 'How often the streams and dump tasks behind "*" targets are listed again.',
+      format: 'dis-duration',
+      default: 5 * MINUTE,
+      env: 'DIS_DISCOVERY_INTERVAL',
+      min: SECOND,
+    },
+  },
+  lag: {
+    records: {
+      doc: 'Fetch stream details once per poll cycle for lag in records, expired records and stall detection.',
+      format: 'dis-boolean',
+      default: true,
+      env: 'DIS_LAG_RECORDS',
+    },
+    stallAfter: {
+      doc:
+        "How long a partition's offset may stand still while records wait before it counts as stalled; " +
+        '"" = 3 times the destination\'s deliver interval, or 5m when that is unknown.',
+      format: 'dis-optional-duration',
+      default: '',
+      env: 'DIS_LAG_STALL_AFTER',
+      min: SECOND,
+    },
+  },
+  shard: {
+    index: {
+      doc: "This replica's shard, from 0 to shard.total - 1; each polls the targets that hash to it.",
+      format: 'dis-integer',
+      default: 0,
+      env: 'DIS_SHARD_INDEX',
+      min: 0,
+      max: 999,
+    },
+    total: {
+      doc: 'Number of shards (replicas) the targets are split between, 1 to 1000.',
+      format: 'dis-integer',
+      default: 1,
+      env: 'DIS_SHARD_TOTAL',
+      min: 1,
+      max: 1000,
+    },
+    fromHostname: {
+      doc:
+        'Take shard.index from the host name ending in -<number> (a StatefulSet pod, dis-exporter-2 = 2) ' +
+        'instead of shard.index.',
+      format: 'dis-boolean',
+      default: false,
+      env: 'DIS_SHARD_FROM_HOSTNAME',
     },
   },
 } satisfies convict.Schema<ConfigProperties>;

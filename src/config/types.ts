@@ -1,6 +1,13 @@
 /** A stream/task pair to poll. */
 export type Target = Readonly<{ stream: string; task: string }>;
 
+/**
+ * One entry of `targets`: a concrete pair, every dump task of a stream (`task: "*"`), or every task of
+ * every stream (`stream: "*"`, `task: "*"`). `include`/`exclude` are regular-expression sources applied
+ * to the discovered names: stream names for `stream: "*"`, task names for `task: "*"` with a concrete stream.
+ */
+export type TargetSelector = Readonly<{ stream: string; task: string; include?: string; exclude?: string }>;
+
 /** Log levels pino accepts from the configuration. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -16,7 +23,7 @@ export type Config = Readonly<{
     accessKeyFile: string;
     secretKeyFile: string;
   }>;
-  targets: readonly Target[];
+  targets: readonly TargetSelector[];
   poll: Readonly<{
     intervalMs: number;
     timeoutMs: number;
@@ -24,6 +31,16 @@ export type Config = Readonly<{
     retries: number;
     staleAfterMs: number;
   }>;
+  /** How often the list calls behind `*` targets run. */
+  discovery: Readonly<{ intervalMs: number }>;
+  lag: Readonly<{
+    /** Fetch stream details once per cycle for lag in records. */
+    records: boolean;
+    /** No progress for this long while records wait = stalled; undefined: 3 × the deliver interval, else 5m. */
+    stallAfterMs?: number;
+  }>;
+  /** This replica's shard; index in [0, total). With `fromHostname` the index was taken from the host name. */
+  shard: Readonly<{ index: number; total: number; fromHostname: boolean }>;
 }>;
 
 /** AK/SK credentials resolved from inline values, environment or files. */

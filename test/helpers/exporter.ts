@@ -29,6 +29,9 @@ export function testConfig(
       { stream: 'clicks', task: 'clicks-to-dli' },
     ],
     poll: { intervalMs: 60_000, timeoutMs: 2_000, concurrency: 4, retries: 0, staleAfterMs: 300_000, ...overrides },
+    discovery: { intervalMs: 300_000 },
+    lag: { records: true },
+    shard: { index: 0, total: 1, fromHostname: false },
   };
 }
 

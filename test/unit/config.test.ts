@@ -1,5 +1,5 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
@@ -8,6 +8,7 @@ import { resolveCredentials } from '../../src/config/credentials.js';
 import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
 import { createConvictConfig, formatDuration, parseDuration, schemaLeaves } from '../../src/config/schema.js';
+import { nameFilter, parseTargetList } from '../../src/config/targets.js';
 import type { Config } from '../../src/config/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
@@ -58,7 +59,13 @@ const MINIMAL: Config = {
   },
   targets: [{ stream: 'orders', task: 'orders-to-obs' }],
   poll: { intervalMs: 60_000, timeoutMs: 10_000, concurrency: 8, retries: 2, staleAfterMs: 300_000 },
+  discovery: { intervalMs: 300_000 },
+  lag: { records: true },
+  shard: { index: 0, total: 1, fromHostname: false },
 };
+
+// Every fixture loads as if on the StatefulSet pod dis-exporter-2; only shard.fromHostname asks for it.
+const FIXTURE_HOSTNAME = 'dis-exporter-2';
 
 const FIXTURE_SECRETS = ['AK-FIXTURE-0001', 'SK-FIXTURE-0001', 'TOKEN-FIXTURE-0001'];
 
@@ -68,7 +75,7 @@ describe('loadConfig', () => {
     it('has fixtures', () => expect(files).to.have.length.of.at.least(5));
     for (const name of files) {
       it(name, () => {
-        const config = loadConfig({ file: fixture(name), env: {} });
+        const config = loadConfig({ file: fixture(name), env: {}, hostname: FIXTURE_HOSTNAME });
         expect(config).to.deep.equal(readJson(fixture(name.replace(/\.(ya?ml|json)$/, '.expected.json'))));
         expect(isDeepFrozen(config)).to.equal(true);
       });
@@ -83,7 +90,7 @@ describe('loadConfig', () => {
         const expected = readFileSync(fixture(name.replace(/\.(ya?ml|json)$/, '.expected.txt')), 'utf8')
           .trimEnd()
           .replaceAll('<file>', fixture(name));
-        const error = configErrorOf(() => loadConfig({ file: fixture(name), env: {} }));
+        const error = configErrorOf(() => loadConfig({ file: fixture(name), env: {}, hostname: FIXTURE_HOSTNAME }));
         expect(error.message).to.equal(expected);
         expect(error.problems).to.deep.equal(expected.split('\n'));
         for (const secret of FIXTURE_SECRETS) expect(error.message).not.to.include(secret);
@@ -118,7 +125,8 @@ describe('loadConfig', () => {
       writeFileSync(yamlFile, readFileSync(fixture('minimal.ok.yaml')));
       expect(loadConfig({ file: yamlFile, env: {} })).to.deep.equal(MINIMAL);
       const jsonFile = join(dir, 'exporter');
-      writeFileSync(jsonFile, JSON.stringify({ ...MINIMAL, poll: undefined }));
+      // The sections whose settings keep their file names.
+      writeFileSync(jsonFile, JSON.stringify({ ...MINIMAL, poll: undefined, discovery: undefined, lag: undefined }));
       expect(loadConfig({ file: jsonFile, env: {} })).to.deep.equal(MINIMAL);
     });
 
@@ -145,6 +153,7 @@ describe('loadConfig', () => {
       name: string;
       file?: string;
       env: Record<string, string | undefined>;
+      hostname?: string;
       expected: Config;
     }> = [
       {
@@ -157,6 +166,23 @@ describe('loadConfig', () => {
             { stream: 'clicks', task: 'clicks-to-dli' },
           ],
         },
+      },
+      {
+        name: 'DIS_TARGETS takes "stream/*" for every task of a stream and "*" alone for every stream',
+        env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs, clicks/*, *' },
+        expected: {
+          ...MINIMAL,
+          targets: [
+            { stream: 'orders', task: 'orders-to-obs' },
+            { stream: 'clicks', task: '*' },
+            { stream: '*', task: '*' },
+          ],
+        },
+      },
+      {
+        name: 'DIS_TARGETS takes "*/*" as "*"',
+        env: { ...creds, DIS_TARGETS: '*/*' },
+        expected: { ...MINIMAL, targets: [{ stream: '*', task: '*' }] },
       },
       {
         name: 'DIS_TARGETS replaces the list of the file',
@@ -215,7 +241,58 @@ describe('loadConfig', () => {
           auth: MINIMAL.auth,
           targets: MINIMAL.targets,
           poll: { intervalMs: 60_000, timeoutMs: 3000, concurrency: 4, retries: 5, staleAfterMs: 900_000 },
+          discovery: MINIMAL.discovery,
+          lag: MINIMAL.lag,
+          shard: MINIMAL.shard,
         },
+      },
+      {
+        name: 'DIS_DISCOVERY_INTERVAL, DIS_LAG_RECORDS, DIS_LAG_STALL_AFTER, DIS_SHARD_INDEX and DIS_SHARD_TOTAL',
+        file: 'minimal.ok.yaml',
+        env: {
+          DIS_DISCOVERY_INTERVAL: '1m',
+          DIS_LAG_RECORDS: 'false',
+          DIS_LAG_STALL_AFTER: '15m',
+          DIS_SHARD_INDEX: '2',
+          DIS_SHARD_TOTAL: '3',
+        },
+        expected: {
+          ...MINIMAL,
+          discovery: { intervalMs: 60_000 },
+          lag: { records: false, stallAfterMs: 900_000 },
+          shard: { index: 2, total: 3, fromHostname: false },
+        },
+      },
+      {
+        name: 'they win over the file; booleans in any case',
+        file: 'full.ok.yaml',
+        env: { DIS_LAG_RECORDS: 'TRUE', DIS_LAG_STALL_AFTER: '30s', DIS_SHARD_INDEX: '0', DIS_SHARD_TOTAL: '2' },
+        expected: {
+          ...(readJson(fixture('full.ok.expected.json')) as Config),
+          lag: { records: true, stallAfterMs: 30_000 },
+          shard: { index: 0, total: 2, fromHostname: false },
+        },
+      },
+      {
+        name: 'DIS_SHARD_FROM_HOSTNAME=true takes the index from the host name',
+        file: 'minimal.ok.yaml',
+        env: { DIS_SHARD_FROM_HOSTNAME: 'true', DIS_SHARD_TOTAL: '5' },
+        hostname: 'dis-exporter-4',
+        expected: { ...MINIMAL, shard: { index: 4, total: 5, fromHostname: true } },
+      },
+      {
+        name: 'HOSTNAME wins over the host name of the system',
+        file: 'minimal.ok.yaml',
+        env: { DIS_SHARD_FROM_HOSTNAME: 'true', DIS_SHARD_TOTAL: '12', HOSTNAME: 'exporter-prod-11' },
+        hostname: 'dis-exporter-4',
+        expected: { ...MINIMAL, shard: { index: 11, total: 12, fromHostname: true } },
+      },
+      {
+        name: 'the host name is not looked at without shard.fromHostname',
+        file: 'minimal.ok.yaml',
+        env: { HOSTNAME: 'web' },
+        hostname: 'web',
+        expected: MINIMAL,
       },
       {
         name: 'an empty or undefined variable counts as unset',
@@ -224,14 +301,14 @@ describe('loadConfig', () => {
         expected: readJson(fixture('full.ok.expected.json')) as Config,
       },
     ];
-    for (const { name, file, env, expected } of ok) {
+    for (const { name, file, env, hostname, expected } of ok) {
       it(name, () => {
-        const config = loadConfig({ ...(file === undefined ? {} : { file: fixture(file) }), env });
+        const config = loadConfig({ ...(file === undefined ? {} : { file: fixture(file) }), env, hostname });
         expect(config).to.deep.equal(expected);
       });
     }
 
-    const bad: ReadonlyArray<{ name: string; env: Record<string, string>; problems: string[] }> = [
+    const bad: ReadonlyArray<{ name: string; env: Record<string, string>; hostname?: string; problems: string[] }> = [
       {
         name: 'a bad value names the key and the variable',
         env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs', DIS_EXPORTER_PORT: 'http', DIS_POLL_INTERVAL: 'fast' },
@@ -241,14 +318,71 @@ describe('loadConfig', () => {
         ],
       },
       {
-        name: 'DIS_TARGETS entries without a task, with "*" or with bad names',
-        env: { ...creds, DIS_TARGETS: 'orders,clicks/*,a b/c,x/y/z' },
+        name: 'DIS_TARGETS entries without a task, with a task for every stream, with bad names or twice',
+        env: { ...creds, DIS_TARGETS: 'orders,*/orders-to-obs,a b/c,x/y/z,*,*/*,clicks/*,clicks/*' },
         problems: [
           'targets[0].task: is required (set by DIS_TARGETS)',
-          'targets[1].task: discovery ("*") is not supported yet; list each dump task by name (set by DIS_TARGETS)',
+          'targets[1].task: must be "*" or left out when stream is "*" (got "orders-to-obs") (set by DIS_TARGETS)',
           'targets[2].stream: must be 1 to 64 letters, digits, "-" or "_" (got "a b") (set by DIS_TARGETS)',
           'targets[3].task: must be 1 to 64 letters, digits, "-" or "_" (got "y/z") (set by DIS_TARGETS)',
+          'targets[5]: duplicates targets[4] (*/*) (set by DIS_TARGETS)',
+          'targets[7]: duplicates targets[6] (clicks/*) (set by DIS_TARGETS)',
         ],
+      },
+      {
+        name: 'bad DIS_DISCOVERY_INTERVAL, DIS_LAG_RECORDS and DIS_LAG_STALL_AFTER',
+        env: {
+          ...creds,
+          DIS_TARGETS: 'orders/*',
+          DIS_DISCOVERY_INTERVAL: '500ms',
+          DIS_LAG_RECORDS: 'no',
+          DIS_LAG_STALL_AFTER: 'later',
+        },
+        problems: [
+          'discovery.interval: must be at least 1s (got 500ms) (set by DIS_DISCOVERY_INTERVAL)',
+          'lag.records: must be true or false (got "no") (set by DIS_LAG_RECORDS)',
+          'lag.stallAfter: must be a duration like 30s, 5m or 1h, or "" for the default (got "later") (set by DIS_LAG_STALL_AFTER)',
+        ],
+      },
+      {
+        name: 'bad DIS_SHARD_INDEX, DIS_SHARD_TOTAL and DIS_SHARD_FROM_HOSTNAME',
+        env: { ...creds, DIS_TARGETS: '*', DIS_SHARD_INDEX: 'one', DIS_SHARD_TOTAL: '0', DIS_SHARD_FROM_HOSTNAME: '1' },
+        problems: [
+          'shard.index: must be an integer from 0 to 999 (got "one") (set by DIS_SHARD_INDEX)',
+          'shard.total: must be an integer from 1 to 1000 (got 0) (set by DIS_SHARD_TOTAL)',
+          'shard.fromHostname: must be true or false (got "1") (set by DIS_SHARD_FROM_HOSTNAME)',
+        ],
+      },
+      {
+        name: 'DIS_SHARD_INDEX not below DIS_SHARD_TOTAL',
+        env: { ...creds, DIS_TARGETS: '*', DIS_SHARD_INDEX: '3', DIS_SHARD_TOTAL: '3' },
+        problems: ['shard.index: must be less than shard.total (3) (set by DIS_SHARD_INDEX)'],
+      },
+      {
+        name: 'DIS_SHARD_FROM_HOSTNAME with a host name without -<number>',
+        env: { ...creds, DIS_TARGETS: '*', DIS_SHARD_FROM_HOSTNAME: 'true', DIS_SHARD_TOTAL: '3' },
+        hostname: 'web',
+        problems: ['shard.fromHostname: host name "web" does not end in -<number> (set by DIS_SHARD_FROM_HOSTNAME)'],
+      },
+      {
+        name: 'DIS_SHARD_FROM_HOSTNAME with a host name whose number is not below shard.total',
+        env: { ...creds, DIS_TARGETS: '*', DIS_SHARD_FROM_HOSTNAME: 'true', HOSTNAME: 'dis-exporter-07' },
+        hostname: 'dis-exporter-0',
+        problems: [
+          'shard.fromHostname: host name "dis-exporter-07" gives shard index 07, which must be less than shard.total (1) (set by DIS_SHARD_FROM_HOSTNAME)',
+        ],
+      },
+      {
+        name: 'DIS_SHARD_FROM_HOSTNAME together with a non-zero DIS_SHARD_INDEX',
+        env: {
+          ...creds,
+          DIS_TARGETS: '*',
+          DIS_SHARD_FROM_HOSTNAME: 'true',
+          DIS_SHARD_INDEX: '1',
+          DIS_SHARD_TOTAL: '3',
+        },
+        hostname: 'dis-exporter-1',
+        problems: ['shard.index: must be left at 0 when shard.fromHostname is true (got 1) (set by DIS_SHARD_INDEX)'],
       },
       {
         name: 'DIS_TARGETS with no entry',
@@ -266,12 +400,49 @@ describe('loadConfig', () => {
         ],
       },
     ];
-    for (const { name, env, problems } of bad) {
+    for (const { name, env, hostname, problems } of bad) {
       it(name, () => {
-        expect(configErrorOf(() => loadConfig({ env })).problems).to.deep.equal(problems);
+        expect(configErrorOf(() => loadConfig({ env, hostname })).problems).to.deep.equal(problems);
       });
     }
+
+    it('takes the host name of the system when neither HOSTNAME nor an injected one is given', () => {
+      const env = { ...creds, DIS_TARGETS: '*', DIS_SHARD_FROM_HOSTNAME: 'true', DIS_SHARD_TOTAL: '1000' };
+      const ordinal = /-(\d+)$/.exec(osHostname())?.[1];
+      if (ordinal !== undefined && Number(ordinal) < 1000) {
+        expect(loadConfig({ env }).shard).to.deep.equal({ index: Number(ordinal), total: 1000, fromHostname: true });
+      } else {
+        expect(configErrorOf(() => loadConfig({ env })).problems).to.have.length(1);
+        expect(configErrorOf(() => loadConfig({ env })).problems[0]).to.include(JSON.stringify(osHostname()));
+      }
+    });
   });
+});
+
+describe('targets', () => {
+  it('parses DIS_TARGETS entries, leaving the checks to the schema', () => {
+    expect(parseTargetList(' a/b ,c/*,, * ,d, */x')).to.deep.equal([
+      { stream: 'a', task: 'b' },
+      { stream: 'c', task: '*' },
+      { stream: '*' },
+      { stream: 'd' },
+      { stream: '*', task: 'x' },
+    ]);
+  });
+
+  const filters: ReadonlyArray<{ include?: string; exclude?: string; kept: string[] }> = [
+    { kept: ['prod-a', 'prod-a-test', 'stage-b', 'x'] },
+    { include: '^prod-', kept: ['prod-a', 'prod-a-test'] },
+    { exclude: '-test$', kept: ['prod-a', 'stage-b', 'x'] },
+    { include: '^prod-', exclude: '-test$', kept: ['prod-a'] },
+    { include: 'a', kept: ['prod-a', 'prod-a-test', 'stage-b'] },
+  ];
+  for (const { include, exclude, kept } of filters) {
+    it(`nameFilter include ${String(include)} exclude ${String(exclude)}: unanchored, exclude wins`, () => {
+      const keep = nameFilter({ stream: '*', task: '*', include, exclude });
+      expect(['prod-a', 'prod-a-test', 'stage-b', 'x'].filter(keep)).to.deep.equal(kept);
+    });
+  }
 });
 
 describe('resolveCredentials and key files', () => {
@@ -384,14 +555,50 @@ describe('describeConfig', () => {
         '  - { stream: orders, task: orders-to-obs }',
         '  - { stream: Clicks_2024, task: clicks-to-dli }',
         '  - { stream: orders, task: orders-to-dws }',
+        '  - { stream: clicks, task: "*", exclude: -tmp$ }',
+        '  - { stream: "*", task: "*", include: ^prod- }',
         'poll:',
         '  interval: 1h30m',
         '  timeout: 2s500ms',
         '  concurrency: 256',
         '  retries: 0',
         '  staleAfter: 0s',
+        'discovery:',
+        '  interval: 10m',
+        'lag:',
+        '  records: false',
+        '  stallAfter: 20m',
+        'shard:',
+        '  index: 1',
+        '  total: 4',
+        '  fromHostname: false',
         '',
       ].join('\n'),
+    );
+  });
+
+  it('shows the defaults of the new sections as config/defaults.yaml writes them', () => {
+    const text = describeConfig(loadConfig({ file: fixture('minimal.ok.yaml'), env: {} }));
+    expect(text).to.include(
+      [
+        'discovery:',
+        '  interval: 5m',
+        'lag:',
+        '  records: true',
+        '  stallAfter: ""',
+        'shard:',
+        '  index: 0',
+        '  total: 1',
+        '  fromHostname: false',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('leaves shard.index at 0 with shard.fromHostname, the index taken from the host name in a comment', () => {
+    const config = loadConfig({ file: fixture('shard-hostname.ok.yaml'), env: {}, hostname: 'dis-exporter-2' });
+    expect(describeConfig(config)).to.include(
+      ['shard:', '  index: 0 # 2, from the host name', '  total: 3', '  fromHostname: true', ''].join('\n'),
     );
   });
 
@@ -410,13 +617,20 @@ describe('describeConfig', () => {
         HUAWEICLOUD_SDK_PROJECT_ID: 'p1',
         DIS_TARGETS: 'a/b,c/d',
         DIS_POLL_INTERVAL: '90s',
+        DIS_LAG_STALL_AFTER: '2m',
+        DIS_SHARD_FROM_HOSTNAME: 'true',
+        DIS_SHARD_TOTAL: '3',
       };
       writeFileSync(env.HUAWEICLOUD_SDK_AK_FILE, 'AK');
       writeFileSync(env.HUAWEICLOUD_SDK_SK_FILE, 'SK');
-      const config = loadConfig({ env });
+      const config = loadConfig({ env, hostname: 'dis-exporter-1' });
       const file = join(dir, 'effective.yaml');
       writeFileSync(file, describeConfig(config));
-      expect(loadConfig({ file, env: {} })).to.deep.equal(config);
+      expect(loadConfig({ file, env: {}, hostname: 'dis-exporter-1' })).to.deep.equal(config);
+      // Filters and wildcards as well, whatever their characters (the fixture's inline secrets print redacted).
+      const wild = loadConfig({ file: fixture('discovery.ok.yaml'), env: {} });
+      writeFileSync(file, describeConfig(wild));
+      expect(loadConfig({ file, env: {} }).targets).to.deep.equal(wild.targets);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -555,6 +769,12 @@ describe('config schema', () => {
       'poll.concurrency': 'DIS_POLL_CONCURRENCY',
       'poll.retries': 'DIS_POLL_RETRIES',
       'poll.staleAfter': 'DIS_POLL_STALE_AFTER',
+      'discovery.interval': 'DIS_DISCOVERY_INTERVAL',
+      'lag.records': 'DIS_LAG_RECORDS',
+      'lag.stallAfter': 'DIS_LAG_STALL_AFTER',
+      'shard.index': 'DIS_SHARD_INDEX',
+      'shard.total': 'DIS_SHARD_TOTAL',
+      'shard.fromHostname': 'DIS_SHARD_FROM_HOSTNAME',
     });
   });
 
@@ -579,7 +799,11 @@ describe('config schema', () => {
     expect(flattenKeys(parse(text))).to.deep.equal(leaves.map((leaf) => leaf.path));
     for (const { env } of leaves) expect(text).to.include(env);
     const config = loadConfig({ file, env: { HUAWEICLOUD_SDK_AK: 'AK', HUAWEICLOUD_SDK_SK: 'SK' } });
-    expect(config.targets).to.have.length(2);
+    expect(config.targets).to.deep.equal([
+      { stream: 'orders', task: 'orders-to-obs' },
+      { stream: 'clicks', task: '*' },
+    ]);
+    expect(text).to.include('# - { stream: "*", include: "^prod-", exclude: "-test$" }');
   });
 });
 
