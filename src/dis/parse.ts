@@ -1,10 +1,20 @@
 import { DisResponseError } from './errors.js';
-import type { DumpTask, PartitionProgress } from './types.js';
+import type { DumpTask, DumpTaskSummary, PartitionProgress, StreamPartition } from './types.js';
 
 type JsonObject = { readonly [key: string]: unknown };
 
 /** What an error body of DIS, the API gateway or IAM says, each part only when it is there. */
 export type ErrorBody = Readonly<{ apiCode?: string; apiMessage?: string; requestId?: string }>;
+
+/** One page of "Querying Stream Details". */
+export type StreamDetailsPage = Readonly<{
+  streamName: string;
+  partitions: readonly StreamPartition[];
+  hasMore: boolean;
+}>;
+
+/** One page of "Querying Streams". */
+export type StreamNamesPage = Readonly<{ names: readonly string[]; hasMore: boolean }>;
 
 /** Where a destination type keeps its description and which of its fields name the destination. */
 type DestinationSpec = Readonly<{ descriptionKeys: readonly string[]; nameKeys: readonly string[] }>;
@@ -31,6 +41,8 @@ const DESTINATIONS: ReadonlyMap<string, DestinationSpec> = new Map([
 ]);
 
 const DECIMAL_DIGITS = /^[0-9]+$/;
+// `[`, start, `:`, end, `]`, each part optionally padded with spaces or tabs.
+const SEQUENCE_RANGE = /^\[[ \t]*([0-9]+)[ \t]*:[ \t]*([0-9]+)[ \t]*\]$/;
 const GOT_STRING_MAX_CHARS = 40;
 const BODY_SNIPPET_MAX_CHARS = 60;
 const ERROR_TEXT_MAX_CHARS = 200;
@@ -65,6 +77,118 @@ export function parseDumpTask(body: unknown): DumpTask {
       partitions: readPartitions(body),
     }),
   );
+}
+
+/**
+ * Reads a stream partition's `sequence_number_range`, `"[289911 : 289927]"`; never throws. Like Huawei's own Kafka
+ * adapter (dis-api.md §3.1), anything else is "unknown": null (an expired partition), a value not in brackets
+ * (partition missing or scaling), `null` inside the brackets. So are non-numeric or negative bounds, bounds past
+ * 2^53 - 1 (already rounded), and a start after the end.
+ */
+export function parseSequenceRange(value: unknown): { start: number; end: number } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = SEQUENCE_RANGE.exec(value.trim());
+  if (match === null) return undefined;
+  const start = Number(match[1]);
+  const end = Number(match[2]);
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start > end) return undefined;
+  return { start, end };
+}
+
+/** Turns one "Querying Stream Details" page into its stream name, partitions and `has_more_partitions`. */
+export function parseStreamDetailsPage(body: unknown): StreamDetailsPage {
+  if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
+  const streamName = readRequiredString(body, 'stream_name', 'stream_name');
+  const value = body['partitions'];
+  let partitions: readonly StreamPartition[] = [];
+  if (value !== undefined && value !== null) {
+    if (!Array.isArray(value)) throw new DisResponseError('partitions', `must be an array (got ${describe(value)})`);
+    const firstIndexById = new Map<string, number>();
+    partitions = value.map((element: unknown, index): StreamPartition => {
+      const path = `partitions[${index}]`;
+      if (!isJsonObject(element)) throw new DisResponseError(path, `must be an object (got ${describe(element)})`);
+      const { id, idPath } = readStreamPartitionId(element, path);
+      const firstIndex = firstIndexById.get(id);
+      if (firstIndex !== undefined) {
+        throw new DisResponseError(idPath, `duplicate ${JSON.stringify(id)} (first at partitions[${firstIndex}])`);
+      }
+      firstIndexById.set(id, index);
+      const range = parseSequenceRange(element['sequence_number_range']);
+      return Object.freeze(
+        withoutUndefined<StreamPartition>({
+          partitionId: id,
+          status: readOptionalString(element, 'status', `${path}.status`),
+          startOffset: range?.start,
+          endOffset: range?.end,
+        }),
+      );
+    });
+  }
+  return Object.freeze({
+    streamName,
+    partitions: Object.freeze(partitions),
+    hasMore: readFlag(body, 'has_more_partitions'),
+  });
+}
+
+/** Turns one "Querying Streams" page into its stream names (`stream_names`, else `stream_info_list[].stream_name`). */
+export function parseStreamNamesPage(body: unknown): StreamNamesPage {
+  if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
+  const hasMore = readFlag(body, 'has_more_streams');
+  const plain = body['stream_names'];
+  const infos = body['stream_info_list'];
+  let entries: { name: string; path: string }[] = [];
+  if (plain !== undefined && plain !== null) {
+    if (!Array.isArray(plain)) throw new DisResponseError('stream_names', `must be an array (got ${describe(plain)})`);
+    entries = plain.map((name: unknown, index) => {
+      const path = `stream_names[${index}]`;
+      if (typeof name !== 'string' || name === '') {
+        throw new DisResponseError(path, `must be a non-empty string (got ${describe(name)})`);
+      }
+      return { name, path };
+    });
+  } else if (infos !== undefined && infos !== null) {
+    if (!Array.isArray(infos)) {
+      throw new DisResponseError('stream_info_list', `must be an array (got ${describe(infos)})`);
+    }
+    entries = infos.map((info: unknown, index) => {
+      const path = `stream_info_list[${index}]`;
+      if (!isJsonObject(info)) throw new DisResponseError(path, `must be an object (got ${describe(info)})`);
+      const namePath = `${path}.stream_name`;
+      return { name: readRequiredString(info, 'stream_name', namePath), path: namePath };
+    });
+  }
+  const firstPathByName = new Map<string, string>();
+  for (const { name, path } of entries) {
+    const firstPath = firstPathByName.get(name);
+    if (firstPath !== undefined)
+      throw new DisResponseError(path, `duplicate ${JSON.stringify(name)} (first at ${firstPath})`);
+    firstPathByName.set(name, path);
+  }
+  return Object.freeze({ names: Object.freeze(entries.map(({ name }) => name)), hasMore });
+}
+
+/** Turns a "Querying a Dump Task List" body into its tasks' names and states; no `tasks` means none. */
+export function parseDumpTaskList(body: unknown): DumpTaskSummary[] {
+  if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
+  const value = body['tasks'];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw new DisResponseError('tasks', `must be an array (got ${describe(value)})`);
+  const firstIndexByName = new Map<string, number>();
+  return value.map((element: unknown, index): DumpTaskSummary => {
+    const path = `tasks[${index}]`;
+    if (!isJsonObject(element)) throw new DisResponseError(path, `must be an object (got ${describe(element)})`);
+    const namePath = `${path}.task_name`;
+    const taskName = readRequiredString(element, 'task_name', namePath);
+    const firstIndex = firstIndexByName.get(taskName);
+    if (firstIndex !== undefined) {
+      throw new DisResponseError(namePath, `duplicate ${JSON.stringify(taskName)} (first at tasks[${firstIndex}])`);
+    }
+    firstIndexByName.set(taskName, index);
+    return Object.freeze(
+      withoutUndefined<DumpTaskSummary>({ taskName, state: readOptionalString(element, 'state', `${path}.state`) }),
+    );
+  });
 }
 
 /** Reads code, message and request id from an error body of DIS, the API gateway or IAM; never throws. */
@@ -132,6 +256,27 @@ function readPartitionId(element: JsonObject, path: string): { id: string; idPat
   if (typeof snake === 'string' && snake !== '') return { id: snake, idPath };
   if (typeof snake === 'number' && Number.isSafeInteger(snake) && snake >= 0) return { id: String(snake), idPath };
   throw new DisResponseError(idPath, `must be a non-empty string or a non-negative integer (got ${describe(snake)})`);
+}
+
+// Stream details spell it `partition_id` (dis-api.md §7); `partitionId` is read only when that is missing.
+function readStreamPartitionId(element: JsonObject, path: string): { id: string; idPath: string } {
+  for (const key of ['partition_id', 'partitionId']) {
+    const value = element[key];
+    if (value === undefined || value === null) continue;
+    const idPath = `${path}.${key}`;
+    if (typeof value === 'string' && value !== '') return { id: value, idPath };
+    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return { id: String(value), idPath };
+    throw new DisResponseError(idPath, `must be a non-empty string or a non-negative integer (got ${describe(value)})`);
+  }
+  throw new DisResponseError(`${path}.partition_id`, 'is required');
+}
+
+// `has_more_*`: missing or null means no more pages.
+function readFlag(object: JsonObject, key: string): boolean {
+  const value = object[key];
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw new DisResponseError(key, `must be a boolean (got ${describe(value)})`);
+  return value;
 }
 
 function readDestination(

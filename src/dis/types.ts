@@ -32,3 +32,19 @@ export type DumpTask = Readonly<{
   deliverIntervalSeconds?: number;
   partitions: readonly PartitionProgress[];
 }>;
+
+/** One partition of "Querying Stream Details": `partition_id` (snake_case here) and its sequence range. */
+export type StreamPartition = Readonly<{
+  partitionId: string;
+  /** CREATING, ACTIVE, DELETED, EXPIRED, or whatever the API sent; undefined when missing. */
+  status?: string;
+  /** Start and end of `sequence_number_range`; both undefined when it is null or unparseable. */
+  startOffset?: number;
+  endOffset?: number;
+}>;
+
+/** "Querying Stream Details", all pages joined. */
+export type StreamDetails = Readonly<{ streamName: string; partitions: readonly StreamPartition[] }>;
+
+/** One entry of "Querying a Dump Task List". */
+export type DumpTaskSummary = Readonly<{ taskName: string; state?: string }>;
