@@ -49,15 +49,30 @@ export type Fault = Readonly<{
 /** AK/SK pair the simulator accepts. */
 export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string }>;
 
-/** One stream partition: its offsets grow from `initialRecords` at time zero by `recordsPerSecond`. */
+/**
+ * One stream partition: its offsets grow from `initialRecords` at time zero by `recordsPerSecond`. Its
+ * `sequence_number_range` is `"[startOffset : end]"`, `end` being the next sequence number, or null once EXPIRED.
+ */
 export type PartitionSpec = Readonly<{
   id: string;
   /** Records already gone to retention: the start of `sequence_number_range`. */
   startOffset: number;
   /** End offset at time zero. */
   initialRecords: number;
+  /** Growth of the end offset (a runtime `setRecordsPerSecond` changes it from then on). */
   recordsPerSecond: number;
+  /** Status before any expiry (an expiry turns it EXPIRED). */
   status: PartitionStatus;
+  /**
+   * When the partition expired: this many ms before time zero (negative: after it). From then on its status is
+   * EXPIRED, its range null and its end offset frozen. Not for a partition whose `status` is already EXPIRED.
+   */
+  expiresMsAgo?: number;
+  /**
+   * A test hook: `sequence_number_range` exactly as given (e.g. `"[5 : null]"`, `"5 : 9"`, or null), whatever the
+   * partition's state; the dump tasks still see the real offsets.
+   */
+  rangeOverride?: string | null;
 }>;
 
 /** How one dump task treats one partition. */
@@ -74,6 +89,12 @@ export type PartitionOverride = Readonly<{
   behindRecords: number;
   /** How long before time zero `state` and `stalled` took effect. */
   sinceMsAgo: number;
+  /**
+   * Dump throughput cap: each delivery after time zero moves the offset at most this many records per second
+   * elapsed since the previous delivery, so the task falls further behind while the stream grows faster.
+   * Absent: unlimited (every delivery reaches the end offset less `behindRecords`).
+   */
+  dumpRecordsPerSecond?: number;
 }>;
 
 /** One dump (transfer) task. */
@@ -105,6 +126,51 @@ export type StreamSpec = Readonly<{
   tasks: readonly TaskSpec[];
 }>;
 
+/** A partition as written in a scenario file, before validation and defaults. */
+export type PartitionSpecInput = Readonly<{
+  id?: string;
+  startOffset?: number;
+  initialRecords?: number;
+  recordsPerSecond?: number;
+  status?: PartitionStatus;
+  expiresMsAgo?: number;
+  rangeOverride?: string | null;
+}>;
+
+/** A task's per-partition behaviour as written in a scenario file. */
+export type PartitionOverrideInput = Readonly<{
+  state?: string;
+  discard?: number;
+  discardPerSecond?: number;
+  stalled?: boolean;
+  behindRecords?: number;
+  sinceMsAgo?: number;
+  dumpRecordsPerSecond?: number;
+}>;
+
+/** A dump task as written in a scenario file (also what `FakeDisControl.addTask` takes). */
+export type TaskSpecInput = Readonly<{
+  name: string;
+  id?: string;
+  destinationType: string;
+  destination?: Readonly<Record<string, unknown>>;
+  correctSpelling?: boolean;
+  state?: string;
+  stateSinceMsAgo?: number;
+  createdMsAgo?: number;
+  partitions?: Readonly<Record<string, PartitionOverrideInput>>;
+}>;
+
+/** A stream as written in a scenario file (also what `FakeDisControl.addStream` takes). */
+export type StreamSpecInput = Readonly<{
+  name: string;
+  id?: string;
+  createdMsAgo?: number;
+  retentionPeriodHours?: number;
+  partitions: readonly PartitionSpecInput[];
+  tasks?: readonly TaskSpecInput[];
+}>;
+
 /** A validated scenario with every default filled in. */
 export type Scenario = Readonly<{
   projectId: string;
@@ -123,8 +189,8 @@ export const DEFAULT_DELIVER_INTERVAL_SECONDS = 60;
 const DEFAULT_STREAM_AGE_MS = 7 * 86_400_000;
 const DEFAULT_TASK_AGE_MS = 86_400_000;
 const DEFAULT_RETENTION_HOURS = 24;
-// The real service caps a stream at 5 dump tasks (DIS.4357, dis-api.md §6).
-const MAX_TASKS_PER_STREAM = 5;
+/** The real service caps a stream at 5 dump tasks (DIS.4357, dis-api.md §6). */
+export const MAX_TASKS_PER_STREAM = 5;
 // DIS stream names: letters, digits, '-' and '_', 1-64 characters.
 const STREAM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -163,6 +229,34 @@ export function parseFault(data: unknown, source = 'fault'): Fault {
   return fault;
 }
 
+/**
+ * Validates a stream added at runtime; throws like `parseScenario`. Its time zero is the moment it is added: its
+ * offsets grow from `initialRecords` then, every `...MsAgo` counts back from then, and `createdMsAgo` (of the
+ * stream and of its tasks) defaults to 0.
+ */
+export function parseStreamInput(data: unknown, source = 'stream'): StreamSpec {
+  const v = new Validator(true);
+  const stream = v.stream(data, '');
+  v.throwIfProblems(source);
+  return stream;
+}
+
+/**
+ * Validates a dump task added at runtime to stream `streamName` with partitions `partitionIds`; throws like
+ * `parseScenario`. Its time zero is the moment it is added, and `createdMsAgo` defaults to 0 (created then).
+ */
+export function parseTaskInput(
+  data: unknown,
+  streamName: string,
+  partitionIds: readonly string[],
+  source = 'task',
+): TaskSpec {
+  const v = new Validator(true);
+  const task = v.task(data, '', streamName, partitionIds);
+  v.throwIfProblems(source);
+  return task;
+}
+
 /** Path of a scenario bundled in `src/simulator/scenarios/` (e.g. `demo.yaml`), from the sources or from the build in `dist/`. */
 export function bundledScenarioPath(name: string): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -184,6 +278,9 @@ type Obj = Record<string, unknown>;
 /** Collects every problem instead of stopping at the first, so one run of a bad file shows all of them. */
 class Validator {
   private readonly problems: string[] = [];
+
+  /** `runtime`: validating something added while the simulator runs, which is created "now" by default. */
+  constructor(private readonly runtime = false) {}
 
   throwIfProblems(source: string): void {
     if (this.problems.length > 0) {
@@ -265,7 +362,7 @@ class Validator {
     return fault as Fault;
   }
 
-  private stream(data: unknown, path: string): StreamSpec {
+  stream(data: unknown, path: string): StreamSpec {
     const o =
       this.object(data, path, ['name', 'id', 'createdMsAgo', 'retentionPeriodHours', 'partitions', 'tasks']) ?? {};
     const name =
@@ -275,7 +372,8 @@ class Validator {
         patternText: '1-64 letters, digits, "-" or "_"',
       }) ?? '';
     const id = this.string(o, path, 'id', {}) ?? derivedId('stream', name);
-    const createdMsAgo = this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? DEFAULT_STREAM_AGE_MS;
+    const createdMsAgo =
+      this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? (this.runtime ? 0 : DEFAULT_STREAM_AGE_MS);
     const retentionPeriodHours = this.integer(o, path, 'retentionPeriodHours', { min: 1 }) ?? DEFAULT_RETENTION_HOURS;
     const partitionItems = this.array(o, path, 'partitions', { required: true });
     if (o['partitions'] !== undefined && partitionItems.length === 0) {
@@ -300,19 +398,36 @@ class Validator {
   }
 
   private partition(data: unknown, path: string, index: number): PartitionSpec {
-    const o = this.object(data, path, ['id', 'startOffset', 'initialRecords', 'recordsPerSecond', 'status']) ?? {};
+    const keys = ['id', 'startOffset', 'initialRecords', 'recordsPerSecond', 'status', 'expiresMsAgo', 'rangeOverride'];
+    const o = this.object(data, path, keys) ?? {};
     const id = this.string(o, path, 'id', {}) ?? defaultPartitionId(index);
     const startOffset = this.integer(o, path, 'startOffset', { min: 0 }) ?? 0;
     const initialRecords = this.integer(o, path, 'initialRecords', { min: 0 }) ?? 0;
     const recordsPerSecond = this.number(o, path, 'recordsPerSecond', { min: 0 }) ?? 0;
     const status = this.oneOf(o, path, 'status', PARTITION_STATUSES, {}) ?? 'ACTIVE';
+    const expiresMsAgo = this.integer(o, path, 'expiresMsAgo', {});
     if (startOffset > initialRecords) {
       this.problem(join(path, 'startOffset'), 'must not exceed initialRecords');
     }
-    return { id, startOffset, initialRecords, recordsPerSecond, status };
+    if (expiresMsAgo !== undefined && status === 'EXPIRED') {
+      this.problem(join(path, 'expiresMsAgo'), 'does not apply to a partition whose status is EXPIRED');
+    }
+    const rangeOverride = o['rangeOverride'];
+    if (rangeOverride !== undefined && rangeOverride !== null && typeof rangeOverride !== 'string') {
+      this.problem(join(path, 'rangeOverride'), 'must be a string or null');
+    }
+    return {
+      id,
+      startOffset,
+      initialRecords,
+      recordsPerSecond,
+      status,
+      ...(expiresMsAgo === undefined ? {} : { expiresMsAgo }),
+      ...(rangeOverride === null || typeof rangeOverride === 'string' ? { rangeOverride } : {}),
+    };
   }
 
-  private task(data: unknown, path: string, streamName: string, partitionIds: readonly string[]): TaskSpec {
+  task(data: unknown, path: string, streamName: string, partitionIds: readonly string[]): TaskSpec {
     const keys = [
       'name',
       'id',
@@ -342,7 +457,7 @@ class Validator {
     const correctSpelling = this.boolean(o, path, 'correctSpelling') ?? false;
     const state = this.string(o, path, 'state', {}) ?? 'RUNNING';
     const stateSinceMsAgo = this.integer(o, path, 'stateSinceMsAgo', { min: 0 }) ?? 0;
-    const createdMsAgo = this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? DEFAULT_TASK_AGE_MS;
+    const createdMsAgo = this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? (this.runtime ? 0 : DEFAULT_TASK_AGE_MS);
     const overridesPath = join(path, 'partitions');
     const rawOverrides =
       o['partitions'] === undefined ? {} : (this.object(o['partitions'], overridesPath, undefined) ?? {});
@@ -373,8 +488,16 @@ class Validator {
     if (data === undefined) {
       return { discard: 0, discardPerSecond: 0, stalled: false, behindRecords: 0, sinceMsAgo: 0 };
     }
-    const o =
-      this.object(data, path, ['state', 'discard', 'discardPerSecond', 'stalled', 'behindRecords', 'sinceMsAgo']) ?? {};
+    const keys = [
+      'state',
+      'discard',
+      'discardPerSecond',
+      'stalled',
+      'behindRecords',
+      'sinceMsAgo',
+      'dumpRecordsPerSecond',
+    ];
+    const o = this.object(data, path, keys) ?? {};
     const state = this.string(o, path, 'state', {});
     const override = {
       discard: this.integer(o, path, 'discard', { min: 0 }) ?? 0,
@@ -383,7 +506,12 @@ class Validator {
       behindRecords: this.integer(o, path, 'behindRecords', { min: 0 }) ?? 0,
       sinceMsAgo: this.integer(o, path, 'sinceMsAgo', { min: 0 }) ?? 0,
     };
-    return state === undefined ? override : { state, ...override };
+    const dumpRecordsPerSecond = this.number(o, path, 'dumpRecordsPerSecond', { min: 0 });
+    return {
+      ...(state === undefined ? {} : { state }),
+      ...override,
+      ...(dumpRecordsPerSecond === undefined ? {} : { dumpRecordsPerSecond }),
+    };
   }
 
   private problem(path: string, what: string): void {

@@ -1,4 +1,4 @@
-import type { PartitionOverride, PartitionSpec, Scenario, StreamSpec, TaskSpec } from './scenario.js';
+import type { PartitionOverride, PartitionSpec, PartitionStatus, Scenario, StreamSpec, TaskSpec } from './scenario.js';
 
 /** A change made at runtime (through the control API), effective from `atMs` (epoch ms) on. */
 export type WorldEvent =
@@ -12,7 +12,30 @@ export type WorldEvent =
       atMs: number;
     }>
   | Readonly<{ kind: 'delete-task'; stream: string; task: string; atMs: number }>
-  | Readonly<{ kind: 'delete-stream'; stream: string; atMs: number }>;
+  | Readonly<{ kind: 'delete-stream'; stream: string; atMs: number }>
+  /** A stream that exists from `atMs` on; its own time zero is `atMs`. */
+  | Readonly<{ kind: 'add-stream'; spec: StreamSpec; atMs: number }>
+  /** A dump task that exists from `atMs` on; its own time zero is `atMs`. */
+  | Readonly<{ kind: 'add-task'; stream: string; spec: TaskSpec; atMs: number }>
+  /** The task's offset for the partition drops by `records` at `atMs` and stays that much lower. */
+  | Readonly<{ kind: 'rewind'; stream: string; task: string; partitionId: string; records: number; atMs: number }>
+  /** Deliveries from `atMs` on lag the end offset by `behindRecords`. */
+  | Readonly<{
+      kind: 'partition-behind';
+      stream: string;
+      task: string;
+      partitionId: string;
+      behindRecords: number;
+      atMs: number;
+    }>
+  | Readonly<{ kind: 'expire-partition'; stream: string; partitionId: string; atMs: number }>
+  | Readonly<{
+      kind: 'records-per-second';
+      stream: string;
+      partitionId: string;
+      recordsPerSecond: number;
+      atMs: number;
+    }>;
 
 /** Everything the DIS objects are computed from: the scenario, its time zero, and the runtime changes. */
 export type World = Readonly<{ scenario: Scenario; epochMs: number; events: readonly WorldEvent[] }>;
@@ -110,13 +133,67 @@ export type Lookup<T> = { found: true; value: T } | { found: false; missing: 'st
 /** A password the simulator puts into DWS descriptions that carry none, so tests can prove it never leaks. */
 export const DEFAULT_DWS_PASSWORD = 'simulated-dws-password-must-never-leak';
 
+/** A stream as it exists at some moment: one incarnation (a deleted and re-added stream starts afresh). */
+export type LiveStream = Readonly<{
+  spec: StreamSpec;
+  /** Its time zero, which its `...MsAgo` fields count back from and its offsets grow from. */
+  originMs: number;
+  /** The runtime changes made to this incarnation (its tasks' included), oldest first. */
+  events: readonly WorldEvent[];
+}>;
+
+/** A dump task as it exists at some moment: one incarnation. */
+export type LiveTask = Readonly<{
+  spec: TaskSpec;
+  /** Its time zero: the stream's for a task of the stream's spec, else when it was added. */
+  originMs: number;
+  /** The runtime changes made to this incarnation, oldest first. */
+  events: readonly WorldEvent[];
+}>;
+
 const HASH_SPACE = 2n ** 63n;
 
 /** The streams that exist at `nowMs`, sorted by name (the order `start_stream_name` pages through). */
-export function streamsAt(world: World, nowMs: number): StreamSpec[] {
-  return world.scenario.streams
-    .filter((stream) => !isStreamDeleted(world, stream.name, nowMs))
-    .sort((a, b) => compareNames(a.name, b.name));
+export function streamsAt(world: World, nowMs: number): LiveStream[] {
+  const names = new Set(world.scenario.streams.map((stream) => stream.name));
+  for (const event of world.events) if (event.kind === 'add-stream') names.add(event.spec.name);
+  return [...names]
+    .sort(compareNames)
+    .map((name) => streamAt(world, name, nowMs))
+    .filter((stream) => stream !== undefined);
+}
+
+/** The incarnation of stream `name` in force at `nowMs`, if it exists then. */
+export function streamAt(world: World, name: string, nowMs: number): LiveStream | undefined {
+  const spec = world.scenario.streams.find((stream) => stream.name === name);
+  let current = spec === undefined ? undefined : { spec, originMs: world.epochMs, from: 0 };
+  for (const { event, index } of lifecycle(world.events, nowMs, name, streamLifecycleName)) {
+    current = event.kind === 'add-stream' ? { spec: event.spec, originMs: event.atMs, from: index + 1 } : undefined;
+  }
+  if (current === undefined) return undefined;
+  const events = world.events
+    .slice(current.from)
+    .filter((event) => event.kind !== 'add-stream' && event.stream === name);
+  return { spec: current.spec, originMs: current.originMs, events };
+}
+
+/** The dump tasks of a stream that exist at `nowMs`: those of its spec, then the added ones, in order. */
+export function tasksAt(stream: LiveStream, nowMs: number): LiveTask[] {
+  const names = new Set(stream.spec.tasks.map((task) => task.name));
+  for (const event of stream.events) if (event.kind === 'add-task') names.add(event.spec.name);
+  return [...names].map((name) => taskAt(stream, name, nowMs)).filter((task) => task !== undefined);
+}
+
+/** The incarnation of dump task `name` in force at `nowMs`, if it exists then. */
+export function taskAt(stream: LiveStream, name: string, nowMs: number): LiveTask | undefined {
+  const spec = stream.spec.tasks.find((task) => task.name === name);
+  let current = spec === undefined ? undefined : { spec, originMs: stream.originMs, from: 0 };
+  for (const { event, index } of lifecycle(stream.events, nowMs, name, taskLifecycleName)) {
+    current = event.kind === 'add-task' ? { spec: event.spec, originMs: event.atMs, from: index + 1 } : undefined;
+  }
+  if (current === undefined) return undefined;
+  const events = stream.events.slice(current.from).filter((event) => taskOf(event) === name);
+  return { spec: current.spec, originMs: current.originMs, events };
 }
 
 /** List streams: names strictly after `startStreamName`, at most `limit` of them. */
@@ -127,13 +204,13 @@ export function listStreamsBody(
 ): ListStreamsBody {
   const all = streamsAt(world, nowMs);
   const after = page.startStreamName;
-  const rest = after === undefined ? all : all.filter((stream) => compareNames(stream.name, after) > 0);
+  const rest = after === undefined ? all : all.filter((stream) => compareNames(stream.spec.name, after) > 0);
   const selected = rest.slice(0, page.limit);
   return {
     total_number: all.length,
-    stream_names: selected.map((stream) => stream.name),
+    stream_names: selected.map((stream) => stream.spec.name),
     has_more_streams: rest.length > selected.length,
-    stream_info_list: selected.map((stream) => streamInfo(world, stream)),
+    stream_info_list: selected.map((stream) => streamInfo(stream, nowMs)),
   };
 }
 
@@ -144,30 +221,38 @@ export function showStreamBody(
   streamName: string,
   page: { limit: number; startPartitionId?: string },
 ): Lookup<ShowStreamBody> {
-  const stream = findStream(world, streamName, nowMs);
+  const stream = streamAt(world, streamName, nowMs);
   if (stream === undefined) return { found: false, missing: 'stream' };
-  const sorted = [...stream.partitions].sort((a, b) => compareNames(a.id, b.id));
+  const { partitions } = stream.spec;
+  const sorted = partitions.map((partition, index) => ({ partition, index }));
+  sorted.sort((a, b) => compareNames(a.partition.id, b.partition.id));
   const after = page.startPartitionId;
-  const rest = after === undefined ? sorted : sorted.filter((partition) => compareNames(partition.id, after) > 0);
+  const rest = after === undefined ? sorted : sorted.filter(({ partition }) => compareNames(partition.id, after) > 0);
   const selected = rest.slice(0, page.limit);
-  const createTime = world.epochMs - stream.createdMsAgo;
+  const statuses = partitions.map((partition) => partitionStatusAt(stream, partition, nowMs));
+  const createTime = stream.originMs - stream.spec.createdMsAgo;
   return {
     found: true,
     value: {
-      stream_id: stream.id,
-      stream_name: stream.name,
+      stream_id: stream.spec.id,
+      stream_name: stream.spec.name,
       create_time: createTime,
       last_modified_time: createTime,
-      retention_period: stream.retentionPeriodHours,
+      retention_period: stream.spec.retentionPeriodHours,
       status: 'RUNNING',
       stream_type: 'COMMON',
       data_type: 'BLOB',
-      writable_partition_count: stream.partitions.filter((p) => p.status === 'ACTIVE').length,
-      readable_partition_count: stream.partitions.filter((p) => p.status === 'ACTIVE' || p.status === 'DELETED').length,
+      writable_partition_count: statuses.filter((status) => status === 'ACTIVE').length,
+      readable_partition_count: statuses.filter((status) => status === 'ACTIVE' || status === 'DELETED').length,
       auto_scale_enabled: false,
       tags: [],
       sys_tags: [],
-      partitions: selected.map((partition) => streamPartition(world, stream, partition, nowMs)),
+      partitions: selected.map(({ partition, index }) => ({
+        partition_id: partition.id,
+        status: statuses[index] ?? partition.status,
+        hash_range: hashRange(index, partitions.length),
+        sequence_number_range: sequenceNumberRange(stream, partition, statuses[index] ?? partition.status, nowMs),
+      })),
       has_more_partitions: rest.length > selected.length,
     },
   };
@@ -175,20 +260,20 @@ export function showStreamBody(
 
 /** List dump tasks of a stream (task-level fields only). */
 export function listTasksBody(world: World, nowMs: number, streamName: string): Lookup<ListTasksBody> {
-  const stream = findStream(world, streamName, nowMs);
+  const stream = streamAt(world, streamName, nowMs);
   if (stream === undefined) return { found: false, missing: 'stream' };
-  const tasks = stream.tasks.filter((task) => !isTaskDeleted(world, stream.name, task.name, nowMs));
+  const tasks = tasksAt(stream, nowMs);
   return {
     found: true,
     value: {
       total_number: tasks.length,
       tasks: tasks.map((task) => {
-        const details = taskDetails(world, stream, task, nowMs);
+        const details = taskDetails(stream, task, nowMs);
         return {
-          task_name: task.name,
-          task_id: task.id,
+          task_name: task.spec.name,
+          task_id: task.spec.id,
           state: details.state,
-          destination_type: task.destinationType,
+          destination_type: task.spec.destinationType,
           create_time: details.create_time,
           last_transfer_timestamp: details.last_transfer_timestamp,
         };
@@ -199,18 +284,25 @@ export function listTasksBody(world: World, nowMs: number, streamName: string): 
 
 /** Dump task details in the real wire shape (dis-api.md §1.1, §1.5). */
 export function showTaskBody(world: World, nowMs: number, streamName: string, taskName: string): Lookup<ShowTaskBody> {
-  const stream = findStream(world, streamName, nowMs);
+  const stream = streamAt(world, streamName, nowMs);
   if (stream === undefined) return { found: false, missing: 'stream' };
-  const task = stream.tasks.find((candidate) => candidate.name === taskName);
-  if (task === undefined || isTaskDeleted(world, stream.name, task.name, nowMs))
-    return { found: false, missing: 'task' };
-  return { found: true, value: taskDetails(world, stream, task, nowMs) };
+  const task = taskAt(stream, taskName, nowMs);
+  if (task === undefined) return { found: false, missing: 'task' };
+  return { found: true, value: taskDetails(stream, task, nowMs) };
 }
 
-/** End offset (exclusive "next sequence number") of a partition at `atMs`: linear in time through `initialRecords` at time zero. */
-export function endOffsetAt(world: World, partition: PartitionSpec, atMs: number): number {
-  const grown = Math.floor((partition.recordsPerSecond * (atMs - world.epochMs)) / 1000);
-  return Math.max(0, partition.initialRecords + grown);
+/**
+ * End offset (exclusive "next sequence number") of a partition at `atMs`: `initialRecords` at the stream's time
+ * zero, growing at `recordsPerSecond` as changed at runtime, frozen once the partition expires.
+ */
+export function endOffsetAt(stream: LiveStream, partition: PartitionSpec, atMs: number): number {
+  const recordMs = integrate(rateSegments(stream, partition), stream.originMs, atMs);
+  return Math.max(0, partition.initialRecords + Math.floor(recordMs / 1000));
+}
+
+/** The partition's status at `atMs`: EXPIRED from its expiry on, else its spec's. */
+export function partitionStatusAt(stream: LiveStream, partition: PartitionSpec, atMs: number): PartitionStatus {
+  return expiryMs(stream, partition) <= atMs ? 'EXPIRED' : partition.status;
 }
 
 /** The response key of a destination description: the documented misspelling for DWS/CloudTable unless asked otherwise. */
@@ -221,26 +313,16 @@ export function descriptionKey(destinationType: string, correctSpelling: boolean
   return `${type}_destination_${misspelt && !correctSpelling ? 'descripton' : 'description'}`;
 }
 
-function taskDetails(world: World, stream: StreamSpec, task: TaskSpec, nowMs: number): ShowTaskBody {
-  const createTime = world.epochMs - task.createdMsAgo;
-  const taskTimeline = taskStateTimeline(world, stream.name, task);
+function taskDetails(stream: LiveStream, task: LiveTask, nowMs: number): ShowTaskBody {
+  const { spec } = task;
+  const createTime = task.originMs - spec.createdMsAgo;
+  const taskTimeline = taskStateTimeline(task);
   const taskState = stateAt(taskTimeline, nowMs);
-  const partitions = stream.partitions.map((partition) => {
-    const override = task.partitions[partition.id] ?? NO_OVERRIDE;
-    const explicitStates = partitionStateTimeline(world, stream.name, task.name, partition.id, override);
-    const stalledFrom = override.stalled ? world.epochMs - override.sinceMsAgo : Number.POSITIVE_INFINITY;
-    const advancing = (atMs: number): boolean =>
-      stateAt(taskTimeline, atMs) === 'RUNNING' &&
-      (stateAt(explicitStates, atMs) ?? 'RUNNING') === 'RUNNING' &&
-      atMs < stalledFrom;
-    const changes = [...taskTimeline, ...explicitStates].map((change) => change.atMs);
-    if (Number.isFinite(stalledFrom)) changes.push(stalledFrom);
-    const delivery = lastDelivery(createTime, task.deliverIntervalSeconds * 1000, changes, advancing, nowMs);
-    const offset =
-      delivery === undefined
-        ? 0
-        : Math.max(partition.startOffset, endOffsetAt(world, partition, delivery) - override.behindRecords);
-    const runningMs = timeInState(taskTimeline, 'RUNNING', world.epochMs, nowMs);
+  const runningMs = timeInState(taskTimeline, 'RUNNING', task.originMs, nowMs);
+  const partitions = stream.spec.partitions.map((partition) => {
+    const override = spec.partitions[partition.id] ?? NO_OVERRIDE;
+    const explicitStates = partitionStateTimeline(task, partition.id, override);
+    const { delivery, offset } = partitionProgress(stream, task, partition, taskTimeline, explicitStates, nowMs);
     return {
       partitionId: partition.id,
       discard: override.discard + Math.floor((override.discardPerSecond * runningMs) / 1000),
@@ -249,22 +331,104 @@ function taskDetails(world: World, stream: StreamSpec, task: TaskSpec, nowMs: nu
       last_transfer_offset: offset,
     };
   });
-  const description: Record<string, unknown> = { ...task.destination };
-  if (task.destinationType.toUpperCase() === 'DWS' && description['user_password'] === undefined) {
+  const description: Record<string, unknown> = { ...spec.destination };
+  if (spec.destinationType.toUpperCase() === 'DWS' && description['user_password'] === undefined) {
     description['user_password'] = DEFAULT_DWS_PASSWORD;
   }
   return {
-    stream_id: stream.id,
-    stream_name: stream.name,
-    task_name: task.name,
-    task_id: task.id,
-    destination_type: task.destinationType,
+    stream_id: stream.spec.id,
+    stream_name: stream.spec.name,
+    task_name: spec.name,
+    task_id: spec.id,
+    destination_type: spec.destinationType,
     state: taskState ?? 'RUNNING',
     create_time: createTime,
     last_transfer_timestamp: Math.max(0, ...partitions.map((p) => p.last_transfer_timestamp)),
-    [descriptionKey(task.destinationType, task.correctSpelling)]: description,
+    [descriptionKey(spec.destinationType, spec.correctSpelling)]: description,
     partitions,
   };
+}
+
+/**
+ * A partition's dump progress at `nowMs`: the latest delivery (undefined before the first) and the offset it
+ * reached, less the runtime rewinds.
+ *
+ * A delivery reaches the end offset at its boundary less `behindRecords` (never below the partition start, when the
+ * data had reached it), capped by `dumpRecordsPerSecond` for deliveries after the task's time zero, and never
+ * backwards. A rewind lowers the offset by its records from then on, never below the partition start.
+ */
+function partitionProgress(
+  stream: LiveStream,
+  task: LiveTask,
+  partition: PartitionSpec,
+  taskTimeline: readonly StateChange[],
+  explicitStates: readonly StateChange[],
+  nowMs: number,
+): { delivery: number | undefined; offset: number } {
+  const override = task.spec.partitions[partition.id] ?? NO_OVERRIDE;
+  const createTime = task.originMs - task.spec.createdMsAgo;
+  const intervalMs = task.spec.deliverIntervalSeconds * 1000;
+  const stalledFrom = override.stalled ? task.originMs - override.sinceMsAgo : Number.POSITIVE_INFINITY;
+  const advancing = (atMs: number): boolean =>
+    stateAt(taskTimeline, atMs) === 'RUNNING' &&
+    (stateAt(explicitStates, atMs) ?? 'RUNNING') === 'RUNNING' &&
+    atMs < stalledFrom;
+  const changes = [...taskTimeline, ...explicitStates].map((change) => change.atMs);
+  if (Number.isFinite(stalledFrom)) changes.push(stalledFrom);
+  const deliveredBy = (atMs: number): number | undefined =>
+    lastDelivery(createTime, intervalMs, changes, advancing, atMs);
+
+  const behindChanges = sortTimeline(
+    task.events.flatMap((event) =>
+      event.kind === 'partition-behind' && event.partitionId === partition.id
+        ? [{ atMs: event.atMs, value: event.behindRecords }]
+        : [],
+    ),
+  );
+  const behindAt = (atMs: number): number => valueAt(behindChanges, atMs) ?? override.behindRecords;
+  const cap = override.dumpRecordsPerSecond;
+  // The offset one delivery reaches, given the previous delivery (if any) after the task's time zero.
+  const settle = (atMs: number, previous?: { atMs: number; offset: number }): number => {
+    const end = endOffsetAt(stream, partition, atMs);
+    let offset = end - behindAt(atMs);
+    if (previous !== undefined) {
+      if (cap !== undefined) offset = Math.min(offset, previous.offset + (cap * (atMs - previous.atMs)) / 1000);
+      offset = Math.max(offset, previous.offset);
+    }
+    // The start is known only once the data has reached it: a partition whose retention has since moved past
+    // an old delivery keeps that delivery's lower offset (records expired before they were dumped).
+    return Math.max(end >= partition.startOffset ? partition.startOffset : 0, offset);
+  };
+  const progressAt = (atMs: number): { delivery: number | undefined; offset: number } => {
+    const last = deliveredBy(atMs);
+    if (last === undefined) return { delivery: undefined, offset: 0 };
+    // Without a cap or a runtime behind change every delivery is independent of the previous one.
+    if (cap === undefined && behindChanges.length === 0) return { delivery: last, offset: settle(last) };
+    const from = Math.min(task.originMs, atMs);
+    const first = deliveredBy(from);
+    let previous = first === undefined ? undefined : { atMs: first, offset: settle(first) };
+    const lastIndex = Math.round((last - createTime) / intervalMs);
+    for (let k = Math.max(1, Math.floor((from - createTime) / intervalMs) + 1); k <= lastIndex; k += 1) {
+      const boundary = createTime + k * intervalMs;
+      if (advancing(boundary)) previous = { atMs: boundary, offset: settle(boundary, previous) };
+    }
+    return { delivery: last, offset: previous?.offset ?? 0 };
+  };
+
+  let rewound = 0;
+  const rewinds = sortTimeline(
+    task.events.flatMap((event) =>
+      event.kind === 'rewind' && event.partitionId === partition.id && event.atMs <= nowMs
+        ? [{ atMs: event.atMs, value: event.records }]
+        : [],
+    ),
+  );
+  for (const rewind of rewinds) {
+    const offset = Math.floor(progressAt(rewind.atMs).offset) - rewound;
+    rewound += Math.min(rewind.value, Math.max(0, offset - Math.min(offset, partition.startOffset)));
+  }
+  const now = progressAt(nowMs);
+  return { delivery: now.delivery, offset: Math.floor(now.offset) - rewound };
 }
 
 const NO_OVERRIDE: PartitionOverride = {
@@ -278,44 +442,33 @@ const NO_OVERRIDE: PartitionOverride = {
 /** A state that holds from `atMs` until the next change. */
 type StateChange = { atMs: number; state: string };
 
-function taskStateTimeline(world: World, streamName: string, task: TaskSpec): StateChange[] {
+function taskStateTimeline(task: LiveTask): StateChange[] {
   // A task not RUNNING at time zero is taken to have run until it entered its state, so it has a last delivery.
   const timeline: StateChange[] = [{ atMs: Number.NEGATIVE_INFINITY, state: 'RUNNING' }];
-  if (task.state !== 'RUNNING') timeline.push({ atMs: world.epochMs - task.stateSinceMsAgo, state: task.state });
-  for (const event of world.events) {
-    if (event.kind === 'task-state' && event.stream === streamName && event.task === task.name) {
-      timeline.push({ atMs: event.atMs, state: event.state });
-    }
+  if (task.spec.state !== 'RUNNING') {
+    timeline.push({ atMs: task.originMs - task.spec.stateSinceMsAgo, state: task.spec.state });
+  }
+  for (const event of task.events) {
+    if (event.kind === 'task-state') timeline.push({ atMs: event.atMs, state: event.state });
   }
   return sortTimeline(timeline);
 }
 
-function partitionStateTimeline(
-  world: World,
-  streamName: string,
-  taskName: string,
-  partitionId: string,
-  override: PartitionOverride,
-): StateChange[] {
+function partitionStateTimeline(task: LiveTask, partitionId: string, override: PartitionOverride): StateChange[] {
   const timeline: StateChange[] = [];
   if (override.state !== undefined) {
     timeline.push({ atMs: Number.NEGATIVE_INFINITY, state: 'RUNNING' });
-    timeline.push({ atMs: world.epochMs - override.sinceMsAgo, state: override.state });
+    timeline.push({ atMs: task.originMs - override.sinceMsAgo, state: override.state });
   }
-  for (const event of world.events) {
-    if (
-      event.kind === 'partition-state' &&
-      event.stream === streamName &&
-      event.task === taskName &&
-      event.partitionId === partitionId
-    ) {
+  for (const event of task.events) {
+    if (event.kind === 'partition-state' && event.partitionId === partitionId) {
       timeline.push({ atMs: event.atMs, state: event.state });
     }
   }
   return sortTimeline(timeline);
 }
 
-function sortTimeline(timeline: StateChange[]): StateChange[] {
+function sortTimeline<T extends { atMs: number }>(timeline: T[]): T[] {
   // Stable sort, so changes at the same instant apply in the order they were made; `|| 0` because
   // -Infinity minus -Infinity is NaN.
   return timeline.sort((a, b) => a.atMs - b.atMs || 0);
@@ -329,6 +482,16 @@ function stateAt(timeline: readonly StateChange[], atMs: number): string | undef
     state = change.state;
   }
   return state;
+}
+
+/** The value in force at `atMs` of a sorted list of changes, or undefined before the first. */
+function valueAt(changes: readonly { atMs: number; value: number }[], atMs: number): number | undefined {
+  let value: number | undefined;
+  for (const change of changes) {
+    if (change.atMs > atMs) break;
+    value = change.value;
+  }
+  return value;
 }
 
 /** Milliseconds within [fromMs, toMs] during which the timeline is in `state`. */
@@ -371,34 +534,75 @@ function lastDelivery(
   return undefined;
 }
 
-function streamInfo(world: World, stream: StreamSpec): StreamInfoBody {
+/** A rate that holds from `fromMs` until the next segment. */
+type RateSegment = { fromMs: number; rate: number };
+
+function rateSegments(stream: LiveStream, partition: PartitionSpec): RateSegment[] {
+  const segments: RateSegment[] = [{ fromMs: Number.NEGATIVE_INFINITY, rate: partition.recordsPerSecond }];
+  const changes = sortTimeline(
+    stream.events.flatMap((event) =>
+      event.kind === 'records-per-second' && event.partitionId === partition.id
+        ? [{ atMs: event.atMs, rate: event.recordsPerSecond }]
+        : [],
+    ),
+  );
+  for (const change of changes) segments.push({ fromMs: change.atMs, rate: change.rate });
+  const expiry = expiryMs(stream, partition);
+  if (Number.isFinite(expiry)) {
+    // An expired partition takes no more writes: its end offset freezes.
+    return [...segments.filter((segment) => segment.fromMs < expiry), { fromMs: expiry, rate: 0 }];
+  }
+  return segments;
+}
+
+/** The integral of the piecewise-constant rate from `fromMs` to `toMs` (negative when `toMs` is earlier), in record·ms/s. */
+function integrate(segments: readonly RateSegment[], fromMs: number, toMs: number): number {
+  if (toMs < fromMs) return -integrate(segments, toMs, fromMs);
+  let total = 0;
+  segments.forEach((segment, i) => {
+    const start = Math.max(segment.fromMs, fromMs);
+    const end = Math.min(segments[i + 1]?.fromMs ?? Number.POSITIVE_INFINITY, toMs);
+    if (end > start) total += segment.rate * (end - start);
+  });
+  return total;
+}
+
+/** When the partition expires: the earliest of its spec's `expiresMsAgo` and a runtime expiry; +∞ if never. */
+function expiryMs(stream: LiveStream, partition: PartitionSpec): number {
+  let at = partition.expiresMsAgo === undefined ? Number.POSITIVE_INFINITY : stream.originMs - partition.expiresMsAgo;
+  for (const event of stream.events) {
+    if (event.kind === 'expire-partition' && event.partitionId === partition.id) at = Math.min(at, event.atMs);
+  }
+  return at;
+}
+
+function sequenceNumberRange(
+  stream: LiveStream,
+  partition: PartitionSpec,
+  status: PartitionStatus,
+  nowMs: number,
+): string | null {
+  if (partition.rangeOverride !== undefined) return partition.rangeOverride;
+  // dis-api.md §3.1/§7: an EXPIRED partition's range is null.
+  if (status === 'EXPIRED') return null;
+  return `[${partition.startOffset} : ${endOffsetAt(stream, partition, nowMs)}]`;
+}
+
+function streamInfo(stream: LiveStream, nowMs: number): StreamInfoBody {
   return {
-    stream_id: stream.id,
-    stream_name: stream.name,
-    create_time: world.epochMs - stream.createdMsAgo,
-    retention_period: stream.retentionPeriodHours,
+    stream_id: stream.spec.id,
+    stream_name: stream.spec.name,
+    create_time: stream.originMs - stream.spec.createdMsAgo,
+    retention_period: stream.spec.retentionPeriodHours,
     status: 'RUNNING',
     stream_type: 'COMMON',
     data_type: 'BLOB',
-    partition_count: stream.partitions.filter((p) => p.status === 'ACTIVE').length,
+    partition_count: stream.spec.partitions.filter(
+      (partition) => partitionStatusAt(stream, partition, nowMs) === 'ACTIVE',
+    ).length,
     auto_scale_enabled: false,
     tags: [],
     sys_tags: [],
-  };
-}
-
-function streamPartition(
-  world: World,
-  stream: StreamSpec,
-  partition: PartitionSpec,
-  nowMs: number,
-): StreamPartitionBody {
-  return {
-    partition_id: partition.id,
-    status: partition.status,
-    hash_range: hashRange(stream.partitions.indexOf(partition), stream.partitions.length),
-    sequence_number_range:
-      partition.status === 'EXPIRED' ? null : `[${partition.startOffset} : ${endOffsetAt(world, partition, nowMs)}]`,
   };
 }
 
@@ -410,19 +614,41 @@ function hashRange(index: number, count: number): string {
   return `[${start} : ${end}]`;
 }
 
-function findStream(world: World, name: string, nowMs: number): StreamSpec | undefined {
-  const stream = world.scenario.streams.find((candidate) => candidate.name === name);
-  return stream === undefined || isStreamDeleted(world, name, nowMs) ? undefined : stream;
-}
-
-function isStreamDeleted(world: World, stream: string, nowMs: number): boolean {
-  return world.events.some((event) => event.kind === 'delete-stream' && event.stream === stream && event.atMs <= nowMs);
-}
-
-function isTaskDeleted(world: World, stream: string, task: string, nowMs: number): boolean {
-  return world.events.some(
-    (event) => event.kind === 'delete-task' && event.stream === stream && event.task === task && event.atMs <= nowMs,
+/** The add/delete events of one stream or task up to `nowMs`, in time order, with their index in `events`. */
+function lifecycle(
+  events: readonly WorldEvent[],
+  nowMs: number,
+  name: string,
+  nameOf: (event: WorldEvent) => string | undefined,
+): { event: WorldEvent; index: number; atMs: number }[] {
+  return sortTimeline(
+    events
+      .map((event, index) => ({ event, index, atMs: event.atMs }))
+      .filter(({ event }) => event.atMs <= nowMs && nameOf(event) === name),
   );
+}
+
+function streamLifecycleName(event: WorldEvent): string | undefined {
+  if (event.kind === 'add-stream') return event.spec.name;
+  return event.kind === 'delete-stream' ? event.stream : undefined;
+}
+
+function taskLifecycleName(event: WorldEvent): string | undefined {
+  if (event.kind === 'add-task') return event.spec.name;
+  return event.kind === 'delete-task' ? event.task : undefined;
+}
+
+function taskOf(event: WorldEvent): string | undefined {
+  switch (event.kind) {
+    case 'task-state':
+    case 'partition-state':
+    case 'delete-task':
+    case 'rewind':
+    case 'partition-behind':
+      return event.task;
+    default:
+      return undefined;
+  }
 }
 
 function compareNames(a: string, b: string): number {

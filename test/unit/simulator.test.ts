@@ -6,7 +6,7 @@ import got, { RequestError } from 'got';
 import type { Clock } from '../../src/clock.js';
 import { signRequest } from '../../src/dis/signer.js';
 import { bundledScenarioPath, loadScenario, parseScenario, startFakeDis } from '../../src/simulator/fake-dis.js';
-import type { FakeDis, Scenario } from '../../src/simulator/fake-dis.js';
+import type { FakeDis, Scenario, StreamSpecInput, TaskSpecInput } from '../../src/simulator/fake-dis.js';
 
 const T0 = 1_700_000_000_000;
 const PROJECT = 'aaaabbbbccccddddeeeeffff00001111';
@@ -315,6 +315,141 @@ describe('simulator (fake DIS)', () => {
       const reply = await get(`${BASE}/streams/nope`);
       expect(reply.status).to.equal(400);
       expect(reply.body).to.deep.equal({ errorCode: 'DIS.4301', message: `Stream does not exist. [nope][${rid(1)}]` });
+    });
+  });
+
+  describe('paging at scale (dis-api.md §3)', () => {
+    const pad = (n: number, width: number): string => String(n).padStart(width, '0');
+
+    it('pages 250 streams with limit (1-100, default 10), an exclusive start_stream_name and has_more_streams', async () => {
+      const names = Array.from({ length: 250 }, (_, i) => `stream-${pad(i, 3)}`);
+      // Given out of order: the listing sorts by name.
+      const streams = [...names].reverse().map((name) => ({ name, id: `ID${name}`, partitions: [{}] }));
+      const server = await start({ projectId: PROJECT, credentials: [CREDS], epochMs: T0, streams });
+      const page = async (query: string): Promise<{ names: string[]; more: boolean; total: number }> => {
+        const body = (await get(`${BASE}/streams?${query}`, { server })).body as {
+          total_number: number;
+          stream_names: string[];
+          has_more_streams: boolean;
+          stream_info_list: { stream_name: string }[];
+        };
+        expect(body.stream_info_list.map((info) => info.stream_name)).to.deep.equal(body.stream_names);
+        return { names: body.stream_names, more: body.has_more_streams, total: body.total_number };
+      };
+      expect(await page('')).to.deep.equal({ names: names.slice(0, 10), more: true, total: 250 });
+      const seen: string[] = [];
+      const mores: boolean[] = [];
+      let after: string | undefined;
+      for (;;) {
+        const result = await page(`limit=100${after === undefined ? '' : `&start_stream_name=${after}`}`);
+        seen.push(...result.names);
+        mores.push(result.more);
+        expect(result.total).to.equal(250);
+        if (!result.more) break;
+        after = result.names.at(-1);
+      }
+      expect(mores).to.deep.equal([true, true, false]);
+      expect(seen).to.deep.equal(names);
+      // A page that ends exactly at the last stream says there is no more.
+      expect(await page('limit=100&start_stream_name=stream-149')).to.deep.equal({
+        names: names.slice(150),
+        more: false,
+        total: 250,
+      });
+      expect(await page('limit=50&start_stream_name=stream-199')).to.deep.equal({
+        names: names.slice(200),
+        more: false,
+        total: 250,
+      });
+      expect(await page('limit=1&start_stream_name=stream-248')).to.deep.equal({
+        names: ['stream-249'],
+        more: false,
+        total: 250,
+      });
+      expect(await page('limit=100&start_stream_name=stream-249')).to.deep.equal({
+        names: [],
+        more: false,
+        total: 250,
+      });
+      // The start need not be a stream name: listing resumes after it.
+      expect(await page('limit=2&start_stream_name=stream-0995')).to.deep.equal({
+        names: ['stream-100', 'stream-101'],
+        more: true,
+        total: 250,
+      });
+    });
+
+    it('pages 2500 partitions with limit_partitions (1-1000, default 100), an exclusive start_partitionId and has_more_partitions', async () => {
+      const partitions = Array.from({ length: 2500 }, (_, i) => ({ initialRecords: i, recordsPerSecond: 1 }));
+      const server = await start({
+        projectId: PROJECT,
+        credentials: [CREDS],
+        epochMs: T0,
+        streams: [{ name: 'wide', partitions }],
+      });
+      clock.t = T0 + 10_000;
+      type Part = { partition_id: string; status: string; hash_range: string; sequence_number_range: string };
+      const page = async (query: string): Promise<{ parts: Part[]; more: boolean; counts: number[] }> => {
+        const body = (await get(`${BASE}/streams/wide?${query}`, { server })).body as {
+          partitions: Part[];
+          has_more_partitions: boolean;
+          writable_partition_count: number;
+          readable_partition_count: number;
+        };
+        return {
+          parts: body.partitions,
+          more: body.has_more_partitions,
+          counts: [body.writable_partition_count, body.readable_partition_count],
+        };
+      };
+      const id = (i: number): string => `shardId-${pad(i, 10)}`;
+      const first = await page('');
+      expect([
+        first.parts.length,
+        first.parts[0]?.partition_id,
+        first.parts.at(-1)?.partition_id,
+        first.more,
+      ]).to.deep.equal([100, id(0), id(99), true]);
+      const ids: string[] = [];
+      const shape: unknown[] = [];
+      let after = '';
+      for (;;) {
+        const result = await page(`limit_partitions=1000&start_partitionId=${after}`);
+        ids.push(...result.parts.map((p) => p.partition_id));
+        shape.push([result.parts.length, result.more, result.counts]);
+        if (!result.more) break;
+        after = result.parts.at(-1)?.partition_id ?? '';
+      }
+      expect(shape).to.deep.equal([
+        [1000, true, [2500, 2500]],
+        [1000, true, [2500, 2500]],
+        [500, false, [2500, 2500]],
+      ]);
+      expect(ids).to.deep.equal(Array.from({ length: 2500 }, (_, i) => id(i)));
+      // Exactly 1000 left: a full page with has_more_partitions false.
+      const tail = await page(`start_partitionId=${id(1499)}&limit_partitions=1000`);
+      expect([tail.parts.length, tail.parts[0]?.partition_id, tail.more]).to.deep.equal([1000, id(1500), false]);
+      expect(tail.parts.at(-1)).to.deep.equal({
+        partition_id: id(2499),
+        status: 'ACTIVE',
+        hash_range: '[9219682688040033090 : 9223372036854775807]',
+        sequence_number_range: '[0 : 2509]',
+      });
+      const one = await page(`start_partitionId=${id(0)}&limit_partitions=1`);
+      expect([one.parts, one.more]).to.deep.equal([
+        [
+          {
+            partition_id: id(1),
+            status: 'ACTIVE',
+            hash_range: '[3689348814741910 : 7378697629483819]',
+            sequence_number_range: '[0 : 11]',
+          },
+        ],
+        true,
+      ]);
+      expect((await page(`start_partitionId=${id(2499)}`)).parts).to.deep.equal([]);
+      const bad = await get(`${BASE}/streams/wide?limit_partitions=0`, { server });
+      expect([bad.status, (bad.body as { errorCode: string }).errorCode]).to.deep.equal([400, 'DIS.4200']);
     });
   });
 
@@ -635,14 +770,439 @@ describe('simulator (fake DIS)', () => {
       expect([list.total_number, list.stream_names]).to.deep.equal([2, ['a-stream', 'z-stream']]);
     });
 
-    it('rejects changes to things the scenario does not have', () => {
-      expect(() => dis.control.setTaskState('s1', 'nope', 'RUNNING')).to.throw(
-        'no task "nope" in stream "s1" of the scenario',
+    it('rejects changes to things that do not exist now, and bad numbers, changing nothing', async () => {
+      const rejects = (change: () => void, message: string): void => {
+        let caught: unknown;
+        try {
+          change();
+        } catch (error) {
+          caught = error;
+        }
+        expect((caught as Error | undefined)?.message).to.equal(message);
+      };
+      const p0 = 'shardId-0000000000';
+      rejects(() => dis.control.setTaskState('s1', 'nope', 'RUNNING'), 'no task "nope" in stream "s1"');
+      rejects(() => dis.control.deleteStream('nope'), 'no stream "nope"');
+      rejects(
+        () => dis.control.setPartitionState('s1', 'to-obs', 'shardId-0000000009', 'ABNORMAL'),
+        'no partition "shardId-0000000009" in stream "s1"',
       );
-      expect(() => dis.control.deleteStream('nope')).to.throw('no stream "nope" in the scenario');
-      expect(() => dis.control.setPartitionState('s1', 'to-obs', 'shardId-0000000009', 'ABNORMAL')).to.throw(
-        'no partition "shardId-0000000009" in stream "s1" of the scenario',
+      rejects(() => dis.control.addTask('nope', { name: 't', destinationType: 'OBS' }), 'no stream "nope"');
+      rejects(() => dis.control.rewindPartition('s1', 'nope', p0, 1), 'no task "nope" in stream "s1"');
+      rejects(() => dis.control.rewindPartition('s1', 'to-obs', p0, 0), 'records: must be an integer >= 1');
+      rejects(() => dis.control.rewindPartition('s1', 'to-obs', p0, 1.5), 'records: must be an integer >= 1');
+      rejects(() => dis.control.setPartitionBehind('s1', 'to-obs', p0, -1), 'behindRecords: must be an integer >= 0');
+      rejects(
+        () => dis.control.setPartitionBehind('s1', 'to-obs', 'shardId-0000000009', 1),
+        'no partition "shardId-0000000009" in stream "s1"',
       );
+      rejects(() => dis.control.setRecordsPerSecond('s1', p0, -1), 'recordsPerSecond: must be a number >= 0');
+      rejects(() => dis.control.setRecordsPerSecond('s1', p0, Number.NaN), 'recordsPerSecond: must be a number >= 0');
+      rejects(() => dis.control.setRecordsPerSecond('nope', p0, 1), 'no stream "nope"');
+      rejects(
+        () => dis.control.expirePartition('s1', 'shardId-0000000009'),
+        'no partition "shardId-0000000009" in stream "s1"',
+      );
+      dis.control.deleteTask('s1', 'to-obs');
+      rejects(() => dis.control.setTaskState('s1', 'to-obs', 'RUNNING'), 'no task "to-obs" in stream "s1"');
+      dis.control.deleteStream('z-stream');
+      rejects(() => dis.control.expirePartition('z-stream', p0), 'no stream "z-stream"');
+      clock.t = T0 + 120_000;
+      const ranges = (await get(`${BASE}/streams/s1`)).body as { partitions: { sequence_number_range: unknown }[] };
+      expect(ranges.partitions.map((p) => p.sequence_number_range)).to.deep.equal(['[0 : 2200]', '[50 : 800]', null]);
+    });
+
+    describe('addTask', () => {
+      const list = async (): Promise<unknown> => (await get(`${BASE}/streams/s1/transfer-tasks`)).body;
+      const late: TaskSpecInput = {
+        name: 'late',
+        id: 'LATEID',
+        destinationType: 'OBS',
+        destination: { obs_bucket_path: 'late-bucket', deliver_time_interval: 60 },
+        partitions: { 'shardId-0000000000': { behindRecords: 100 } },
+      };
+
+      it('adds a task created now: listed from now on, 0 offsets until its first delivery one interval later', async () => {
+        clock.t = T0 + 30_000;
+        dis.control.addTask('s1', late);
+        const summary = {
+          task_name: 'late',
+          task_id: 'LATEID',
+          state: 'RUNNING',
+          destination_type: 'OBS',
+          create_time: T0 + 30_000,
+          last_transfer_timestamp: 0,
+        };
+        const listed = (await list()) as { total_number: number; tasks: { task_name: string }[] };
+        expect(listed.total_number).to.equal(4);
+        expect(listed.tasks.map((t) => t.task_name)).to.deep.equal(['to-obs', 'to-dws', 'fresh', 'late']);
+        expect(listed.tasks[3]).to.deep.equal(summary);
+        clock.t = T0 + 89_999;
+        expect(await offsets('s1', 'late')).to.deep.equal([
+          'RUNNING',
+          ['RUNNING', 0, 0, 0],
+          ['RUNNING', 0, 0, 0],
+          ['RUNNING', 0, 0, 0],
+        ]);
+        clock.t = T0 + 90_000;
+        const details = (await get(`${BASE}/streams/s1/transfer-tasks/late`)).body as Record<string, unknown>;
+        expect(details).to.deep.equal({
+          stream_id: 'S1ID',
+          stream_name: 's1',
+          task_name: 'late',
+          task_id: 'LATEID',
+          destination_type: 'OBS',
+          state: 'RUNNING',
+          create_time: T0 + 30_000,
+          last_transfer_timestamp: T0 + 90_000,
+          obs_destination_description: { obs_bucket_path: 'late-bucket', deliver_time_interval: 60 },
+          partitions: [
+            {
+              partitionId: 'shardId-0000000000',
+              discard: 0,
+              state: 'RUNNING',
+              last_transfer_timestamp: T0 + 90_000,
+              last_transfer_offset: 1800,
+            },
+            {
+              partitionId: 'shardId-0000000001',
+              discard: 0,
+              state: 'RUNNING',
+              last_transfer_timestamp: T0 + 90_000,
+              last_transfer_offset: 725,
+            },
+            {
+              partitionId: 'shardId-0000000002',
+              discard: 0,
+              state: 'RUNNING',
+              last_transfer_timestamp: T0 + 90_000,
+              last_transfer_offset: 7,
+            },
+          ],
+        });
+        // Before the moment it was added, the task does not exist.
+        clock.t = T0 + 29_999;
+        expect((await get(`${BASE}/streams/s1/transfer-tasks/late`)).body).to.deep.equal({
+          errorCode: 'DIS.4354',
+          message: `The transfer task does not exist. [late][${rid(4)}]`,
+        });
+        expect(((await list()) as { total_number: number }).total_number).to.equal(3);
+      });
+
+      it('takes createdMsAgo back from the moment it is added, and then works with the other controls', async () => {
+        clock.t = T0 + 30_000;
+        dis.control.addTask('s1', { ...late, createdMsAgo: 45_000 });
+        clock.t = T0 + 45_000;
+        expect(await offsets('s1', 'late')).to.deep.equal([
+          'RUNNING',
+          ['RUNNING', 1350, T0 + 45_000, 0],
+          ['RUNNING', 612, T0 + 45_000, 0],
+          ['RUNNING', 7, T0 + 45_000, 0],
+        ]);
+        clock.t = T0 + 50_000;
+        dis.control.setTaskState('s1', 'late', 'PAUSED');
+        clock.t = T0 + 200_000;
+        expect(await offsets('s1', 'late')).to.deep.equal([
+          'PAUSED',
+          ['PAUSED', 1350, T0 + 45_000, 0],
+          ['PAUSED', 612, T0 + 45_000, 0],
+          ['PAUSED', 7, T0 + 45_000, 0],
+        ]);
+      });
+
+      it('starts afresh when a deleted task is added again under the same name', async () => {
+        clock.t = T0 + 10_000;
+        dis.control.setTaskState('s1', 'to-obs', 'PAUSED');
+        dis.control.deleteTask('s1', 'to-obs');
+        dis.control.addTask('s1', { name: 'to-obs', id: 'NEWOBSID', destinationType: 'OBS' });
+        clock.t = T0 + 70_000;
+        const listed = (await list()) as { tasks: { task_name: string; task_id: string; create_time: number }[] };
+        expect(listed.tasks.map((t) => [t.task_name, t.task_id, t.create_time])).to.deep.equal([
+          ['to-obs', 'NEWOBSID', T0 + 10_000],
+          ['to-dws', 'DWSID', T0 - 600_000],
+          ['fresh', 'FRESHID', T0 - 10_000],
+        ]);
+        expect(await offsets('s1', 'to-obs')).to.deep.equal([
+          'RUNNING',
+          ['RUNNING', 1700, T0 + 70_000, 0],
+          ['RUNNING', 675, T0 + 70_000, 0],
+          ['RUNNING', 7, T0 + 70_000, 0],
+        ]);
+      });
+
+      it('validates the task like a scenario entry, and enforces unique names and the 5-task quota', () => {
+        expect(() =>
+          dis.control.addTask('s1', {
+            name: 'bad',
+            partitions: { 'shardId-0000000009': {}, 'shardId-0000000000': { dumpRecordsPerSecond: -1 } },
+          } as unknown as TaskSpecInput),
+        ).to.throw(
+          [
+            'task: destinationType: is required',
+            'task: partitions.shardId-0000000009: is not a partition of the stream',
+            'task: partitions.shardId-0000000000.dumpRecordsPerSecond: must be a number >= 0',
+          ].join('\n'),
+        );
+        expect(() => dis.control.addTask('s1', { name: 'fresh', destinationType: 'OBS' })).to.throw(
+          'task "fresh" already exists in stream "s1"',
+        );
+        dis.control.addTask('s1', { name: 'four', destinationType: 'OBS' });
+        dis.control.addTask('s1', { name: 'five', destinationType: 'OBS' });
+        expect(() => dis.control.addTask('s1', { name: 'six', destinationType: 'OBS' })).to.throw(
+          'stream "s1" already has 5 dump tasks (the DIS quota)',
+        );
+      });
+    });
+
+    describe('addStream', () => {
+      const stream: StreamSpecInput = {
+        name: 'b-stream',
+        id: 'BID',
+        partitions: [
+          { initialRecords: 100, recordsPerSecond: 2 },
+          { startOffset: 5, initialRecords: 10 },
+        ],
+        tasks: [{ name: 'b-task', id: 'BTID', destinationType: 'DLI', destination: { deliver_time_interval: 30 } }],
+      };
+
+      it('adds a stream whose offsets grow from initialRecords at the moment it is added, with its tasks', async () => {
+        clock.t = T0 + 10_000;
+        dis.control.addStream(stream);
+        const listed = (await get(`${BASE}/streams`)).body as {
+          total_number: number;
+          stream_names: string[];
+          stream_info_list: Record<string, unknown>[];
+        };
+        expect([listed.total_number, listed.stream_names]).to.deep.equal([
+          4,
+          ['a-stream', 'b-stream', 's1', 'z-stream'],
+        ]);
+        expect(listed.stream_info_list[1]).to.deep.equal({
+          stream_id: 'BID',
+          stream_name: 'b-stream',
+          create_time: T0 + 10_000,
+          retention_period: 24,
+          status: 'RUNNING',
+          stream_type: 'COMMON',
+          data_type: 'BLOB',
+          partition_count: 2,
+          auto_scale_enabled: false,
+          tags: [],
+          sys_tags: [],
+        });
+        clock.t = T0 + 20_000;
+        const details = (await get(`${BASE}/streams/b-stream`)).body as Record<string, unknown>;
+        expect([details['create_time'], details['writable_partition_count'], details['partitions']]).to.deep.equal([
+          T0 + 10_000,
+          2,
+          [
+            {
+              partition_id: 'shardId-0000000000',
+              status: 'ACTIVE',
+              hash_range: '[0 : 4611686018427387903]',
+              sequence_number_range: '[0 : 120]',
+            },
+            {
+              partition_id: 'shardId-0000000001',
+              status: 'ACTIVE',
+              hash_range: '[4611686018427387904 : 9223372036854775807]',
+              sequence_number_range: '[5 : 10]',
+            },
+          ],
+        ]);
+        expect((await get(`${BASE}/streams/b-stream/transfer-tasks`)).body).to.deep.equal({
+          total_number: 1,
+          tasks: [
+            {
+              task_name: 'b-task',
+              task_id: 'BTID',
+              state: 'RUNNING',
+              destination_type: 'DLI',
+              create_time: T0 + 10_000,
+              last_transfer_timestamp: 0,
+            },
+          ],
+        });
+        clock.t = T0 + 40_000;
+        expect(await offsets('b-stream', 'b-task')).to.deep.equal([
+          'RUNNING',
+          ['RUNNING', 160, T0 + 40_000, 0],
+          ['RUNNING', 10, T0 + 40_000, 0],
+        ]);
+        clock.t = T0 + 9_999;
+        expect((await get(`${BASE}/streams/b-stream`)).body).to.deep.equal({
+          errorCode: 'DIS.4301',
+          message: `Stream does not exist. [b-stream][${rid(5)}]`,
+        });
+      });
+
+      it('replaces a deleted stream of the same name with a fresh one', async () => {
+        clock.t = T0 + 1_000;
+        dis.control.expirePartition('z-stream', 'shardId-0000000000');
+        dis.control.deleteStream('z-stream');
+        dis.control.addStream({
+          name: 'z-stream',
+          id: 'Z2ID',
+          partitions: [{ initialRecords: 5, recordsPerSecond: 1 }],
+        });
+        clock.t = T0 + 3_000;
+        const details = (await get(`${BASE}/streams/z-stream`)).body as {
+          stream_id: string;
+          partitions: { status: string; sequence_number_range: string | null }[];
+        };
+        expect([details.stream_id, details.partitions]).to.deep.equal([
+          'Z2ID',
+          [
+            {
+              partition_id: 'shardId-0000000000',
+              status: 'ACTIVE',
+              hash_range: '[0 : 9223372036854775807]',
+              sequence_number_range: '[0 : 7]',
+            },
+          ],
+        ]);
+        expect((await get(`${BASE}/streams/z-stream/transfer-tasks`)).body).to.deep.equal({
+          total_number: 0,
+          tasks: [],
+        });
+      });
+
+      it('validates the stream like a scenario entry and rejects a name in use', () => {
+        expect(() =>
+          dis.control.addStream({
+            name: 'bad name',
+            partitions: [],
+            tasks: [{ name: 't' }],
+          } as unknown as StreamSpecInput),
+        ).to.throw(
+          [
+            'stream: name: must be 1-64 letters, digits, "-" or "_"',
+            'stream: partitions: must have at least one partition',
+            'stream: tasks[0].destinationType: is required',
+          ].join('\n'),
+        );
+        expect(() => dis.control.addStream({ name: 's1', partitions: [{}] })).to.throw('stream "s1" already exists');
+        dis.control.addStream(stream);
+        expect(() => dis.control.addStream(stream)).to.throw('stream "b-stream" already exists');
+      });
+    });
+
+    it('rewindPartition lowers the offset at once and from then on, never below the partition start', async () => {
+      clock.t = T0 + 30_000;
+      dis.control.rewindPartition('s1', 'to-obs', 'shardId-0000000000', 300);
+      dis.control.rewindPartition('s1', 'to-obs', 'shardId-0000000001', 1_000);
+      dis.control.rewindPartition('s1', 'to-obs', 'shardId-0000000002', 10);
+      // Before: 1000, 480 (start 50) and 7 (start 0), delivered at T0.
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 700, T0, 0],
+        ['RUNNING', 50, T0, 18],
+        ['RUNNING', 0, T0, 0],
+      ]);
+      clock.t = T0 + 60_000;
+      // Deliveries continue from the rewound position: 1600 - 300, 630 - 430, 7 - 7.
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 1300, T0 + 60_000, 0],
+        ['RUNNING', 200, T0 + 60_000, 33],
+        ['RUNNING', 0, T0 + 60_000, 0],
+      ]);
+      dis.control.rewindPartition('s1', 'to-obs', 'shardId-0000000000', 100);
+      clock.t = T0 + 120_000;
+      expect(await offsets('s1', 'to-obs')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 1800, T0 + 120_000, 0],
+        ['RUNNING', 350, T0 + 120_000, 63],
+        ['RUNNING', 0, T0 + 120_000, 0],
+      ]);
+      // Other tasks on the same partitions are not touched.
+      expect(await offsets('s1', 'fresh')).to.deep.equal([
+        'RUNNING',
+        ['RUNNING', 2100, T0 + 110_000, 0],
+        ['RUNNING', 775, T0 + 110_000, 0],
+        ['RUNNING', 7, T0 + 110_000, 0],
+      ]);
+    });
+
+    it('setPartitionBehind applies from the next delivery on, and the offset never goes backwards', async () => {
+      const p0 = async (): Promise<unknown> => ((await offsets('s1', 'to-obs')) as unknown[])[1];
+      clock.t = T0 + 30_000;
+      dis.control.setPartitionBehind('s1', 'to-obs', 'shardId-0000000000', 500);
+      expect(await p0()).to.deep.equal(['RUNNING', 1000, T0, 0]);
+      clock.t = T0 + 60_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 1100, T0 + 60_000, 0]);
+      clock.t = T0 + 120_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 1700, T0 + 120_000, 0]);
+      clock.t = T0 + 130_000;
+      dis.control.setPartitionBehind('s1', 'to-obs', 'shardId-0000000000', 2_000);
+      clock.t = T0 + 180_000;
+      // 2800 - 2000 = 800 is behind what was already dumped: the offset waits at 1700.
+      expect(await p0()).to.deep.equal(['RUNNING', 1700, T0 + 180_000, 0]);
+      clock.t = T0 + 300_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 2000, T0 + 300_000, 0]);
+      clock.t = T0 + 310_000;
+      dis.control.setPartitionBehind('s1', 'to-obs', 'shardId-0000000000', 0);
+      clock.t = T0 + 360_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 4600, T0 + 360_000, 0]);
+    });
+
+    it('expirePartition: status EXPIRED and a null range from now on, no more writes, counts updated', async () => {
+      const show = async (): Promise<unknown> => {
+        const body = (await get(`${BASE}/streams/s1`)).body as {
+          writable_partition_count: number;
+          readable_partition_count: number;
+          partitions: { status: string; sequence_number_range: string | null }[];
+        };
+        return [
+          body.writable_partition_count,
+          body.readable_partition_count,
+          ...body.partitions.map((p) => [p.status, p.sequence_number_range]),
+        ];
+      };
+      clock.t = T0 + 29_999;
+      expect(await show()).to.deep.equal([2, 2, ['ACTIVE', '[0 : 1299]'], ['ACTIVE', '[50 : 574]'], ['EXPIRED', null]]);
+      clock.t = T0 + 30_000;
+      dis.control.expirePartition('s1', 'shardId-0000000000');
+      expect(await show()).to.deep.equal([1, 1, ['EXPIRED', null], ['ACTIVE', '[50 : 575]'], ['EXPIRED', null]]);
+      const listed = (await get(`${BASE}/streams?limit=2&start_stream_name=a-stream`)).body as {
+        stream_info_list: { partition_count: number }[];
+      };
+      expect(listed.stream_info_list.map((info) => info.partition_count)).to.deep.equal([1, 1]);
+      // The dump still delivers, but the end offset froze at 1300; a later rate change does not revive it.
+      clock.t = T0 + 60_000;
+      expect(((await offsets('s1', 'to-obs')) as unknown[])[1]).to.deep.equal(['RUNNING', 1300, T0 + 60_000, 0]);
+      dis.control.setRecordsPerSecond('s1', 'shardId-0000000000', 5);
+      clock.t = T0 + 600_000;
+      expect(((await offsets('s1', 'to-obs')) as unknown[])[1]).to.deep.equal(['RUNNING', 1300, T0 + 600_000, 0]);
+      expect(await show()).to.deep.equal([1, 1, ['EXPIRED', null], ['ACTIVE', '[50 : 2000]'], ['EXPIRED', null]]);
+    });
+
+    it('setRecordsPerSecond changes growth from now on, keeping end offsets continuous; 0 makes a partition idle', async () => {
+      const range = async (): Promise<unknown> =>
+        ((await get(`${BASE}/streams/s1`)).body as { partitions: { sequence_number_range: string }[] }).partitions[0]
+          ?.sequence_number_range;
+      const p0 = async (): Promise<unknown> => ((await offsets('s1', 'to-obs')) as unknown[])[1];
+      clock.t = T0 + 30_000;
+      dis.control.setRecordsPerSecond('s1', 'shardId-0000000000', 0);
+      expect(await range()).to.equal('[0 : 1300]');
+      clock.t = T0 + 90_000;
+      expect(await range()).to.equal('[0 : 1300]');
+      // Fully dumped and nothing new: the offset stays put while deliveries go on.
+      clock.t = T0 + 60_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 1300, T0 + 60_000, 0]);
+      clock.t = T0 + 120_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 1300, T0 + 120_000, 0]);
+      clock.t = T0 + 130_000;
+      dis.control.setRecordsPerSecond('s1', 'shardId-0000000000', 4);
+      clock.t = T0 + 145_000;
+      expect(await range()).to.equal('[0 : 1360]');
+      dis.control.setRecordsPerSecond('s1', 'shardId-0000000000', 0.5);
+      clock.t = T0 + 146_999;
+      expect(await range()).to.equal('[0 : 1360]');
+      clock.t = T0 + 147_000;
+      expect(await range()).to.equal('[0 : 1361]');
+      clock.t = T0 + 180_000;
+      expect(await p0()).to.deep.equal(['RUNNING', 1377, T0 + 180_000, 0]);
     });
 
     it('records every request of the four operations, and forgets them on resetRequests', async () => {
@@ -1006,6 +1566,192 @@ describe('simulator (fake DIS)', () => {
       expect([scenario.seed, scenario.credentials, scenario.faults]).to.deep.equal([1, [], []]);
     });
 
+    describe('dump and partition fields', () => {
+      const dumpData = (partitions: object[], overrides: object = {}): object => ({
+        projectId: PROJECT,
+        credentials: [CREDS],
+        epochMs: T0,
+        streams: [
+          {
+            name: 'x',
+            partitions,
+            tasks: [
+              {
+                name: 't',
+                destinationType: 'OBS',
+                createdMsAgo: 2_592_000_000,
+                destination: { deliver_time_interval: 60 },
+                partitions: overrides,
+              },
+            ],
+          },
+        ],
+      });
+      const view = async (server: FakeDis): Promise<unknown[]> => {
+        const stream = (await get(`${BASE}/streams/x`, { server })).body as {
+          partitions: { status: string; sequence_number_range: string | null }[];
+        };
+        const task = (await get(`${BASE}/streams/x/transfer-tasks/t`, { server })).body as {
+          partitions: { last_transfer_offset: number; last_transfer_timestamp: number }[];
+        };
+        return stream.partitions.map((p, i) => [
+          p.status,
+          p.sequence_number_range,
+          task.partitions[i]?.last_transfer_offset,
+          (task.partitions[i]?.last_transfer_timestamp ?? 0) - T0,
+        ]);
+      };
+
+      it('dumpRecordsPerSecond caps each delivery after time zero, so a faster stream pulls further ahead', async () => {
+        const server = await start(
+          dumpData(
+            [
+              { initialRecords: 1000, recordsPerSecond: 10 },
+              { initialRecords: 1000, recordsPerSecond: 2 },
+            ],
+            {
+              'shardId-0000000000': { dumpRecordsPerSecond: 4 },
+              'shardId-0000000001': { dumpRecordsPerSecond: 4 },
+            },
+          ),
+        );
+        // Lag in records (end - offset): 0, 360, 720 on the fast partition; 0 on the slow one, which the cap allows.
+        expect(await view(server)).to.deep.equal([
+          ['ACTIVE', '[0 : 1000]', 1000, 0],
+          ['ACTIVE', '[0 : 1000]', 1000, 0],
+        ]);
+        clock.t = T0 + 60_000;
+        expect(await view(server)).to.deep.equal([
+          ['ACTIVE', '[0 : 1600]', 1240, 60_000],
+          ['ACTIVE', '[0 : 1120]', 1120, 60_000],
+        ]);
+        clock.t = T0 + 120_000;
+        expect(await view(server)).to.deep.equal([
+          ['ACTIVE', '[0 : 2200]', 1480, 120_000],
+          ['ACTIVE', '[0 : 1240]', 1240, 120_000],
+        ]);
+        // Once the stream stops growing, the dump catches up 240 records per delivery.
+        clock.t = T0 + 150_000;
+        server.control.setRecordsPerSecond('x', 'shardId-0000000000', 0);
+        const fast = async (t: number): Promise<unknown> => {
+          clock.t = T0 + t;
+          return (await view(server))[0];
+        };
+        expect(await fast(180_000)).to.deep.equal(['ACTIVE', '[0 : 2500]', 1720, 180_000]);
+        expect(await fast(360_000)).to.deep.equal(['ACTIVE', '[0 : 2500]', 2440, 360_000]);
+        expect(await fast(420_000)).to.deep.equal(['ACTIVE', '[0 : 2500]', 2500, 420_000]);
+        expect(await fast(480_000)).to.deep.equal(['ACTIVE', '[0 : 2500]', 2500, 480_000]);
+      });
+
+      it('expiresMsAgo expires a partition at that time (negative: after time zero): null range, frozen end', async () => {
+        const server = await start(
+          dumpData([
+            { initialRecords: 1000, recordsPerSecond: 10, expiresMsAgo: -30_000 },
+            { initialRecords: 1000, recordsPerSecond: 10, status: 'DELETED', expiresMsAgo: 60_000 },
+            { initialRecords: 1000, recordsPerSecond: 10, status: 'DELETED' },
+          ]),
+        );
+        const counts = async (): Promise<unknown> => {
+          const body = (await get(`${BASE}/streams/x`, { server })).body as Record<string, unknown>;
+          const listed = (await get(`${BASE}/streams`, { server })).body as {
+            stream_info_list: { partition_count: number }[];
+          };
+          return [
+            body['writable_partition_count'],
+            body['readable_partition_count'],
+            listed.stream_info_list[0]?.partition_count,
+          ];
+        };
+        // initialRecords is the end offset at time zero, also for one that expired (and froze) a minute before.
+        expect(await view(server)).to.deep.equal([
+          ['ACTIVE', '[0 : 1000]', 1000, 0],
+          ['EXPIRED', null, 1000, 0],
+          ['DELETED', '[0 : 1000]', 1000, 0],
+        ]);
+        expect(await counts()).to.deep.equal([1, 2, 1]);
+        clock.t = T0 + 29_999;
+        expect((await view(server))[0]).to.deep.equal(['ACTIVE', '[0 : 1299]', 1000, 0]);
+        clock.t = T0 + 30_000;
+        expect((await view(server))[0]).to.deep.equal(['EXPIRED', null, 1000, 0]);
+        expect(await counts()).to.deep.equal([0, 1, 0]);
+        clock.t = T0 + 120_000;
+        expect(await view(server)).to.deep.equal([
+          ['EXPIRED', null, 1300, 120_000],
+          ['EXPIRED', null, 1000, 120_000],
+          ['DELETED', '[0 : 2200]', 2200, 120_000],
+        ]);
+      });
+
+      it('rangeOverride sends sequence_number_range literally; the dump still sees the real offsets', async () => {
+        const server = await start(
+          dumpData([
+            { initialRecords: 9, rangeOverride: '[5 : null]' },
+            { initialRecords: 9, rangeOverride: '5 : 9' },
+            { initialRecords: 9, rangeOverride: '[ 1  :  2 ]' },
+            { initialRecords: 9, rangeOverride: null },
+            { initialRecords: 9, rangeOverride: '[1 : 2]', status: 'EXPIRED' },
+          ]),
+        );
+        expect(await view(server)).to.deep.equal([
+          ['ACTIVE', '[5 : null]', 9, 0],
+          ['ACTIVE', '5 : 9', 9, 0],
+          ['ACTIVE', '[ 1  :  2 ]', 9, 0],
+          ['ACTIVE', null, 9, 0],
+          ['EXPIRED', '[1 : 2]', 9, 0],
+        ]);
+        const text = (await get(`${BASE}/streams/x`, { server })).text;
+        expect(text).to.include('"sequence_number_range":null}');
+      });
+
+      it('keeps an old frozen offset below a partition start that retention has since moved past it', async () => {
+        const server = await start(
+          dumpData([{ startOffset: 118_600, initialRecords: 205_000, recordsPerSecond: 1 }], {
+            'shardId-0000000000': { state: 'ABNORMAL', sinceMsAgo: 90_000_000 },
+          }),
+        );
+        // The last delivery before the freeze: 205000 - 90060 = 114940, below today's start 118600.
+        expect(await view(server)).to.deep.equal([['ACTIVE', '[118600 : 205000]', 114_940, -90_060_000]]);
+        // A partition start the data had already reached still bounds the offset (behind, rewinds).
+        const clamped = await start(
+          dumpData([{ startOffset: 900, initialRecords: 1000, recordsPerSecond: 1 }], {
+            'shardId-0000000000': { behindRecords: 500 },
+          }),
+        );
+        expect(await view(clamped)).to.deep.equal([['ACTIVE', '[900 : 1000]', 900, 0]]);
+      });
+
+      it('validates the new fields with one line per problem', () => {
+        expect(() =>
+          parseScenario({
+            projectId: 'p',
+            streams: [
+              {
+                name: 's',
+                partitions: [
+                  { status: 'EXPIRED', expiresMsAgo: 5 },
+                  { expiresMsAgo: 1.5, rangeOverride: 5 },
+                ],
+                tasks: [
+                  {
+                    name: 't',
+                    destinationType: 'OBS',
+                    partitions: { 'shardId-0000000000': { dumpRecordsPerSecond: 'fast' } },
+                  },
+                ],
+              },
+            ],
+          }),
+        ).to.throw(
+          [
+            'scenario: streams[0].partitions[0].expiresMsAgo: does not apply to a partition whose status is EXPIRED',
+            'scenario: streams[0].partitions[1].expiresMsAgo: must be an integer',
+            'scenario: streams[0].partitions[1].rangeOverride: must be a string or null',
+            'scenario: streams[0].tasks[0].partitions.shardId-0000000000.dumpRecordsPerSecond: must be a number >= 0',
+          ].join('\n'),
+        );
+      });
+    });
+
     describe('files', () => {
       let dir: string;
       before(() => {
@@ -1042,7 +1788,7 @@ describe('simulator (fake DIS)', () => {
         expect(() => loadScenario(invalid)).to.throw(`${invalid}: projectId: must be a non-empty string`);
       });
 
-      it('ships a valid demo scenario with the three streams and their tasks', () => {
+      it('ships a valid demo scenario with the four streams and their tasks', () => {
         const demo = loadScenario(bundledScenarioPath('demo.yaml'));
         expect(demo.projectId).to.equal('0123456789abcdef0123456789abcdef');
         expect(demo.credentials).to.deep.equal([
@@ -1058,7 +1804,73 @@ describe('simulator (fake DIS)', () => {
           ['orders', 3, ['orders-to-obs:OBS:RUNNING']],
           ['clicks', 2, ['clicks-to-dli:DLI:RUNNING', 'clicks-to-dws:DWS:PAUSED']],
           ['payments', 1, ['payments-to-mrs:MRS:RUNNING']],
+          ['sensors', 3, ['sensors-to-obs:OBS:RUNNING']],
         ]);
+      });
+
+      it('loads rangeOverride from YAML, null included', () => {
+        const path = join(dir, 'ranges.yaml');
+        writeFileSync(
+          path,
+          'projectId: p\nstreams:\n  - name: s\n    partitions:\n' +
+            '      - { rangeOverride: null }\n      - { rangeOverride: "[5 : null]" }\n      - {}\n',
+        );
+        const partitions = loadScenario(path).streams[0]?.partitions ?? [];
+        expect(partitions.map((p) => ('rangeOverride' in p ? p.rangeOverride : 'absent'))).to.deep.equal([
+          null,
+          '[5 : null]',
+          'absent',
+        ]);
+      });
+
+      it('runs the demo with an idle, a stalled, a falling-behind and an expired-records partition', async () => {
+        const demo = loadScenario(bundledScenarioPath('demo.yaml'));
+        const server = await startFakeDis({ scenario: demo, clock, credentials: [] });
+        servers.push(server);
+        server.control.clearFaults(); // the demo's random latency and 429s are not the point here
+        const base = `/v2/${demo.projectId}/streams`;
+        const demoGet = async (path: string): Promise<unknown> =>
+          (await get(`${base}${path}`, { server, sign: false, headers: {} })).body;
+        const progress = async (stream: string, task: string): Promise<unknown[]> => {
+          const ranges = (
+            (await demoGet(`/${stream}`)) as { partitions: { sequence_number_range: string | null }[] }
+          ).partitions.map((p) => p.sequence_number_range);
+          const details = (await demoGet(`/${stream}/transfer-tasks/${task}`)) as {
+            partitions: { state: string; last_transfer_offset: number; last_transfer_timestamp: number }[];
+          };
+          return details.partitions.map((p, i) => [
+            ranges[i],
+            p.state,
+            p.last_transfer_offset,
+            p.last_transfer_timestamp - T0,
+          ]);
+        };
+        expect(await progress('sensors', 'sensors-to-obs')).to.deep.equal([
+          ['[0 : 250000]', 'RUNNING', 250_000, 0],
+          ['[272000 : 2000000]', 'RUNNING', 2_000_000, 0],
+          // The dump froze 25 h ago at 114940; the retained records now start at 118600.
+          ['[118600 : 205000]', 'ABNORMAL', 114_940, -90_060_000],
+        ]);
+        clock.t = T0 + 60_000;
+        expect(await progress('sensors', 'sensors-to-obs')).to.deep.equal([
+          ['[0 : 250000]', 'RUNNING', 250_000, 60_000],
+          ['[272000 : 2001200]', 'RUNNING', 2_000_720, 60_000],
+          ['[118600 : 205060]', 'ABNORMAL', 114_940, -90_060_000],
+        ]);
+        clock.t = T0 + 120_000;
+        // Idle: no lag, offset still. Falling behind: lag 480 more at each delivery (20/s in, 12/s dumped).
+        expect(await progress('sensors', 'sensors-to-obs')).to.deep.equal([
+          ['[0 : 250000]', 'RUNNING', 250_000, 120_000],
+          ['[272000 : 2002400]', 'RUNNING', 2_001_440, 120_000],
+          ['[118600 : 205120]', 'ABNORMAL', 114_940, -90_060_000],
+        ]);
+        // Stalled: the task says RUNNING, the offset has not moved since 5 minutes before start, records wait.
+        expect(await progress('payments', 'payments-to-mrs')).to.deep.equal([
+          ['[5000 : 64240]', 'RUNNING', 63_280, -360_000],
+        ]);
+        expect(((await progress('orders', 'orders-to-obs'))[2] as unknown[])[1]).to.equal('ABNORMAL');
+        const listed = (await demoGet('')) as { stream_names: string[] };
+        expect(listed.stream_names).to.deep.equal(['clicks', 'orders', 'payments', 'sensors']);
       });
     });
   });
