@@ -41,7 +41,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const registry = new Registry();
-  const store = new SnapshotStore({ cyclesCompleted: 0, targets: [] });
+  const store = new SnapshotStore();
 
   registerDisMetrics(registry, {
     pollIntervalMs: config.poll.intervalMs,
@@ -50,9 +50,10 @@ export function createApp(config: Config, deps: AppDeps): App {
       toSamples(store.current(), clock.now(), {
         projectId: config.dis.projectId,
         staleAfterMs: config.poll.staleAfterMs,
+        ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
       }),
   });
-  const self = registerSelfMetrics(registry, deps.build);
+  const self = registerSelfMetrics(registry, deps.build, config.shard);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   const client =
@@ -71,7 +72,11 @@ export function createApp(config: Config, deps: AppDeps): App {
     });
 
   const poller = new Poller({
-    targets: config.targets,
+    selectors: config.targets,
+    projectId: config.dis.projectId,
+    shard: config.shard,
+    discoveryIntervalMs: config.discovery.intervalMs,
+    lagRecords: config.lag.records,
     client,
     store,
     clock,

@@ -1,20 +1,30 @@
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import { startStopwatch } from './clock.js';
-import type { Target } from './config/types.js';
+import type { Target, TargetSelector } from './config/types.js';
+import { mapWithConcurrency } from './concurrency.js';
 import type { DisClient } from './dis/client.js';
 import { DisError, type ErrorReason } from './dis/errors.js';
-import type { Snapshot, SnapshotStore, TargetStatus } from './store.js';
+import type { DumpTask, StreamDetails } from './dis/types.js';
+import { discover, isWildcard, uniqueTargets } from './discovery.js';
+import { ownedTargets, type Shard } from './shard.js';
+import type { DiscoveryStatus, SnapshotStore, StreamStatus, TargetError, TargetStatus } from './store.js';
+import { advanceTrack, type PartitionTrack } from './verdict.js';
 
 /** What the poller needs; the clock and the random source are injected so tests drive them. */
 export type PollerOptions = Readonly<{
-  targets: readonly Target[];
+  selectors: readonly TargetSelector[];
+  projectId: string;
+  shard: Shard;
   client: DisClient;
   store: SnapshotStore;
   clock: Clock;
   logger: Logger;
   intervalMs: number;
   concurrency: number;
+  discoveryIntervalMs: number;
+  /** Fetch stream details each cycle, for lag in records and the verdicts. */
+  lagRecords: boolean;
   /** Uniform [0, 1) source for the interval jitter. */
   random?: () => number;
   /** Called after every finished cycle with its duration. */
@@ -29,12 +39,16 @@ export class Poller {
   readonly #options: PollerOptions;
   readonly #random: () => number;
   readonly #abort = new AbortController();
+  readonly #needsDiscovery: boolean;
+  #discovered: readonly (readonly Target[])[] | undefined;
+  #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
   #alive = false;
 
   constructor(options: PollerOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
+    this.#needsDiscovery = options.selectors.some(isWildcard);
   }
 
   /** Starts the loop: a first cycle at once, then one per interval; never two at a time. */
@@ -57,30 +71,81 @@ export class Poller {
     await this.#loop;
   }
 
-  /** Polls every target once (bounded concurrency) and replaces the snapshot. */
+  /** Discovers when due, polls every owned target and its streams (bounded concurrency), replaces the snapshot. */
   async runCycle(): Promise<void> {
-    const { targets, concurrency, store, clock } = this.#options;
+    const { concurrency, store, clock, lagRecords } = this.#options;
     const elapsed = startStopwatch();
     const previous = store.current();
-    const byKey = new Map(previous.targets.map((status) => [targetKey(status.target), status]));
-    const results = new Array<TargetStatus>(targets.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < targets.length && !this.#abort.signal.aborted) {
-        const index = next++;
-        const target = targets[index]!;
-        results[index] = await this.#pollTarget(target, byKey.get(targetKey(target)));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
+    const discovery = await this.#discoverIfDue(previous.discovery);
     if (this.#abort.signal.aborted) return;
-    const snapshot: Snapshot = {
+    const targets = this.#currentTargets();
+
+    const previousTargets = new Map(previous.targets.map((status) => [targetKey(status.target), status]));
+    const previousStreams = new Map(previous.streams.map((status) => [status.stream, status]));
+    const streamNames = lagRecords ? [...new Set(targets.map((target) => target.stream))] : [];
+    type Job = { kind: 'target'; target: Target } | { kind: 'stream'; stream: string };
+    const jobs: Job[] = [
+      ...targets.map((target): Job => ({ kind: 'target', target })),
+      ...streamNames.map((stream): Job => ({ kind: 'stream', stream })),
+    ];
+    const cycleStartMs = clock.now();
+    const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
+      job.kind === 'target'
+        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)))
+        : this.#pollStream(job.stream, previousStreams.get(job.stream)),
+    );
+    if (this.#abort.signal.aborted) return;
+    const now = clock.now();
+    const fresh = (lastSuccessMs: number | undefined): boolean =>
+      lastSuccessMs !== undefined && lastSuccessMs >= cycleStartMs;
+    const streams = results.slice(targets.length) as StreamStatus[];
+    const freshStreams = new Map(
+      streams.filter((s) => s.details !== undefined && fresh(s.lastSuccessMs)).map((s) => [s.stream, s.details!]),
+    );
+    const statuses = (results.slice(0, targets.length) as TargetStatus[]).map((status) =>
+      status.up && fresh(status.lastSuccessMs) ? withTracks(status, freshStreams.get(status.target.stream)) : status,
+    );
+    store.replace({
       cyclesCompleted: previous.cyclesCompleted + 1,
-      lastCycleEndMs: clock.now(),
-      targets: results,
-    };
-    store.replace(snapshot);
+      lastCycleEndMs: now,
+      targets: statuses,
+      streams,
+      ...(discovery === undefined ? {} : { discovery }),
+    });
     this.#options.onCycle?.(elapsed());
+  }
+
+  /** The targets this replica owns: configured pairs and the latest discovery, filtered by shard. */
+  #currentTargets(): Target[] {
+    const { selectors, projectId, shard } = this.#options;
+    const all =
+      this.#discovered ?? selectors.filter((s) => !isWildcard(s)).map((s) => [{ stream: s.stream, task: s.task }]);
+    return ownedTargets(projectId, uniqueTargets(all), shard);
+  }
+
+  async #discoverIfDue(previous: DiscoveryStatus | undefined): Promise<DiscoveryStatus | undefined> {
+    if (!this.#needsDiscovery) return undefined;
+    const { clock, discoveryIntervalMs, selectors, client, concurrency, logger } = this.#options;
+    const startedMs = clock.now();
+    if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
+    this.#lastDiscoveryMs = startedMs;
+    const result = await discover(selectors, this.#discovered, client, { concurrency, signal: this.#abort.signal });
+    this.#discovered = result.perSelector;
+    const now = clock.now();
+    const log = logger.child({ component: 'discovery' });
+    const wasFailing = previous?.lastError !== undefined;
+    const lastSuccess = previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs };
+    if (result.failures.length === 0) {
+      if (wasFailing) log.info('discovery recovered');
+      log.debug({ targets: uniqueTargets(result.perSelector).length }, 'discovery finished');
+      return { errors: previous?.errors ?? 0, lastSuccessMs: now };
+    }
+    const lastError = toTargetError(result.failures[0]!.error, now);
+    if (!wasFailing || previous?.lastError?.reason !== lastError.reason) {
+      const fields = { reason: lastError.reason, error: lastError.message, failures: result.failures.length };
+      log.warn(fields, 'discovery failed');
+    }
+    return { errors: (previous?.errors ?? 0) + result.failures.length, ...lastSuccess, lastError };
   }
 
   async #run(): Promise<void> {
@@ -123,29 +188,52 @@ export class Poller {
         task,
         errors: previous?.errors ?? {},
         ...(previous?.lastError === undefined ? {} : { lastError: previous.lastError }),
+        ...(previous?.tracks === undefined ? {} : { tracks: previous.tracks }),
       };
     } catch (error) {
       const now = clock.now();
-      const reason: ErrorReason = error instanceof DisError ? error.reason : 'bad_response';
-      const message = error instanceof Error ? error.message : String(error);
+      const lastError = toTargetError(error, now);
+      const { reason } = lastError;
       const errors = { ...previous?.errors, [reason]: (previous?.errors[reason] ?? 0) + 1 };
       // Log a failure once per change of state, not once per cycle.
       if (previous === undefined || previous.up || previous.lastError?.reason !== reason) {
         // Only our own message: a got error carries the request options, signed headers included.
-        const fields = { reason, error: message, durationSeconds: elapsed() };
+        const fields = { reason, error: lastError.message, durationSeconds: elapsed() };
         if (error instanceof DisError) log.warn(fields, 'poll failed');
         else log.error(fields, 'poll failed');
       }
-      const keepTask = reason !== 'not_found' && previous?.task !== undefined;
+      const keep = reason !== 'not_found';
       return {
         target,
         up: false,
         lastPollMs: now,
         lastDurationSeconds: elapsed(),
         ...(previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs }),
-        lastError: { reason, message, atMs: now },
-        ...(keepTask ? { task: previous.task } : {}),
+        lastError,
+        ...(keep && previous?.task !== undefined ? { task: previous.task } : {}),
+        ...(keep && previous?.tracks !== undefined ? { tracks: previous.tracks } : {}),
         errors,
+      };
+    }
+  }
+
+  async #pollStream(stream: string, previous: StreamStatus | undefined): Promise<StreamStatus> {
+    const { client, clock, logger } = this.#options;
+    try {
+      const details = await client.getStream(stream, this.#abort.signal);
+      if (previous?.lastError !== undefined) logger.info({ stream }, 'stream details recovered');
+      return { stream, details, lastSuccessMs: clock.now() };
+    } catch (error) {
+      const lastError = toTargetError(error, clock.now());
+      if (previous?.lastError?.reason !== lastError.reason) {
+        logger.warn({ stream, reason: lastError.reason, error: lastError.message }, 'stream details failed');
+      }
+      const keep = lastError.reason !== 'not_found' && previous?.details !== undefined;
+      return {
+        stream,
+        ...(keep ? { details: previous.details } : {}),
+        ...(previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs }),
+        lastError,
       };
     }
   }
@@ -154,4 +242,40 @@ export class Poller {
 /** A target's identity within a project. */
 export function targetKey(target: Target): string {
   return `${target.stream}/${target.task}`;
+}
+
+function toTargetError(error: unknown, atMs: number): TargetError {
+  const reason: ErrorReason = error instanceof DisError ? error.reason : 'bad_response';
+  return { reason, message: error instanceof Error ? error.message : String(error), atMs };
+}
+
+/**
+ * Advances each partition's track with this cycle's task details and stream details (both fresh);
+ * partitions that no longer join lose their track.
+ */
+function withTracks(status: TargetStatus, stream: StreamDetails | undefined): TargetStatus {
+  if (status.task === undefined || stream === undefined || status.lastSuccessMs === undefined) return status;
+  const tracks = observePartitions(status.task, stream, status.tracks ?? {}, status.lastSuccessMs);
+  const { tracks: _old, ...rest } = status;
+  return Object.keys(tracks).length === 0 ? rest : { ...rest, tracks };
+}
+
+function observePartitions(
+  task: DumpTask,
+  stream: StreamDetails,
+  previous: Readonly<Record<string, PartitionTrack>>,
+  now: number,
+): Record<string, PartitionTrack> {
+  const ranges = new Map(stream.partitions.map((p) => [p.partitionId, p]));
+  const tracks: Record<string, PartitionTrack> = {};
+  for (const partition of task.partitions) {
+    const range = ranges.get(partition.partitionId);
+    if (range?.endOffset === undefined || partition.lastTransferOffset === undefined) continue;
+    tracks[partition.partitionId] = advanceTrack(previous[partition.partitionId], {
+      atMs: now,
+      offset: partition.lastTransferOffset,
+      lagRecords: Math.max(0, range.endOffset - partition.lastTransferOffset),
+    });
+  }
+  return tracks;
 }

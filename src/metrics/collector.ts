@@ -54,6 +54,8 @@ export function registerDisMetrics(
     put: (labels: Record<string, string>, value: number) => void,
   ): void {
     metric.reset();
+    // prom-client re-creates a label-less series at 0 on reset(); a family without samples must have none.
+    if (FAMILIES[key].labelNames.length === 0) metric.remove({});
     try {
       for (const sample of current()[key]) put({ ...sample.labels }, sample.value);
     } catch (error) {

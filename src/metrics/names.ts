@@ -8,6 +8,7 @@ export type FamilySpec = Readonly<{
 
 const TASK = ['project_id', 'stream', 'task'] as const;
 const PARTITION = [...TASK, 'partition'] as const;
+const STREAM_PARTITION = ['project_id', 'stream', 'partition'] as const;
 
 /** The data and per-target families, keyed by a short name used in the translation. */
 export const FAMILIES = {
@@ -83,6 +84,45 @@ export const FAMILIES = {
     labelNames: PARTITION,
     help: (p) => `Scrape time minus the partition's latest dump time, at least 0 (dump time polled ${p}).`,
   },
+  partitionLagRecords: {
+    name: 'dis_dump_task_partition_lag_records',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) => `Records waiting in the partition: max(0, stream end offset - last_transfer_offset) (polled ${p}).`,
+  },
+  partitionExpiredRecords: {
+    name: 'dis_dump_task_partition_expired_records',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) =>
+      `Records that left the stream's retention before the dump reached them: max(0, stream start offset - last_transfer_offset) (polled ${p}).`,
+  },
+  partitionStalledSeconds: {
+    name: 'dis_dump_task_partition_stalled_seconds',
+    type: 'gauge',
+    labelNames: PARTITION,
+    help: (p) =>
+      `How long last_transfer_offset has not moved while records were waiting; 0 when idle or progressing (polled ${p}).`,
+  },
+  partitionStatus: {
+    name: 'dis_dump_task_partition_status',
+    type: 'gauge',
+    labelNames: [...PARTITION, 'status'],
+    help: (p) =>
+      `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind (polled ${p}).`,
+  },
+  streamStartOffset: {
+    name: 'dis_stream_partition_start_offset',
+    type: 'gauge',
+    labelNames: STREAM_PARTITION,
+    help: (p) => `Start of the partition's sequence_number_range: the oldest retained record (polled ${p}).`,
+  },
+  streamEndOffset: {
+    name: 'dis_stream_partition_end_offset',
+    type: 'gauge',
+    labelNames: STREAM_PARTITION,
+    help: (p) => `End of the partition's sequence_number_range: the next sequence number to be written (polled ${p}).`,
+  },
   targetUp: {
     name: 'dis_exporter_target_up',
     type: 'gauge',
@@ -105,7 +145,19 @@ export const FAMILIES = {
     name: 'dis_exporter_targets',
     type: 'gauge',
     labelNames: [],
-    help: (p) => `Targets being polled (polled ${p}).`,
+    help: (p) => `Targets this replica polls, after discovery and sharding (polled ${p}).`,
+  },
+  discoveryErrors: {
+    name: 'dis_exporter_discovery_errors_total',
+    type: 'counter',
+    labelNames: [],
+    help: () => 'Failed discovery list calls; the previous target set is kept.',
+  },
+  lastDiscoverySuccess: {
+    name: 'dis_exporter_last_discovery_success_timestamp_seconds',
+    type: 'gauge',
+    labelNames: [],
+    help: () => 'When discovery last listed every wildcard target without an error, in seconds since the epoch.',
   },
 } as const satisfies Record<string, FamilySpec>;
 
@@ -129,6 +181,10 @@ export const SELF_METRICS = {
   buildInfo: {
     name: 'dis_exporter_build_info',
     help: 'Build information of the exporter, always 1.',
+  },
+  shardInfo: {
+    name: 'dis_exporter_shard_info',
+    help: 'This replica shard index and the number of shards, always 1.',
   },
 } as const;
 

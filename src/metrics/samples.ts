@@ -1,6 +1,7 @@
 import { ERROR_REASONS } from '../dis/errors.js';
-import { KNOWN_STATES, type DumpTask } from '../dis/types.js';
-import type { Snapshot, TargetStatus } from '../store.js';
+import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../dis/types.js';
+import type { Snapshot, StreamStatus, TargetStatus } from '../store.js';
+import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../verdict.js';
 import { FAMILIES, type FamilyKey } from './names.js';
 
 /** One series: its labels and value. */
@@ -10,7 +11,12 @@ export type Sample = Readonly<{ labels: Readonly<Record<string, string>>; value:
 export type Samples = Readonly<Record<FamilyKey, readonly Sample[]>>;
 
 /** What the translation needs besides the snapshot. */
-export type TranslationOptions = Readonly<{ projectId: string; staleAfterMs: number }>;
+export type TranslationOptions = Readonly<{
+  projectId: string;
+  staleAfterMs: number;
+  /** `lag.stallAfter` when configured; otherwise derived per task from its deliver interval. */
+  stallAfterMs?: number;
+}>;
 
 /** Pure: the snapshot as seen at `nowMs` (the scrape time) → every series to expose. */
 export function toSamples(snapshot: Snapshot, nowMs: number, options: TranslationOptions): Samples {
@@ -18,13 +24,22 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
     FamilyKey,
     Sample[]
   >;
+  const streams = new Map<string, StreamDetails>();
+  for (const stream of snapshot.streams) {
+    if (stream.details === undefined || !isFresh(stream, nowMs, options.staleAfterMs)) continue;
+    streams.set(stream.stream, stream.details);
+    addStreamSamples(out, options.projectId, stream.details);
+  }
   for (const status of snapshot.targets) {
     const labels = {
       project_id: options.projectId,
       stream: status.target.stream,
       task: status.target.task,
     };
-    if (isServable(status, nowMs, options.staleAfterMs)) addTaskSamples(out, labels, status.task!, nowMs);
+    if (isServable(status, nowMs, options.staleAfterMs)) {
+      const context = { nowMs, stream: streams.get(status.target.stream), tracks: status.tracks ?? {} };
+      addTaskSamples(out, labels, status.task!, context, options.stallAfterMs);
+    }
     out.targetUp.push({ labels, value: status.up ? 1 : 0 });
     if (status.lastSuccessMs !== undefined) {
       out.targetLastSuccess.push({ labels, value: status.lastSuccessMs / 1000 });
@@ -34,6 +49,12 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
     }
   }
   out.targets.push({ labels: {}, value: snapshot.targets.length });
+  if (snapshot.discovery !== undefined) {
+    out.discoveryErrors.push({ labels: {}, value: snapshot.discovery.errors });
+    if (snapshot.discovery.lastSuccessMs !== undefined) {
+      out.lastDiscoverySuccess.push({ labels: {}, value: snapshot.discovery.lastSuccessMs / 1000 });
+    }
+  }
   return out;
 }
 
@@ -44,9 +65,36 @@ export function isServable(status: TargetStatus, nowMs: number, staleAfterMs: nu
   return status.lastSuccessMs !== undefined && nowMs - status.lastSuccessMs <= staleAfterMs;
 }
 
-type TaskLabels = Readonly<{ project_id: string; stream: string; task: string }>;
+/** Whether stream details are recent enough to serve (the same staleAfter rule as targets). */
+function isFresh(stream: StreamStatus, nowMs: number, staleAfterMs: number): boolean {
+  return stream.lastSuccessMs !== undefined && nowMs - stream.lastSuccessMs <= staleAfterMs;
+}
 
-function addTaskSamples(out: Record<FamilyKey, Sample[]>, labels: TaskLabels, task: DumpTask, nowMs: number): void {
+type TaskLabels = Readonly<{ project_id: string; stream: string; task: string }>;
+type TaskContext = Readonly<{
+  nowMs: number;
+  stream: StreamDetails | undefined;
+  tracks: Readonly<Record<string, PartitionTrack>>;
+}>;
+
+function addStreamSamples(out: Record<FamilyKey, Sample[]>, projectId: string, details: StreamDetails): void {
+  const partitions = [...details.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
+  for (const partition of partitions) {
+    if (partition.startOffset === undefined || partition.endOffset === undefined) continue;
+    const labels = { project_id: projectId, stream: details.streamName, partition: partition.partitionId };
+    out.streamStartOffset.push({ labels, value: partition.startOffset });
+    out.streamEndOffset.push({ labels, value: partition.endOffset });
+  }
+}
+
+function addTaskSamples(
+  out: Record<FamilyKey, Sample[]>,
+  labels: TaskLabels,
+  task: DumpTask,
+  context: TaskContext,
+  configuredStallAfterMs: number | undefined,
+): void {
+  const { nowMs } = context;
   out.taskInfo.push({
     labels: {
       ...labels,
@@ -67,6 +115,8 @@ function addTaskSamples(out: Record<FamilyKey, Sample[]>, labels: TaskLabels, ta
   }
   out.taskPartitions.push({ labels, value: task.partitions.length });
 
+  const ranges = new Map<string, StreamPartition>(context.stream?.partitions.map((p) => [p.partitionId, p]) ?? []);
+  const stallAfter = stallAfterMs(configuredStallAfterMs, task.deliverIntervalSeconds);
   const partitions = [...task.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
   for (const partition of partitions) {
     const partitionLabels = { ...labels, partition: partition.partitionId };
@@ -80,6 +130,20 @@ function addTaskSamples(out: Record<FamilyKey, Sample[]>, labels: TaskLabels, ta
     if (partition.lastTransferTimestampMs !== undefined) {
       out.partitionLastTransfer.push({ labels: partitionLabels, value: partition.lastTransferTimestampMs / 1000 });
       out.partitionLag.push({ labels: partitionLabels, value: lagSeconds(nowMs, partition.lastTransferTimestampMs) });
+    }
+    const range = ranges.get(partition.partitionId);
+    const offset = partition.lastTransferOffset;
+    if (range?.startOffset !== undefined && range.endOffset !== undefined && offset !== undefined) {
+      out.partitionLagRecords.push({ labels: partitionLabels, value: Math.max(0, range.endOffset - offset) });
+      out.partitionExpiredRecords.push({ labels: partitionLabels, value: Math.max(0, range.startOffset - offset) });
+    }
+    const track = context.tracks[partition.partitionId];
+    if (track !== undefined) {
+      const verdict = judge(track, nowMs, stallAfter);
+      out.partitionStalledSeconds.push({ labels: partitionLabels, value: verdict.stalledSeconds });
+      for (const status of PARTITION_STATUSES) {
+        out.partitionStatus.push({ labels: { ...partitionLabels, status }, value: status === verdict.status ? 1 : 0 });
+      }
     }
   }
 }

@@ -15,7 +15,11 @@ const API_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const POLL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
 /** Registers the long-lived self-metric instruments on `registry`. */
-export function registerSelfMetrics(registry: Registry, build: BuildInfo): SelfMetrics {
+export function registerSelfMetrics(
+  registry: Registry,
+  build: BuildInfo,
+  shard: Readonly<{ index: number; total: number }>,
+): SelfMetrics {
   const requests = new Counter({
     ...SELF_METRICS.apiRequests,
     labelNames: ['operation', 'code'],
@@ -34,6 +38,11 @@ export function registerSelfMetrics(registry: Registry, build: BuildInfo): SelfM
     registers: [registry],
   });
   buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
+  new Gauge({
+    ...SELF_METRICS.shardInfo,
+    labelNames: ['index', 'total'],
+    registers: [registry],
+  }).set({ index: String(shard.index), total: String(shard.total) }, 1);
 
   return {
     recordApiRequest(event) {

@@ -62,6 +62,32 @@ const futureTask: DumpTask = {
 export const fixedSnapshot: Snapshot = {
   cyclesCompleted: 3,
   lastCycleEndMs: POLLED_MS,
+  discovery: { errors: 2, lastSuccessMs: SCRAPE_MS - 60_000 },
+  streams: [
+    {
+      stream: 'orders',
+      lastSuccessMs: POLLED_MS,
+      details: {
+        streamName: 'orders',
+        partitions: [
+          { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 2000, endOffset: 2500 },
+          { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289_000, endOffset: 290_000 },
+          // EXPIRED: a null range gives no offsets and no lag in records
+          { partitionId: 'shardId-0000000002', status: 'EXPIRED' },
+        ],
+      },
+    },
+    {
+      // failing for 6 minutes: past staleAfter, its offsets are no longer served
+      stream: 'clicks',
+      lastSuccessMs: SCRAPE_MS - 360_000,
+      lastError: { reason: 'timeout', message: 'no response', atMs: POLLED_MS },
+      details: {
+        streamName: 'clicks',
+        partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 10 }],
+      },
+    },
+  ],
   targets: [
     {
       target: { stream: 'orders', task: 'orders-to-obs' },
@@ -70,6 +96,24 @@ export const fixedSnapshot: Snapshot = {
       lastSuccessMs: POLLED_MS,
       task: ordersTask,
       errors: { timeout: 1 },
+      tracks: {
+        // moved at the last poll, records waiting again since: progressing
+        'shardId-0000000000': {
+          recent: [
+            { atMs: POLLED_MS - 60_000, offset: 289_800, lagRecords: 150 },
+            { atMs: POLLED_MS, offset: 289_897, lagRecords: 103 },
+          ],
+          waitingSinceMs: POLLED_MS,
+        },
+        // records waiting, offset still for an hour: stalled (stallAfter = 3 × 60 s)
+        'shardId-0000000001': {
+          recent: [
+            { atMs: POLLED_MS - 60_000, offset: 1000, lagRecords: 1490 },
+            { atMs: POLLED_MS, offset: 1000, lagRecords: 1500 },
+          ],
+          waitingSinceMs: SCRAPE_MS - 3_600_000,
+        },
+      },
     },
     {
       target: { stream: 'clicks', task: 'clicks-to-dli' },

@@ -102,6 +102,15 @@ poll:
   concurrency: 8
   retries: 2
   staleAfter: 5m
+discovery:
+  interval: 5m
+lag:
+  records: true
+  stallAfter: ""
+shard:
+  index: 0
+  total: 1
+  fromHostname: false
 `);
   });
 

@@ -5,7 +5,7 @@ import type { Target } from '../../src/config/types.js';
 import type { DisClient } from '../../src/dis/client.js';
 import { DisHttpError, DisRequestError } from '../../src/dis/errors.js';
 import type { DumpTask } from '../../src/dis/types.js';
-import { Poller } from '../../src/poller.js';
+import { Poller, type PollerOptions } from '../../src/poller.js';
 import { SnapshotStore } from '../../src/store.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
@@ -21,6 +21,9 @@ function fakeClient(answer: (stream: string, task: string) => Promise<DumpTask>)
   let inFlight = 0;
   let maxInFlight = 0;
   const client: DisClient = {
+    listStreams: async () => [],
+    listDumpTasks: async () => [],
+    getStream: async (stream) => ({ streamName: stream, partitions: [] }),
     async getDumpTask(stream, name) {
       calls.push(`${stream}/${name}`);
       inFlight++;
@@ -56,7 +59,11 @@ function poller(
   const store = new SnapshotStore();
   const cycles: number[] = [];
   const p = new Poller({
-    targets,
+    selectors: targets,
+    projectId: 'p',
+    shard: { index: 0, total: 1 },
+    discoveryIntervalMs: 300_000,
+    lagRecords: false,
     client,
     store,
     clock,
@@ -192,5 +199,155 @@ describe('Poller', () => {
       ['poll failed', 'server_error', 's', 't'],
       ['target recovered', undefined, 's', 't'],
     ]);
+  });
+});
+
+describe('Poller: discovery, sharding and stream details', () => {
+  function pollerWith(client: DisClient, clock: ManualClock, extra: Partial<PollerOptions> = {}) {
+    const store = new SnapshotStore();
+    const p = new Poller({
+      selectors: [{ stream: 's', task: '*' }],
+      projectId: 'p',
+      shard: { index: 0, total: 1 },
+      discoveryIntervalMs: 300_000,
+      lagRecords: true,
+      client,
+      store,
+      clock,
+      logger: pino({ level: 'silent' }),
+      intervalMs: 60_000,
+      concurrency: 4,
+      random: () => 0.5,
+      ...extra,
+    });
+    return { p, store };
+  }
+
+  function listingClient(tasks: () => string[], calls: string[], clock?: ManualClock): DisClient {
+    return {
+      listStreams: async () => ['s'],
+      async listDumpTasks(stream) {
+        calls.push(`list ${stream}`);
+        return tasks().map((taskName) => ({ taskName }));
+      },
+      async getStream(stream) {
+        calls.push(`stream ${stream}`);
+        await flush(); // answers after the task calls: the cycle ends later than the tasks were polled
+        await clock?.advance(5);
+        return {
+          streamName: stream,
+          partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }],
+        };
+      },
+      async getDumpTask(stream, name) {
+        calls.push(`task ${stream}/${name}`);
+        await clock?.advance(7); // time passes during a cycle, as it does for real
+        return {
+          ...task(stream, name),
+          partitions: [{ partitionId: 'shardId-0000000000', lastTransferOffset: 40 }],
+        };
+      },
+      close() {},
+    };
+  }
+
+  it('lists on discovery.interval, not every poll; a task that vanishes is dropped at the next discovery', async () => {
+    const clock = new ManualClock(START);
+    const calls: string[] = [];
+    let tasks = ['a', 'b'];
+    const { p, store } = pollerWith(
+      listingClient(() => tasks, calls),
+      clock,
+    );
+    await p.runCycle();
+    expect(calls).to.deep.equal(['list s', 'task s/a', 'task s/b', 'stream s']);
+    expect(store.current().targets.map((t) => t.target.task)).to.deep.equal(['a', 'b']);
+    expect(store.current().discovery).to.deep.equal({ errors: 0, lastSuccessMs: START });
+    tasks = ['b', 'c'];
+    calls.length = 0;
+    await clock.advance(60_000);
+    await p.runCycle();
+    expect(calls).to.deep.equal(['task s/a', 'task s/b', 'stream s']); // no list call yet
+    await clock.advance(240_000);
+    calls.length = 0;
+    await p.runCycle();
+    expect(calls).to.deep.equal(['list s', 'task s/b', 'task s/c', 'stream s']);
+    expect(store.current().targets.map((t) => t.target.task)).to.deep.equal(['b', 'c']);
+  });
+
+  it('keeps the previous targets when discovery fails, and counts the failure', async () => {
+    const clock = new ManualClock(START);
+    const calls: string[] = [];
+    let failing = false;
+    const client = listingClient(() => ['a'], calls);
+    const { p, store } = pollerWith(
+      {
+        ...client,
+        async listDumpTasks(stream, signal) {
+          if (failing) throw new DisHttpError({ method: 'GET', path: '/l', statusCode: 503 });
+          return client.listDumpTasks(stream, signal);
+        },
+      },
+      clock,
+      { discoveryIntervalMs: 60_000 },
+    );
+    await p.runCycle();
+    failing = true;
+    await clock.advance(60_000);
+    await p.runCycle();
+    expect(store.current().targets.map((t) => t.target.task)).to.deep.equal(['a']);
+    expect(store.current().discovery).to.deep.equal({
+      errors: 1,
+      lastSuccessMs: START,
+      lastError: { reason: 'server_error', message: 'GET /l: HTTP 503', atMs: START + 60_000 },
+    });
+  });
+
+  it('fetches each stream once per cycle and tracks each joined partition', async () => {
+    const clock = new ManualClock(START);
+    const calls: string[] = [];
+    const { p, store } = pollerWith(
+      listingClient(() => ['a', 'b'], calls, clock),
+      clock,
+    );
+    await p.runCycle();
+    expect(calls.filter((c) => c.startsWith('stream'))).to.deep.equal(['stream s']);
+    expect(store.current().streams).to.deep.equal([
+      {
+        stream: 's',
+        lastSuccessMs: START + 19, // every call moved the clock: 7 + 7 + 5
+        details: {
+          streamName: 's',
+          partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }],
+        },
+      },
+    ]);
+    expect(store.current().targets[0]?.tracks).to.deep.equal({
+      // observed at the task's own poll time, not at the end of the cycle
+      'shardId-0000000000': { recent: [{ atMs: START + 14, offset: 40, lagRecords: 60 }], waitingSinceMs: START + 14 },
+    });
+  });
+
+  it('polls only the targets of its own shard', async () => {
+    const clock = new ManualClock(START);
+    const seen: string[][] = [];
+    for (const index of [0, 1]) {
+      const calls: string[] = [];
+      const tasks = Array.from({ length: 10 }, (_, i) => `t${i}`);
+      const { p, store } = pollerWith(
+        listingClient(() => tasks, calls),
+        clock,
+        {
+          shard: { index, total: 2 },
+          lagRecords: false,
+        },
+      );
+      await p.runCycle();
+      seen.push(store.current().targets.map((t) => t.target.task));
+    }
+    expect([...seen[0]!, ...seen[1]!].sort()).to.deep.equal(Array.from({ length: 10 }, (_, i) => `t${i}`).sort());
+    expect(seen[0]!.filter((t) => seen[1]!.includes(t))).to.deep.equal([]);
+    expect(seen[0]!.length).to.be.greaterThan(0);
+    expect(seen[1]!.length).to.be.greaterThan(0);
   });
 });

@@ -1,0 +1,33 @@
+import { expect } from 'chai';
+import { ownedTargets, shardOf } from '../../src/shard.js';
+
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const targets = Array.from({ length: 200 }, (_, i) => ({ stream: `stream-${i % 17}`, task: `task-${i}` }));
+
+describe('sharding', () => {
+  it('splits a target set between shards with no overlap and no gap', () => {
+    for (const total of [2, 3, 7]) {
+      const shards = Array.from({ length: total }, (_, index) => ownedTargets(PROJECT, targets, { index, total }));
+      const all = shards.flat().map((t) => `${t.stream}/${t.task}`);
+      expect(all.length).to.equal(targets.length);
+      expect(new Set(all).size).to.equal(targets.length);
+      // roughly even: every shard owns at least half its fair share
+      for (const shard of shards) expect(shard.length).to.be.greaterThan(targets.length / total / 2);
+    }
+  });
+
+  it('is stable across runs and replicas (a pinned value)', () => {
+    // sha256("p/orders/orders-to-obs"): first 4 bytes big-endian, mod 1000; pinned so a change of hash is noticed
+    expect(shardOf('p', { stream: 'orders', task: 'orders-to-obs' }, 1000)).to.equal(736);
+  });
+
+  it('depends on the project id too', () => {
+    const a = targets.map((t) => shardOf('project-a', t, 2));
+    const b = targets.map((t) => shardOf('project-b', t, 2));
+    expect(a).not.to.deep.equal(b);
+  });
+
+  it('keeps everything with one shard, in order', () => {
+    expect(ownedTargets(PROJECT, targets, { index: 0, total: 1 })).to.deep.equal(targets);
+  });
+});
