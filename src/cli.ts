@@ -90,6 +90,8 @@ export async function run(
     return 0;
   }
 
+  // Listen for SIGTERM/SIGINT before starting: as PID 1 in a container a stop can come at any moment.
+  const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
   const initial = resolveCredentials(config.auth);
   const app = createApp(config, { logger, credentials: () => initial, build });
@@ -106,7 +108,7 @@ export async function run(
     return 1;
   }
   logger.info({ targets: config.targets.length, version: build.version }, 'dis-exporter started');
-  const signal = await io.stopSignal();
+  const signal = await stopping;
   logger.info({ signal }, 'stopping');
   await app.stop();
   logger.info('stopped');

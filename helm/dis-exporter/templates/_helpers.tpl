@@ -1,0 +1,237 @@
+{{/* Chart name, truncated to the 63 characters of a DNS label. */}}
+{{- define "dis-exporter.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Full name of the resources: fullnameOverride, else "<release>-<chart>", or the release name alone when it
+already contains the chart name. 52 characters at most, so that StatefulSet pod names (<name>-<ordinal>)
+and their controller-revision-hash label (<name>-<hash>, 63 at most) stay valid.
+*/}}
+{{- define "dis-exporter.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 52 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 52 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "dis-exporter.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Labels of every resource. */}}
+{{- define "dis-exporter.labels" -}}
+helm.sh/chart: {{ include "dis-exporter.chart" . }}
+{{ include "dis-exporter.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "dis-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Labels that select the pods. */}}
+{{- define "dis-exporter.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dis-exporter.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{- define "dis-exporter.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "dis-exporter.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "dis-exporter.imageTag" -}}
+{{- .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/* The headless Service that gives the StatefulSet's pods their identity (shards > 1). */}}
+{{- define "dis-exporter.headlessServiceName" -}}
+{{- printf "%s-headless" (include "dis-exporter.fullname" .) }}
+{{- end }}
+
+{{/* HTTP port of the exporter: config.server.port, else its default 9873. */}}
+{{- define "dis-exporter.port" -}}
+{{- dig "server" "port" 9873 (.Values.config | default dict) | int }}
+{{- end }}
+
+{{/* Where the pods see the mounted config and credential files. */}}
+{{- define "dis-exporter.configDir" -}}/etc/dis-exporter{{- end }}
+
+{{/*
+The Secret holding the AK/SK: existingSecret wins over credentials; "" when there is none.
+The chart's own Secret needs both halves, so one without the other is an error rather than a half-mounted pair.
+*/}}
+{{- define "dis-exporter.secretName" -}}
+{{- if .Values.existingSecret }}
+{{- .Values.existingSecret }}
+{{- else if or .Values.credentials.accessKey .Values.credentials.secretKey }}
+{{- if not (and .Values.credentials.accessKey .Values.credentials.secretKey) }}
+{{- fail "credentials: set both credentials.accessKey and credentials.secretKey (or existingSecret)" }}
+{{- end }}
+{{- include "dis-exporter.fullname" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The exporter's config file: values.config with the chart's own settings merged in. Inline credentials are
+refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File; with shards > 1,
+every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-exporter-2).
+*/}}
+{{- define "dis-exporter.config" -}}
+{{- $config := deepCopy (.Values.config | default dict) }}
+{{- $auth := get $config "auth" | default dict }}
+{{- range $key := list "accessKey" "secretKey" "securityToken" }}
+{{- if get $auth $key }}
+{{- fail (printf "config.auth.%s: credentials do not belong in the ConfigMap; use credentials.accessKey/secretKey or existingSecret, which the chart mounts as files" $key) }}
+{{- end }}
+{{- end }}
+{{- if include "dis-exporter.secretName" . }}
+{{- $dir := printf "%s/secrets" (include "dis-exporter.configDir" .) }}
+{{- $_ := set $auth "accessKeyFile" (printf "%s/accessKey" $dir) }}
+{{- $_ := set $auth "secretKeyFile" (printf "%s/secretKey" $dir) }}
+{{- end }}
+{{- if $auth }}
+{{- $_ := set $config "auth" $auth }}
+{{- end }}
+{{- if gt (int .Values.shards) 1 }}
+{{- $shard := get $config "shard" | default dict }}
+{{- $_ := set $shard "total" (int .Values.shards) }}
+{{- $_ := set $shard "index" 0 }}
+{{- $_ := set $shard "fromHostname" true }}
+{{- $_ := set $config "shard" $shard }}
+{{- end }}
+{{- toYaml $config }}
+{{- end }}
+
+{{/* The pod template shared by the Deployment (shards = 1) and the StatefulSet (shards > 1). */}}
+{{- define "dis-exporter.podTemplate" -}}
+{{- $secretName := include "dis-exporter.secretName" . -}}
+metadata:
+  annotations:
+    checksum/config: {{ include "dis-exporter.config" . | sha256sum }}
+    {{- if and $secretName (not .Values.existingSecret) }}
+    checksum/secret: {{ printf "%s\n%s" .Values.credentials.accessKey .Values.credentials.secretKey | sha256sum }}
+    {{- end }}
+    {{- with .Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  labels:
+    {{- include "dis-exporter.labels" . | nindent 4 }}
+    {{- with .Values.podLabels }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "dis-exporter.serviceAccountName" . }}
+  automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
+  # Service links would set DIS_EXPORTER_PORT=tcp://... for a Service named dis-exporter, and the exporter
+  # reads DIS_EXPORTER_PORT as its listen port.
+  enableServiceLinks: false
+  {{- with .Values.imagePullSecrets }}
+  imagePullSecrets:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.priorityClassName }}
+  priorityClassName: {{ . }}
+  {{- end }}
+  terminationGracePeriodSeconds: {{ .Values.terminationGracePeriodSeconds }}
+  {{- with .Values.podSecurityContext }}
+  securityContext:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  containers:
+    - name: dis-exporter
+      image: "{{ .Values.image.repository }}:{{ include "dis-exporter.imageTag" . }}"
+      imagePullPolicy: {{ .Values.image.pullPolicy }}
+      env:
+        - name: DIS_EXPORTER_CONFIG
+          value: {{ include "dis-exporter.configDir" . }}/config.yaml
+        {{- with .Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      ports:
+        - name: http
+          containerPort: {{ include "dis-exporter.port" . }}
+          protocol: TCP
+      livenessProbe:
+        httpGet:
+          path: /-/healthy
+          port: http
+        {{- with .Values.livenessProbe }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      readinessProbe:
+        httpGet:
+          path: /-/ready
+          port: http
+        {{- with .Values.readinessProbe }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      {{- with .Values.resources }}
+      resources:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      {{- with .Values.securityContext }}
+      securityContext:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
+      volumeMounts:
+        - name: config
+          mountPath: {{ include "dis-exporter.configDir" . }}
+          readOnly: true
+        - name: tmp
+          mountPath: /tmp
+        {{- with .Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+  volumes:
+    # One projected volume: config.yaml and secrets/{accessKey,secretKey} in one directory, no nested mounts,
+    # and Secret updates reach the files (no subPath).
+    - name: config
+      projected:
+        defaultMode: 288 # 0440: owner root, group fsGroup
+        sources:
+          - configMap:
+              name: {{ include "dis-exporter.fullname" . }}
+              items:
+                - key: config.yaml
+                  path: config.yaml
+          {{- if $secretName }}
+          {{- $keys := ternary .Values.existingSecretKeys (dict "accessKey" "accessKey" "secretKey" "secretKey") (ne .Values.existingSecret "") }}
+          - secret:
+              name: {{ $secretName }}
+              items:
+                - key: {{ $keys.accessKey | quote }}
+                  path: secrets/accessKey
+                - key: {{ $keys.secretKey | quote }}
+                  path: secrets/secretKey
+          {{- end }}
+    - name: tmp
+      emptyDir:
+        sizeLimit: 64Mi
+    {{- with .Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  {{- with .Values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with .Values.topologySpreadConstraints }}
+  topologySpreadConstraints:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}
