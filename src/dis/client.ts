@@ -1,9 +1,11 @@
 import http from 'node:http';
 import https from 'node:https';
-import got, { RequestError, TimeoutError, type Got, type Response } from 'got';
+import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import type { Credentials } from '../config/types.js';
+import { CLOCK_SKEW_CODE, DisClockSkewError, measureClockSkewSeconds } from './clock-skew.js';
+import { createCooldownGuard, type CooldownInfo } from './cooldown.js';
 import { DisError, DisHttpError, DisRequestError, DisResponseError, isRetryable } from './errors.js';
 import {
   parseDumpTask,
@@ -13,6 +15,8 @@ import {
   parseStreamDetailsPage,
   parseStreamNamesPage,
 } from './parse.js';
+import { createRateLimiter } from './rate-limiter.js';
+import { parseRetryAfter } from './retry-after.js';
 import { signRequest } from './signer.js';
 import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
@@ -22,18 +26,34 @@ export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_t
 /** One HTTP request sent to DIS, as reported to the self-metrics: `code` is the HTTP status or `error`. */
 export type ApiRequestEvent = Readonly<{ operation: Operation; code: string; durationSeconds: number }>;
 
+/** Per-call limits. */
+export type CallOptions = Readonly<{
+  /**
+   * When the caller's cycle ends, in ms since the epoch on the client's clock: a retry is attempted only if its
+   * back-off (or Retry-After) ends before it. Default: no deadline, only `retries` bounds the retries.
+   */
+  deadlineMs?: number;
+}>;
+
 /** What the poller needs from DIS. */
 export interface DisClient {
   /** "Querying Dump Task Details"; rejects with a DisError whose `reason` says why. */
-  getDumpTask(stream: string, task: string, signal?: AbortSignal): Promise<DumpTask>;
+  getDumpTask(stream: string, task: string, signal?: AbortSignal, options?: CallOptions): Promise<DumpTask>;
   /** "Querying Streams", every page (limit=100, start_stream_name = last name of the previous page while has_more_streams). */
-  listStreams(signal?: AbortSignal): Promise<string[]>;
+  listStreams(signal?: AbortSignal, options?: CallOptions): Promise<string[]>;
   /** "Querying a Dump Task List" of one stream. */
-  listDumpTasks(stream: string, signal?: AbortSignal): Promise<DumpTaskSummary[]>;
+  listDumpTasks(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<DumpTaskSummary[]>;
   /** "Querying Stream Details", every page: limit_partitions=1000, start_partitionId = last partition id of the previous page (exclusive), while has_more_partitions. */
-  getStream(stream: string, signal?: AbortSignal): Promise<StreamDetails>;
+  getStream(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<StreamDetails>;
+  /** When the current cool-down ends (ms since the epoch), or undefined; absent on fakes that never cool down. */
+  cooldownUntilMs?(): number | undefined;
   /** Frees the keep-alive sockets. */
   close(): void;
+}
+
+/** The client createDisClient builds: a DisClient that always reports its cool-down. */
+export interface HttpDisClient extends DisClient {
+  cooldownUntilMs(): number | undefined;
 }
 
 /** Everything createDisClient needs; credentials are a getter so a reload can swap them. */
@@ -50,10 +70,49 @@ export type DisClientOptions = Readonly<{
   onRequest?: (event: ApiRequestEvent) => void;
   /** Uniform [0, 1) source for the back-off jitter; injectable for tests. */
   random?: () => number;
+  /**
+   * Requests per second across all calls, retries included (a token bucket). `0` or `Infinity` turns the limit off.
+   * Omitted: no limit, because every existing caller, the ManualClock tests of whole poll cycles included, expects
+   * a cycle to need no simulated time; the config key should default to DEFAULT_MAX_REQUESTS_PER_SECOND (20).
+   */
+  maxRequestsPerSecond?: number;
+  /** The token bucket's size: requests sent at once after a quiet spell; default one second's worth, at least 1. */
+  rateLimitBurst?: number;
+  /**
+   * The longest `Retry-After` (on 429 and 503) the client waits; a longer one fails the call at once, as does one
+   * that ends at or after the call's `deadlineMs`. Default 60 000 ms.
+   */
+  maxRetryAfterMs?: number;
+  /** How long no request is sent after DIS.4309 or `authFailuresBeforeCooldown` auth failures; default 600 000 ms (10 min), 0 turns it off. */
+  cooldownMs?: number;
+  /** Consecutive 401/APIGW.0301 responses, across all calls, that start a cool-down; default 3, 0 never. */
+  authFailuresBeforeCooldown?: number;
+  /** Called once when a cool-down starts, with the error (and message) every call fails with until it ends. */
+  onCooldown?: (info: CooldownInfo) => void;
+  /** Called on APIGW.0303 with this host's clock minus the response's `Date` header, in seconds (when it has one). */
+  onClockSkew?: (skewSeconds: number) => void;
+  /** The largest response body read, decompressed; a larger one fails with bad_response. Default 8 MiB. */
+  maxBodyBytes?: number;
 }>;
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
+/**
+ * The rate limit to configure by default. DIS publishes no limit for its management APIs (dis-api.md §6): 20/s is
+ * 1,200 requests a minute, enough for several hundred dump tasks on a 60 s interval, yet it keeps a retry storm or a
+ * huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after many failures, the DIS.4309 IP blacklist.
+ */
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
+/** Default `maxRetryAfterMs`: a minute. */
+export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
+/** Default `cooldownMs`: 10 minutes. */
+export const DEFAULT_COOLDOWN_MS = 10 * 60_000;
+/** Default `authFailuresBeforeCooldown`. */
+export const DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN = 3;
+/** Default `maxBodyBytes`: 8 MiB, far above a dump task's details or a page of 1000 partitions. */
+export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** The statuses whose Retry-After the client honours (RFC 9110 §10.2.3, RFC 6585 §4). */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
 /** The documented maxima of `limit` (Querying Streams) and `limit_partitions` (Querying Stream Details). */
 const STREAMS_PER_PAGE = 100;
 const PARTITIONS_PER_PAGE = 1000;
@@ -85,11 +144,63 @@ function queryString(params: URLSearchParams): string {
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
 
+/** The result of one attempt: the body, or the error and how long the server asked us to wait before another. */
+type Attempt = { ok: true; body: string } | { ok: false; error: DisError; retryAfterMs: number | undefined };
+
+/** The `response` of a got stream, or its error before one arrived. */
+function responseOf(stream: Request): Promise<PlainResponse> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: unknown): void => {
+      stream.off('response', onResponse);
+      reject(error);
+    };
+    const onResponse = (response: PlainResponse): void => {
+      stream.off('error', onError);
+      resolve(response);
+    };
+    stream.once('error', onError);
+    stream.once('response', onResponse);
+  });
+}
+
+/** The body as UTF-8 text, or undefined (the socket destroyed) as soon as it is known to exceed `maxBytes`. */
+async function readBody(stream: Request, response: PlainResponse, maxBytes: number): Promise<string | undefined> {
+  // Content-Length counts the bytes on the wire, before decompression, so it can only say "too large" early.
+  const declared = Number(response.headers['content-length']);
+  if (declared > maxBytes) {
+    stream.destroy();
+    return undefined;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    // Leaving the loop destroys the stream and its socket: the rest is never downloaded.
+    if (size > maxBytes) return undefined;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Creates the got-based client: AK/SK signing in a beforeRequest hook, keep-alive agents, our own retries. */
-export function createDisClient(options: DisClientOptions): DisClient {
+export function createDisClient(options: DisClientOptions): HttpDisClient {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agent = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
   const random = options.random ?? Math.random;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
+  const requestsPerSecond = options.maxRequestsPerSecond ?? Infinity;
+  const limiter = createRateLimiter({
+    requestsPerSecond,
+    burst: options.rateLimitBurst ?? Math.ceil(requestsPerSecond),
+    clock: options.clock,
+  });
+  const cooldown = createCooldownGuard({
+    clock: options.clock,
+    cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
+    authFailures: options.authFailuresBeforeCooldown ?? DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN,
+    ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
+  });
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
 
   const client: Got = got.extend({
@@ -116,40 +227,87 @@ export function createDisClient(options: DisClientOptions): DisClient {
     },
   });
 
-  async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<string> {
+  /** Fails a call that may not send now (a cool-down); every request waits for a rate-limit token first. */
+  async function admit(signal: AbortSignal | undefined): Promise<void> {
+    const before = cooldown.blocked();
+    if (before !== undefined) throw before;
+    await limiter.acquire(signal);
+    // A concurrent call may have started a cool-down while this one waited for its token.
+    const after = cooldown.blocked();
+    if (after !== undefined) throw after;
+  }
+
+  // got's stream API, not its promise: the promise buffers the whole body before we could look at its size.
+  async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<Attempt> {
+    await admit(signal);
     const elapsed = startStopwatch();
-    let response: Response<string>;
-    try {
-      response = await client.get(`${base}${path}`, { signal });
-    } catch (error) {
+    const failed = (error: unknown): Attempt => {
       options.onRequest?.({ operation, code: 'error', durationSeconds: elapsed() });
       if (signal?.aborted) throw signal.reason;
-      throw toRequestError(error, path);
+      return { ok: false, error: toRequestError(error, path), retryAfterMs: undefined };
+    };
+    const stream = client.stream(`${base}${path}`, { signal });
+    // got keeps listening to the signal after the body ends; an abort then errors the finished stream, and an
+    // 'error' without a listener would crash the process. Errors that matter reach responseOf or the body loop.
+    stream.on('error', () => {});
+    let response: PlainResponse;
+    let body: string | undefined;
+    try {
+      response = await responseOf(stream);
+      body = await readBody(stream, response, maxBodyBytes);
+    } catch (error) {
+      return failed(error);
     }
-    options.onRequest?.({ operation, code: String(response.statusCode), durationSeconds: elapsed() });
-    if (response.statusCode >= 200 && response.statusCode < 300) return response.body;
-    const parsed = parseErrorBody(response.body);
+    const { statusCode } = response;
+    options.onRequest?.({ operation, code: String(statusCode), durationSeconds: elapsed() });
+    const ok = statusCode >= 200 && statusCode < 300;
+    if (ok) cooldown.succeeded();
+    if (body === undefined) {
+      const error = new DisResponseError('', `response body larger than ${maxBodyBytes} bytes`);
+      return { ok: false, error: error.forRequest(`GET ${displayPath(path)}`), retryAfterMs: undefined };
+    }
+    if (ok) return { ok: true, body };
+    const parsed = parseErrorBody(body);
     const header = response.headers['x-request-id'];
-    throw new DisHttpError({
+    const init = {
       method: 'GET',
       path: displayPath(path),
-      statusCode: response.statusCode,
+      statusCode,
       apiCode: parsed.apiCode,
       apiMessage: parsed.apiMessage,
       requestId: typeof header === 'string' && header !== '' ? header : parsed.requestId,
-    });
+    };
+    let error: DisHttpError;
+    if (parsed.apiCode === CLOCK_SKEW_CODE) {
+      const skewSeconds = measureClockSkewSeconds(response.headers.date, options.clock.now());
+      error = new DisClockSkewError({ ...init, skewSeconds });
+      if (skewSeconds !== undefined) options.onClockSkew?.(skewSeconds);
+    } else {
+      error = new DisHttpError(init);
+    }
+    cooldown.failed(error);
+    const retryAfterMs = RETRY_AFTER_STATUSES.has(statusCode)
+      ? parseRetryAfter(response.headers['retry-after'], options.clock.now())
+      : undefined;
+    return { ok: false, error, retryAfterMs };
   }
 
-  async function request(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<string> {
+  async function request(
+    operation: Operation,
+    path: string,
+    signal: AbortSignal | undefined,
+    call: CallOptions | undefined,
+  ): Promise<string> {
     for (let retry = 0; ; retry++) {
-      try {
-        return await attempt(operation, path, signal);
-      } catch (error) {
-        if (!(error instanceof DisError) || !isRetryable(error.reason) || retry >= options.retries) throw error;
-        // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter").
-        const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry);
-        await options.clock.sleep(Math.round(random() * ceiling), signal);
-      }
+      const outcome = await attempt(operation, path, signal);
+      if (outcome.ok) return outcome.body;
+      const { error, retryAfterMs } = outcome;
+      if (!isRetryable(error.reason) || retry >= options.retries) throw error;
+      if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;
+      // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), unless the server said when.
+      const delayMs = retryAfterMs ?? Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
+      if (call?.deadlineMs !== undefined && options.clock.now() + delayMs >= call.deadlineMs) throw error;
+      await options.clock.sleep(delayMs, signal);
     }
   }
 
@@ -157,9 +315,10 @@ export function createDisClient(options: DisClientOptions): DisClient {
     operation: Operation,
     path: string,
     signal: AbortSignal | undefined,
+    call: CallOptions | undefined,
     parse: (body: unknown) => T,
   ): Promise<T> {
-    const body = await request(operation, path, signal);
+    const body = await request(operation, path, signal, call);
     try {
       return parse(parseJsonBody(body));
     } catch (error) {
@@ -172,13 +331,14 @@ export function createDisClient(options: DisClientOptions): DisClient {
   async function allPages<P extends { readonly hasMore: boolean }>(
     paging: Paging<P>,
     signal: AbortSignal | undefined,
+    call: CallOptions | undefined,
   ): Promise<P[]> {
     const pages: P[] = [];
     const pageByKey = new Map<string, number>();
     let cursor: string | undefined;
     for (let number = 1; ; number++) {
       const path = paging.path(cursor);
-      const page = await fetchParsed(paging.operation, path, signal, paging.parse);
+      const page = await fetchParsed(paging.operation, path, signal, call, paging.parse);
       const failure = (problem: string) => new DisResponseError(paging.moreField, problem, `GET ${displayPath(path)}`);
       const keys = paging.keys(page);
       for (const key of keys) {
@@ -226,11 +386,11 @@ export function createDisClient(options: DisClientOptions): DisClient {
   }
 
   return {
-    async getDumpTask(stream, task, signal) {
+    async getDumpTask(stream, task, signal, call) {
       const path = `/streams/${encodeURIComponent(stream)}/transfer-tasks/${encodeURIComponent(task)}`;
-      return fetchParsed('show_transfer_task', path, signal, parseDumpTask);
+      return fetchParsed('show_transfer_task', path, signal, call, parseDumpTask);
     },
-    async listStreams(signal) {
+    async listStreams(signal, call) {
       const pages = await allPages(
         {
           operation: 'list_streams',
@@ -245,14 +405,15 @@ export function createDisClient(options: DisClientOptions): DisClient {
           noun: 'streams',
         },
         signal,
+        call,
       );
       return pages.flatMap((page) => page.names);
     },
-    async listDumpTasks(stream, signal) {
+    async listDumpTasks(stream, signal, call) {
       const path = `/streams/${encodeURIComponent(stream)}/transfer-tasks`;
-      return fetchParsed('list_transfer_tasks', path, signal, parseDumpTaskList);
+      return fetchParsed('list_transfer_tasks', path, signal, call, parseDumpTaskList);
     },
-    async getStream(stream, signal) {
+    async getStream(stream, signal, call) {
       const streamPath = `/streams/${encodeURIComponent(stream)}`;
       let firstName: string | undefined;
       let pageCount = 0;
@@ -279,12 +440,14 @@ export function createDisClient(options: DisClientOptions): DisClient {
           noun: 'partitions',
         },
         signal,
+        call,
       );
       return Object.freeze({
         streamName: firstName ?? stream,
         partitions: Object.freeze(pages.flatMap((page) => page.partitions)),
       });
     },
+    cooldownUntilMs: () => cooldown.untilMs(),
     close() {
       agent.http.destroy();
       agent.https.destroy();

@@ -295,7 +295,7 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
         }
       }
       if (plan.terminal !== undefined) {
-        applyTerminalFault(plan.terminal, req, requestId, send, record);
+        applyTerminalFault(plan.terminal, req, res, requestId, send, record);
         return;
       }
 
@@ -423,6 +423,7 @@ function checkSignature(
 function applyTerminalFault(
   fault: TerminalFault,
   req: Request,
+  res: Response,
   requestId: string,
   send: (status: number, body: unknown) => void,
   record: (status: number) => void,
@@ -441,6 +442,7 @@ function applyTerminalFault(
       return;
     case 'status': {
       const status = fault.status ?? 500;
+      if (fault.retryAfter !== undefined) res.setHeader('Retry-After', fault.retryAfter);
       send(status, fault.body ?? defaultFaultBody(status, requestId));
       return;
     }

@@ -36,6 +36,8 @@ export type Fault = Readonly<{
   status?: number;
   /** `status` and `malformed`: the body; an object is sent as JSON, a string as is. */
   body?: string | Readonly<Record<string, unknown>>;
+  /** `status`: a `Retry-After` header, sent as is (delta-seconds or an HTTP-date); an integer means seconds. */
+  retryAfter?: string;
   /** Chance (0..1) that a matching request is hit, drawn from the scenario's seeded PRNG. */
   probability?: number;
   /** Hit at most this many requests. */
@@ -317,7 +319,18 @@ class Validator {
   }
 
   fault(data: unknown, path: string): Fault {
-    const keys = ['match', 'kind', 'latencyMs', 'status', 'body', 'probability', 'times', 'fromMs', 'untilMs'];
+    const keys = [
+      'match',
+      'kind',
+      'latencyMs',
+      'status',
+      'body',
+      'retryAfter',
+      'probability',
+      'times',
+      'fromMs',
+      'untilMs',
+    ];
     const o = this.object(data, path, keys) ?? {};
     const kind = this.oneOf(o, path, 'kind', FAULT_KINDS, { required: true });
     let match: Fault['match'];
@@ -347,6 +360,11 @@ class Validator {
     this.onlyFor(o, path, kind, 'latencyMs', ['latency']);
     this.onlyFor(o, path, kind, 'status', ['status']);
     this.onlyFor(o, path, kind, 'body', ['status', 'malformed']);
+    this.onlyFor(o, path, kind, 'retryAfter', ['status']);
+    const retryAfter =
+      typeof o['retryAfter'] === 'number'
+        ? this.integer(o, path, 'retryAfter', { min: 0 })?.toString()
+        : this.string(o, path, 'retryAfter', {});
     const probability = this.number(o, path, 'probability', { min: 0, max: 1 });
     const times = this.integer(o, path, 'times', { min: 1 });
     const fromMs = this.integer(o, path, 'fromMs', { min: 0 });
@@ -355,7 +373,7 @@ class Validator {
       this.problem(join(path, 'untilMs'), 'must be greater than fromMs');
     }
     const fault: Record<string, unknown> = { kind: kind ?? 'latency' };
-    const optional = { match, latencyMs, status, body, probability, times, fromMs, untilMs };
+    const optional = { match, latencyMs, status, body, retryAfter, probability, times, fromMs, untilMs };
     for (const [key, value] of Object.entries(optional)) {
       if (value !== undefined) fault[key] = value;
     }

@@ -1,9 +1,14 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import express from 'express';
 import { createDisClient, MAX_PAGES, type ApiRequestEvent, type DisClient } from '../../src/dis/client.js';
+import { DisClockSkewError, measureClockSkewSeconds } from '../../src/dis/clock-skew.js';
+import { DisCooldownError, type CooldownInfo } from '../../src/dis/cooldown.js';
 import { DisError, DisHttpError, DisResponseError } from '../../src/dis/errors.js';
+import { parseHttpDate } from '../../src/dis/http-date.js';
+import { parseRetryAfter } from '../../src/dis/retry-after.js';
 import { verifySignature } from '../../src/dis/signer.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -45,7 +50,7 @@ async function captureServer(answer: (res: express.Response, req: express.Reques
 
 function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0]> = {}) {
   const events: ApiRequestEvent[] = [];
-  const c: DisClient = createDisClient({
+  const c = createDisClient({
     endpoint: url,
     projectId: PID,
     credentials: () => ({ accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
@@ -512,4 +517,696 @@ describe('DIS client listings', () => {
       }
     });
   }
+});
+
+const TASK_PATH = `/v2/${PID}/streams/my-stream/transfer-tasks/my_task`;
+const THROTTLED = { error_code: 'APIGW.0308', error_msg: 'throttled' };
+const SYSTEM_ERROR = { errorCode: 'DIS.5000', message: 'System error.' };
+const BAD_AUTH = { error_code: 'APIGW.0301', error_msg: 'Incorrect IAM authentication information' };
+const BLACKLISTED = { errorCode: 'DIS.4309', message: 'Too many request failures. [r1]' };
+
+/** Waits (in real time, for HTTP round trips) until `condition` holds; fails after about two seconds. */
+async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(condition()).to.equal(true);
+}
+
+/** A server whose n-th request (from 0) gets `answers[n]`, and the last one after that. */
+function sequence(...answers: ReadonlyArray<(res: express.Response) => void>) {
+  let n = 0;
+  return (res: express.Response) => answers[Math.min(n++, answers.length - 1)]?.(res);
+}
+
+const ok = (res: express.Response) => res.json(BODY);
+
+describe('DIS client retries: Retry-After and the per-call deadline', () => {
+  const waits: ReadonlyArray<[string, (res: express.Response) => void, number, string]> = [
+    ['delta-seconds on a 429', (res) => res.status(429).set('Retry-After', '3').json(THROTTLED), 3000, '429'],
+    [
+      'an HTTP-date on a 503, against the injected clock',
+      (res) => res.status(503).set('Retry-After', 'Mon, 01 Jan 2024 00:00:07 GMT').json(SYSTEM_ERROR),
+      7000,
+      '503',
+    ],
+    ['0 on a 429: again at once', (res) => res.status(429).set('Retry-After', '0').json(THROTTLED), 0, '429'],
+  ];
+  for (const [name, answer, waitMs, status] of waits) {
+    it(`waits exactly as long as Retry-After says: ${name}`, async () => {
+      const server = await captureServer(sequence(answer, ok));
+      const clock = new ManualClock(NOW);
+      const { c, events } = client(server.url, { retries: 3, clock, random: () => expect.fail('no jitter') });
+      try {
+        const pending = c.getDumpTask('my-stream', 'my_task');
+        if (waitMs > 0) {
+          await until(() => clock.sleeping === 1);
+          expect(clock.nextWake).to.equal(NOW + waitMs);
+          await clock.advance(waitMs - 1);
+          expect(server.seen).to.have.length(1);
+          await clock.advance(1);
+        }
+        await pending;
+        expect(events.map((e) => e.code)).to.deep.equal([status, '200']);
+        expect(server.seen).to.have.length(2);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  const backOffs: ReadonlyArray<[string, (res: express.Response) => void]> = [
+    ['on a 500 (Retry-After counts on 429 and 503 only)', (res) => res.status(500).set('Retry-After', '30').json({})],
+    ['on a 400 DIS.4305', (res) => res.status(400).set('Retry-After', '30').json({ errorCode: 'DIS.4305' })],
+    ['for a Retry-After that is no number or date', (res) => res.status(429).set('Retry-After', 'soon').json({})],
+    ['for a fractional Retry-After', (res) => res.status(503).set('Retry-After', '1.5').json({})],
+  ];
+  for (const [name, answer] of backOffs) {
+    it(`backs off with jitter ${name}`, async () => {
+      const server = await captureServer(sequence(answer, ok));
+      const clock = new ManualClock(NOW);
+      const { c } = client(server.url, { retries: 1, clock, random: () => 0.5 });
+      try {
+        const pending = c.getDumpTask('my-stream', 'my_task');
+        await until(() => clock.sleeping === 1);
+        expect(clock.nextWake).to.equal(NOW + 125);
+        await clock.advance(125);
+        await pending;
+        expect(server.seen).to.have.length(2);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  const giveUps: ReadonlyArray<{
+    name: string;
+    answer: (res: express.Response) => void;
+    extra?: Partial<Parameters<typeof createDisClient>[0]>;
+    deadlineMs?: number;
+    message: string;
+  }> = [
+    {
+      name: 'a Retry-After over the 60 s default cap',
+      answer: (res) => res.status(429).set('Retry-After', '61').json(THROTTLED),
+      message: `GET ${TASK_PATH}: HTTP 429 APIGW.0308 (throttled)`,
+    },
+    {
+      name: 'a Retry-After over maxRetryAfterMs',
+      answer: (res) => res.status(503).set('Retry-After', '11').json(SYSTEM_ERROR),
+      extra: { maxRetryAfterMs: 10_000 },
+      message: `GET ${TASK_PATH}: HTTP 503 DIS.5000 (System error.)`,
+    },
+    {
+      name: 'a Retry-After that ends at the deadline',
+      answer: (res) => res.status(429).set('Retry-After', '5').json(THROTTLED),
+      deadlineMs: NOW + 5000,
+      message: `GET ${TASK_PATH}: HTTP 429 APIGW.0308 (throttled)`,
+    },
+    {
+      name: 'a back-off that ends at the deadline',
+      answer: (res) => res.status(503).json(SYSTEM_ERROR),
+      deadlineMs: NOW + 125,
+      message: `GET ${TASK_PATH}: HTTP 503 DIS.5000 (System error.)`,
+    },
+    {
+      name: 'a deadline already past',
+      answer: (res) => res.status(503).json(SYSTEM_ERROR),
+      deadlineMs: NOW - 1,
+      message: `GET ${TASK_PATH}: HTTP 503 DIS.5000 (System error.)`,
+    },
+  ];
+  for (const { name, answer, extra, deadlineMs, message } of giveUps) {
+    it(`fails at once, without waiting, on ${name}`, async () => {
+      const server = await captureServer(sequence(answer, ok));
+      const clock = new ManualClock(NOW);
+      const { c, events } = client(server.url, { retries: 3, clock, random: () => 0.5, ...extra });
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task', undefined, { deadlineMs }));
+        expect(error).to.be.instanceOf(DisHttpError);
+        expect(error.message).to.equal(message);
+        expect(clock.sleeping).to.equal(0);
+        expect(server.seen).to.have.length(1);
+        expect(events).to.have.length(1);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  const inTime: ReadonlyArray<[string, (res: express.Response) => void, number, number]> = [
+    [
+      'a Retry-After that ends 1 ms before the deadline',
+      (res) => res.status(429).set('Retry-After', '5').json(THROTTLED),
+      5001,
+      5000,
+    ],
+    ['a back-off that ends 1 ms before the deadline', (res) => res.status(503).json(SYSTEM_ERROR), 126, 125],
+  ];
+  for (const [name, answer, budgetMs, waitMs] of inTime) {
+    it(`retries ${name}`, async () => {
+      const server = await captureServer(sequence(answer, ok));
+      const clock = new ManualClock(NOW);
+      const { c } = client(server.url, { retries: 3, clock, random: () => 0.5 });
+      try {
+        const pending = c.getDumpTask('my-stream', 'my_task', undefined, { deadlineMs: NOW + budgetMs });
+        await until(() => clock.sleeping === 1);
+        expect(clock.nextWake).to.equal(NOW + waitMs);
+        await clock.advance(waitMs);
+        await pending;
+        expect(server.seen).to.have.length(2);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  it('applies the deadline to every page of a listing', async () => {
+    const server = await captureServer(
+      sequence(
+        (res) => res.json({ stream_names: ['a'], has_more_streams: true }),
+        (res) => res.status(503).json(SYSTEM_ERROR),
+        (res) => res.json({ stream_names: ['b'], has_more_streams: false }),
+      ),
+    );
+    const clock = new ManualClock(NOW);
+    const { c } = client(server.url, { retries: 3, clock, random: () => 0.5 });
+    try {
+      const error = await failureOf(c.listStreams(undefined, { deadlineMs: NOW + 100 }));
+      expect(error.message).to.equal(
+        `GET /v2/${PID}/streams?limit=100&start_stream_name=a: HTTP 503 DIS.5000 (System error.)`,
+      );
+      expect(server.seen).to.have.length(2);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  const never: ReadonlyArray<[string, number, object, string]> = [
+    ['401 APIGW.0301', 401, BAD_AUTH, 'auth'],
+    ['403 DIS.4116', 403, { errorCode: 'DIS.4116', message: 'Invalid RBAC.' }, 'auth'],
+    ['400 DIS.4309', 400, BLACKLISTED, 'auth'],
+    ['401 APIGW.0303', 401, { error_code: 'APIGW.0303', error_msg: 'Signature expired' }, 'auth'],
+    ['400 DIS.4354', 400, { errorCode: 'DIS.4354', message: 'The transfer task does not exist.' }, 'not_found'],
+  ];
+  for (const [name, status, body, reason] of never) {
+    it(`never retries ${name} (reason ${reason}), even with a Retry-After`, async () => {
+      const server = await captureServer((res) => res.status(status).set('Retry-After', '1').json(body));
+      const { c } = client(server.url, { retries: 3, random: () => 0 });
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+        expect(error.reason).to.equal(reason);
+        expect(server.seen).to.have.length(1);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+});
+
+const BLOCKED_4309 =
+  'DIS blocked this IP after too many failed requests (DIS.4309); no requests until 2024-01-01T00:10:00.000Z; check the AK/SK and project id';
+
+describe('DIS client cool-down', () => {
+  it('stops every request for 10 minutes after DIS.4309, fails calls with ERR_DIS_COOLDOWN, and says so once', async () => {
+    const server = await captureServer((res) => res.status(400).json(BLACKLISTED));
+    const clock = new ManualClock(NOW);
+    const infos: CooldownInfo[] = [];
+    const { c, events } = client(server.url, { clock, onCooldown: (info) => infos.push(info) });
+    try {
+      const first = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+      expect(first).to.be.instanceOf(DisHttpError);
+      expect(first.message).to.equal(`GET ${TASK_PATH}: HTTP 400 DIS.4309 (Too many request failures. [r1])`);
+      expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
+      expect(infos.map((i) => [i.untilMs, i.error.message, i.error.code])).to.deep.equal([
+        [NOW + 600_000, BLOCKED_4309, 'ERR_DIS_COOLDOWN'],
+      ]);
+
+      for (const call of [() => c.listStreams(), () => c.getStream('s'), () => c.listDumpTasks('s')]) {
+        const blocked = await failureOf(call());
+        expect(blocked).to.be.instanceOf(DisCooldownError);
+        expect([blocked.code, blocked.reason, blocked.message]).to.deep.equal([
+          'ERR_DIS_COOLDOWN',
+          'auth',
+          BLOCKED_4309,
+        ]);
+        expect(blocked.cause).to.equal(first);
+        expect((blocked as DisCooldownError).untilMs).to.equal(NOW + 600_000);
+      }
+      await clock.advance(599_999);
+      expect((await failureOf(c.getDumpTask('my-stream', 'my_task'))).code).to.equal('ERR_DIS_COOLDOWN');
+      expect(server.seen).to.have.length(1);
+      expect(events).to.have.length(1);
+      expect(infos).to.have.length(1);
+
+      await clock.advance(1);
+      expect(c.cooldownUntilMs()).to.equal(undefined);
+      expect((await failureOf(c.getDumpTask('my-stream', 'my_task'))).code).to.equal('ERR_DIS_HTTP');
+      expect(server.seen).to.have.length(2);
+      expect(infos.map((i) => i.untilMs)).to.deep.equal([NOW + 600_000, NOW + 1_200_000]);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('cools down after 3 auth failures in a row across calls; a success in between starts the count again', async () => {
+    const unauthorized = (res: express.Response) => res.status(401).json(BAD_AUTH);
+    const server = await captureServer(
+      sequence(unauthorized, unauthorized, ok, unauthorized, unauthorized, unauthorized, ok),
+    );
+    const clock = new ManualClock(NOW);
+    const infos: CooldownInfo[] = [];
+    const { c } = client(server.url, { clock, onCooldown: (info) => infos.push(info) });
+    try {
+      const results: string[] = [];
+      const calls = [
+        () => c.listStreams(),
+        () => c.getStream('s'),
+        () => c.getDumpTask('my-stream', 'my_task'),
+        () => c.listDumpTasks('s'),
+        () => c.listStreams(),
+        () => c.getDumpTask('my-stream', 'my_task'),
+        () => c.getDumpTask('my-stream', 'my_task'),
+      ];
+      for (const call of calls) {
+        results.push(
+          await call().then(
+            () => 'ok',
+            (e: DisError) => e.code,
+          ),
+        );
+      }
+      expect(results).to.deep.equal([
+        'ERR_DIS_HTTP',
+        'ERR_DIS_HTTP',
+        'ok',
+        'ERR_DIS_HTTP',
+        'ERR_DIS_HTTP',
+        'ERR_DIS_HTTP',
+        'ERR_DIS_COOLDOWN',
+      ]);
+      expect(server.seen).to.have.length(6);
+      expect(infos.map((i) => i.error.message)).to.deep.equal([
+        'authentication failed 3 times in a row (APIGW.0301); no requests until 2024-01-01T00:10:00.000Z; check the AK/SK and project id',
+      ]);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  const streaks: ReadonlyArray<{
+    name: string;
+    answer: (res: express.Response) => void;
+    extra: Partial<Parameters<typeof createDisClient>[0]>;
+    calls: number;
+    message: string;
+  }> = [
+    {
+      name: 'a bare 401 with authFailuresBeforeCooldown 1 and cooldownMs 30 s',
+      answer: (res) => res.status(401).send('Unauthorized'),
+      extra: { authFailuresBeforeCooldown: 1, cooldownMs: 30_000 },
+      calls: 1,
+      message:
+        'authentication failed (HTTP 401); no requests until 2024-01-01T00:00:30.000Z; check the AK/SK and project id',
+    },
+    {
+      name: 'APIGW.0303 twice: the fix is the clock',
+      answer: (res) => res.status(401).json({ error_code: 'APIGW.0303', error_msg: 'Signature expired' }),
+      extra: { authFailuresBeforeCooldown: 2 },
+      calls: 2,
+      message:
+        'authentication failed 2 times in a row (APIGW.0303); no requests until 2024-01-01T00:10:00.000Z; sync the host clock with NTP',
+    },
+    {
+      name: 'APIGW.0301 on a 400',
+      answer: (res) => res.status(400).json(BAD_AUTH),
+      extra: {},
+      calls: 3,
+      message:
+        'authentication failed 3 times in a row (APIGW.0301); no requests until 2024-01-01T00:10:00.000Z; check the AK/SK and project id',
+    },
+  ];
+  for (const { name, answer, extra, calls, message } of streaks) {
+    it(`cools down on ${name}`, async () => {
+      const server = await captureServer(answer);
+      const infos: CooldownInfo[] = [];
+      const { c } = client(server.url, { ...extra, onCooldown: (info) => infos.push(info) });
+      try {
+        for (let i = 0; i < calls; i++) expect((await failureOf(c.listStreams())).code).to.equal('ERR_DIS_HTTP');
+        const blocked = await failureOf(c.listStreams());
+        expect([blocked.code, blocked.message]).to.deep.equal(['ERR_DIS_COOLDOWN', message]);
+        expect(infos.map((i) => i.error.message)).to.deep.equal([message]);
+        expect(server.seen).to.have.length(calls);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  it('never cools down with cooldownMs 0, nor counts auth failures with authFailuresBeforeCooldown 0', async () => {
+    const server = await captureServer(
+      sequence(
+        (res) => res.status(400).json(BLACKLISTED),
+        (res) => res.status(400).json(BLACKLISTED),
+        (res) => res.status(401).json(BAD_AUTH),
+      ),
+    );
+    const first = client(server.url, { cooldownMs: 0 });
+    const second = client(server.url, { authFailuresBeforeCooldown: 0 });
+    try {
+      for (let i = 0; i < 2; i++) await failureOf(first.c.listStreams());
+      expect(first.c.cooldownUntilMs()).to.equal(undefined);
+      for (let i = 0; i < 5; i++) expect((await failureOf(second.c.listStreams())).code).to.equal('ERR_DIS_HTTP');
+      expect(second.c.cooldownUntilMs()).to.equal(undefined);
+      expect(server.seen).to.have.length(7);
+    } finally {
+      first.c.close();
+      second.c.close();
+      await server.close();
+    }
+  });
+
+  it('does not send a retry that was waiting when another call started a cool-down', async () => {
+    const server = await captureServer((res, req) =>
+      req.originalUrl.endsWith('/a') ? res.status(503).json(SYSTEM_ERROR) : res.status(400).json(BLACKLISTED),
+    );
+    const clock = new ManualClock(NOW);
+    const { c } = client(server.url, { clock, retries: 3, random: () => 0.5 });
+    try {
+      const retrying = failureOf(c.getDumpTask('s', 'a'));
+      await until(() => clock.sleeping === 1);
+      await failureOf(c.getDumpTask('s', 'b'));
+      await clock.advance(125);
+      const error = await retrying;
+      expect(error).to.be.instanceOf(DisCooldownError);
+      expect(server.seen.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b']);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+});
+
+describe('DIS client on APIGW.0303 (clock skew)', () => {
+  const cases: ReadonlyArray<[string, string | undefined, string, number | undefined]> = [
+    [
+      'a host 20 minutes ahead',
+      'Sun, 31 Dec 2023 23:40:00 GMT',
+      'the host clock is 1200 s ahead of the DIS Date header, off by more than 15 minutes',
+      1200,
+    ],
+    [
+      'a host 16 minutes behind',
+      'Mon, 01 Jan 2024 00:16:00 GMT',
+      'the host clock is 960 s behind the DIS Date header, off by more than 15 minutes',
+      -960,
+    ],
+    [
+      'a host only 5 s behind',
+      'Mon, 01 Jan 2024 00:00:05 GMT',
+      'the host clock is 5 s behind the DIS Date header, yet DIS says it is off by more than 15 minutes',
+      -5,
+    ],
+    ['no Date header', undefined, 'the host clock is off by more than 15 minutes', undefined],
+  ];
+  for (const [name, date, clockText, skew] of cases) {
+    it(`says the host clock is off and to run NTP: ${name}`, async () => {
+      const server = await captureServer((res) => {
+        if (date === undefined) res.sendDate = false;
+        else res.set('Date', date);
+        res.status(401).set('X-Request-Id', 'req-9').json({ error_code: 'APIGW.0303', error_msg: 'Signature expired' });
+      });
+      const skews: number[] = [];
+      const { c } = client(server.url, { onClockSkew: (s) => skews.push(s) });
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+        expect(error).to.be.instanceOf(DisClockSkewError);
+        expect(error).to.be.instanceOf(DisHttpError);
+        expect([error.code, error.reason]).to.deep.equal(['ERR_DIS_HTTP', 'auth']);
+        expect(error.message).to.equal(
+          `GET ${TASK_PATH}: HTTP 401 APIGW.0303 (Signature expired) [request id req-9]; ${clockText}; sync it with NTP`,
+        );
+        expect((error as DisClockSkewError).skewSeconds).to.equal(skew);
+        expect(skews).to.deep.equal(skew === undefined ? [] : [skew]);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+});
+
+describe('DIS client body size cap', () => {
+  const MiB = 1024 * 1024;
+
+  it('fails a 20 MB body with bad_response once past 8 MiB, without downloading the rest', async function () {
+    this.timeout(10_000);
+    let written = 0;
+    let finished = false;
+    let closed: () => void = () => {};
+    const serverClosed = new Promise<void>((resolve) => (closed = resolve));
+    const server = await captureServer((res) => {
+      res.status(200).type('json');
+      res.on('finish', () => (finished = true));
+      res.on('close', () => closed());
+      const chunk = Buffer.alloc(MiB, 0x20);
+      const writeMore = (): void => {
+        while (written < 20 * MiB && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) {
+            res.once('drain', writeMore);
+            return;
+          }
+        }
+        if (!res.destroyed) res.end();
+      };
+      writeMore();
+    });
+    const { c, events } = client(server.url, { retries: 3 });
+    try {
+      const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+      expect(error).to.be.instanceOf(DisResponseError);
+      expect([error.reason, error.message]).to.deep.equal([
+        'bad_response',
+        `GET ${TASK_PATH}: response body larger than 8388608 bytes`,
+      ]);
+      expect(events.map((e) => e.code)).to.deep.equal(['200']);
+      await serverClosed;
+      expect(finished).to.equal(false);
+      expect(written).to.be.below(20 * MiB);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('fails at once on a Content-Length over the cap, before any of the body arrives', async () => {
+    const server = await captureServer((res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(20 * MiB) });
+      res.flushHeaders(); // and never a byte of body: a client that waited for it would time out
+    });
+    const { c } = client(server.url);
+    try {
+      const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+      expect([error.reason, error.message]).to.deep.equal([
+        'bad_response',
+        `GET ${TASK_PATH}: response body larger than 8388608 bytes`,
+      ]);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('counts the decompressed bytes: a small gzip of 20 MB fails too', async () => {
+    const zipped = gzipSync(Buffer.alloc(20 * MiB, 0x20));
+    expect(zipped.length).to.be.below(MiB);
+    const server = await captureServer((res) =>
+      res.status(200).set({ 'content-type': 'application/json', 'content-encoding': 'gzip' }).send(zipped),
+    );
+    const { c } = client(server.url);
+    try {
+      const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+      expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than 8388608 bytes`);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('accepts a body of exactly maxBodyBytes and refuses one byte more, error bodies included', async () => {
+    const text = JSON.stringify(BODY);
+    const size = Buffer.byteLength(text);
+    const server = await captureServer((res) => res.type('json').send(text));
+    const exact = client(server.url, { maxBodyBytes: size });
+    const under = client(server.url, { maxBodyBytes: size - 1 });
+    const errorServer = await captureServer((res) => res.status(500).json(SYSTEM_ERROR));
+    const tiny = client(errorServer.url, { maxBodyBytes: 10, retries: 3 });
+    try {
+      expect((await exact.c.getDumpTask('my-stream', 'my_task')).taskName).to.equal('my_task');
+      const error = await failureOf(under.c.getDumpTask('my-stream', 'my_task'));
+      expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than ${size - 1} bytes`);
+      const unreadable = await failureOf(tiny.c.getDumpTask('my-stream', 'my_task'));
+      expect([unreadable.reason, unreadable.message]).to.deep.equal([
+        'bad_response',
+        `GET ${TASK_PATH}: response body larger than 10 bytes`,
+      ]);
+      expect(errorServer.seen).to.have.length(1);
+    } finally {
+      exact.c.close();
+      under.c.close();
+      tiny.c.close();
+      await server.close();
+      await errorServer.close();
+    }
+  });
+});
+
+describe('DIS client rate limit', () => {
+  it('spaces the requests of concurrent calls to maxRequestsPerSecond on the injected clock', async () => {
+    const server = await captureServer(ok);
+    const clock = new ManualClock(NOW);
+    const { c } = client(server.url, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
+    try {
+      const calls = [1, 2, 3].map(() => c.getDumpTask('my-stream', 'my_task'));
+      await until(() => server.seen.length === 1 && clock.sleeping === 2);
+      expect(clock.nextWake).to.equal(NOW + 500);
+      await clock.advance(499);
+      expect(server.seen).to.have.length(1);
+      await clock.advance(1);
+      await until(() => server.seen.length === 2);
+      await clock.advance(500);
+      await Promise.all(calls);
+      expect(server.seen).to.have.length(3);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('takes a token for every retry too', async () => {
+    const server = await captureServer(sequence((res) => res.status(503).json(SYSTEM_ERROR), ok));
+    const clock = new ManualClock(NOW);
+    const { c, events } = client(server.url, {
+      clock,
+      retries: 1,
+      random: () => 0,
+      maxRequestsPerSecond: 4,
+      rateLimitBurst: 1,
+    });
+    try {
+      const pending = c.getDumpTask('my-stream', 'my_task');
+      // a back-off of 0 ms, then 250 ms for the next token
+      await until(() => clock.sleeping === 1);
+      expect(clock.nextWake).to.equal(NOW + 250);
+      await clock.advance(250);
+      await pending;
+      expect(events.map((e) => e.code)).to.deep.equal(['503', '200']);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('sends nothing for a call that got its token after another call started a cool-down', async () => {
+    const server = await captureServer((res) => res.status(400).json(BLACKLISTED));
+    const clock = new ManualClock(NOW);
+    const { c } = client(server.url, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
+    try {
+      const first = failureOf(c.listStreams());
+      const waiting = failureOf(c.getStream('s'));
+      await until(() => clock.sleeping === 1);
+      expect((await first).code).to.equal('ERR_DIS_HTTP');
+      await clock.advance(500);
+      expect((await waiting).code).to.equal('ERR_DIS_COOLDOWN');
+      expect(server.seen).to.have.length(1);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('gives up waiting for a token when the signal aborts, sending nothing', async () => {
+    const server = await captureServer(ok);
+    const clock = new ManualClock(NOW);
+    const { c } = client(server.url, { clock, maxRequestsPerSecond: 1, rateLimitBurst: 1 });
+    try {
+      await c.getDumpTask('my-stream', 'my_task');
+      const controller = new AbortController();
+      const pending = c.getDumpTask('my-stream', 'my_task', controller.signal).then(
+        () => expect.fail('should have failed'),
+        (e: unknown) => e as Error,
+      );
+      await until(() => clock.sleeping === 1);
+      controller.abort(new Error('cycle over'));
+      expect((await pending).message).to.equal('cycle over');
+      expect(server.seen).to.have.length(1);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+});
+
+describe('Retry-After, HTTP-date and clock skew parsing', () => {
+  const retryAfter: ReadonlyArray<[string | undefined, number | undefined]> = [
+    [undefined, undefined],
+    ['0', 0],
+    ['120', 120_000],
+    [' 7 ', 7000],
+    ['Mon, 01 Jan 2024 00:00:07 GMT', 7000],
+    ['Sun, 31 Dec 2023 23:59:00 GMT', 0],
+    ['Monday, 01-Jan-24 00:01:00 GMT', 60_000],
+    ['Mon Jan  1 00:00:30 2024', 30_000],
+    ['', undefined],
+    ['1.5', undefined],
+    ['-1', undefined],
+    ['soon', undefined],
+    ['2024-01-01T00:00:07Z', undefined],
+    ['Mon, 01 Jan 2024 00:00:07 UTC', undefined],
+    ['Mon, 1 Jan 2024 00:00:07 GMT', undefined],
+    ['Mon, 31 Feb 2024 00:00:07 GMT', undefined],
+    ['Mon, 01 Jan 2024 24:00:00 GMT', undefined],
+    ['Mon, 01 Jan 2024 00:60:00 GMT', undefined],
+  ];
+  for (const [value, expected] of retryAfter) {
+    it(`reads Retry-After ${JSON.stringify(value)} as ${expected} ms`, () => {
+      expect(parseRetryAfter(value, NOW)).to.equal(expected);
+    });
+  }
+
+  const dates: ReadonlyArray<[string, number, number | undefined]> = [
+    ['Sun, 06 Nov 1994 08:49:37 GMT', NOW, Date.UTC(1994, 10, 6, 8, 49, 37)],
+    ['Sunday, 06-Nov-94 08:49:37 GMT', NOW, Date.UTC(1994, 10, 6, 8, 49, 37)],
+    ['Sun Nov  6 08:49:37 1994', NOW, Date.UTC(1994, 10, 6, 8, 49, 37)],
+    ['Wed Nov 16 08:49:37 1994', NOW, Date.UTC(1994, 10, 16, 8, 49, 37)],
+    // RFC 850 two-digit years: up to 50 years ahead stays in this century, further back is the last one
+    ['Thursday, 01-Jan-60 00:00:00 GMT', NOW, Date.UTC(2060, 0, 1)],
+    ['Wednesday, 01-Jan-75 00:00:00 GMT', NOW, Date.UTC(1975, 0, 1)],
+    ['Sat, 31 Dec 2016 23:59:60 GMT', NOW, Date.UTC(2017, 0, 1)],
+    ['Sat, 29 Feb 2023 00:00:00 GMT', NOW, undefined],
+    ['sun, 06 Nov 1994 08:49:37 GMT', NOW, undefined],
+  ];
+  for (const [text, nowMs, expected] of dates) {
+    it(`parses the HTTP-date ${JSON.stringify(text)}`, () => {
+      expect(parseHttpDate(text, nowMs)).to.equal(expected);
+    });
+  }
+
+  it('measures the clock skew in whole seconds, host minus server, rounding half up', () => {
+    const date = 'Mon, 01 Jan 2024 00:00:00 GMT';
+    expect(measureClockSkewSeconds(undefined, NOW)).to.equal(undefined);
+    expect(measureClockSkewSeconds('yesterday', NOW)).to.equal(undefined);
+    expect(measureClockSkewSeconds(date, NOW + 499)).to.equal(0);
+    expect(measureClockSkewSeconds(date, NOW + 500)).to.equal(1);
+    expect(Object.is(measureClockSkewSeconds(date, NOW - 400), 0)).to.equal(true);
+    expect(measureClockSkewSeconds(date, NOW - 1_200_000)).to.equal(-1200);
+  });
 });

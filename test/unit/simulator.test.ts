@@ -1358,6 +1358,43 @@ describe('simulator (fake DIS)', () => {
       expect((await get(`${BASE}/streams/s1/transfer-tasks/to-obs`)).status).to.equal(200);
     });
 
+    it('status sends a Retry-After header when the fault gives one (an integer means seconds)', async () => {
+      dis.control.addFault({ kind: 'status', status: 429, retryAfter: 'Wed, 15 Nov 2023 00:00:05 GMT', times: 1 });
+      const [fromYaml] = parseScenario({
+        ...SCENARIO_DATA,
+        faults: [{ kind: 'status', status: 503, retryAfter: 7 }],
+      }).faults;
+      expect(fromYaml).to.deep.equal({ kind: 'status', status: 503, retryAfter: '7' });
+      dis.control.addFault({ kind: 'status', status: 503, retryAfter: '7' });
+      const headerOf = async () => {
+        const url = new URL(`${dis.url}${BASE}/streams`);
+        const headers = { 'X-Project-Id': PROJECT };
+        const response = await got(url, {
+          headers: { ...headers, ...signRequest({ method: 'GET', url, headers }, CREDS, clock.now()) },
+          throwHttpErrors: false,
+          retry: { limit: 0 },
+        });
+        return [response.statusCode, response.headers['retry-after']];
+      };
+      expect(await headerOf()).to.deep.equal([429, 'Wed, 15 Nov 2023 00:00:05 GMT']);
+      expect(await headerOf()).to.deep.equal([503, '7']);
+    });
+
+    it('rejects a retryAfter on other kinds, and one that is neither text nor a whole number of seconds', () => {
+      const faults = [
+        { kind: 'latency', latencyMs: 1, retryAfter: '5' },
+        { kind: 'status', status: 429, retryAfter: 1.5 },
+        { kind: 'status', status: 429, retryAfter: '' },
+      ];
+      expect(() => parseScenario({ ...SCENARIO_DATA, faults }, 'f.yaml')).to.throw(
+        [
+          'f.yaml: faults[0].retryAfter: only applies to kind status',
+          'f.yaml: faults[1].retryAfter: must be an integer >= 0',
+          'f.yaml: faults[2].retryAfter: must be a non-empty string',
+        ].join('\n'),
+      );
+    });
+
     it('status gives a realistic default body: 429 APIGW.0308 and 500 DIS.5000', async () => {
       dis.control.addFault({ kind: 'status', status: 429, times: 1 });
       dis.control.addFault({ kind: 'status', status: 500, times: 1 });

@@ -1,0 +1,100 @@
+import type { Clock } from '../clock.js';
+import { DisError, type DisHttpError } from './errors.js';
+
+/** The DIS code that means "this source IP is blacklisted after too many failed requests". */
+const BLACKLISTED = 'DIS.4309';
+
+/** Raised instead of sending a request while the client cools down after DIS.4309 or repeated auth failures. */
+export class DisCooldownError extends DisError {
+  override name = 'DisCooldownError';
+  /** When requests resume, in ms since the epoch on the client's clock. */
+  readonly untilMs: number;
+
+  constructor(message: string, untilMs: number, cause: DisHttpError) {
+    super(message, { code: 'ERR_DIS_COOLDOWN', reason: 'auth', cause });
+    this.untilMs = untilMs;
+  }
+}
+
+/** A cool-down that just began: when it ends and the error (with the message to log) every call gets until then. */
+export type CooldownInfo = Readonly<{ untilMs: number; error: DisCooldownError }>;
+
+/** When the client stops sending requests, and for how long. */
+export type CooldownOptions = Readonly<{
+  clock: Clock;
+  /** How long a cool-down lasts; 0 turns cool-downs off. */
+  cooldownMs: number;
+  /** Consecutive 401 / APIGW.0301 responses that start a cool-down; 0 leaves only DIS.4309 as a trigger. */
+  authFailures: number;
+  onCooldown?: (info: CooldownInfo) => void;
+}>;
+
+/** Tracks the responses of every call and says whether requests may be sent. */
+export interface CooldownGuard {
+  /** The error to fail a call with instead of sending it, while a cool-down lasts. */
+  blocked(): DisCooldownError | undefined;
+  /** When the current cool-down ends, or undefined when there is none. */
+  untilMs(): number | undefined;
+  /** A 2xx response: ends the auth-failure streak. */
+  succeeded(): void;
+  /** A non-2xx response: may start a cool-down. */
+  failed(error: DisHttpError): void;
+}
+
+const CHECK_CREDENTIALS = 'check the AK/SK and project id';
+
+/** The fix that an auth failure code points at. */
+function remedy(apiCode: string | undefined): string {
+  return apiCode === 'APIGW.0303' ? 'sync the host clock with NTP' : CHECK_CREDENTIALS;
+}
+
+/** Creates the guard that one client shares across all of its calls. */
+export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
+  let streak = 0;
+  let current: { untilMs: number; message: string; cause: DisHttpError } | undefined;
+
+  function active() {
+    if (current !== undefined && options.clock.now() >= current.untilMs) current = undefined;
+    return current;
+  }
+
+  function start(cause: DisHttpError, describe: (until: string) => string): void {
+    streak = 0;
+    if (options.cooldownMs <= 0 || active() !== undefined) return;
+    const untilMs = options.clock.now() + options.cooldownMs;
+    current = { untilMs, message: describe(new Date(untilMs).toISOString()), cause };
+    options.onCooldown?.({ untilMs, error: new DisCooldownError(current.message, untilMs, cause) });
+  }
+
+  return {
+    blocked() {
+      const cooldown = active();
+      return cooldown === undefined
+        ? undefined
+        : new DisCooldownError(cooldown.message, cooldown.untilMs, cooldown.cause);
+    },
+    untilMs: () => active()?.untilMs,
+    succeeded() {
+      streak = 0;
+    },
+    failed(error) {
+      if (error.apiCode === BLACKLISTED) {
+        start(
+          error,
+          (until) =>
+            `DIS blocked this IP after too many failed requests (${BLACKLISTED}); no requests until ${until}; ${CHECK_CREDENTIALS}`,
+        );
+        return;
+      }
+      if (error.statusCode !== 401 && error.apiCode !== 'APIGW.0301') return;
+      streak++;
+      if (options.authFailures <= 0 || streak < options.authFailures) return;
+      const times = streak === 1 ? '' : ` ${streak} times in a row`;
+      const what = error.apiCode ?? `HTTP ${error.statusCode}`;
+      start(
+        error,
+        (until) => `authentication failed${times} (${what}); no requests until ${until}; ${remedy(error.apiCode)}`,
+      );
+    },
+  };
+}
