@@ -4,8 +4,8 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type DisClient } from './dis/client.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
-import { registerDisMetrics } from './metrics/collector.js';
-import { toSamples } from './metrics/samples.js';
+import { createExposition } from './metrics/exposition.js';
+import { renderExposition } from './metrics/render.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller } from './poller.js';
 import { SnapshotStore } from './store.js';
@@ -25,8 +25,11 @@ export type AppDeps = Readonly<{
 
 /** The wired exporter. */
 export type App = Readonly<{
+  /** The self-metrics and process metrics; the data families are rendered from the store, not held here. */
   registry: Registry;
   store: SnapshotStore;
+  /** The /metrics body as it is served, in chunks. */
+  metrics(openMetrics: boolean): AsyncIterable<string>;
   poller: Poller;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
@@ -43,16 +46,18 @@ export function createApp(config: Config, deps: AppDeps): App {
   const registry = new Registry();
   const store = new SnapshotStore();
 
-  registerDisMetrics(registry, {
+  // The data families come straight from the snapshot (their text cached per snapshot); the registry holds only
+  // the long-lived instruments, which are rendered after them.
+  const exposition = createExposition({
     pollIntervalMs: config.poll.intervalMs,
     logger: logger.child({ component: 'metrics' }),
-    compute: () =>
-      toSamples(store.current(), clock.now(), {
-        projectId: config.dis.projectId,
-        staleAfterMs: config.poll.staleAfterMs,
-        ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
-      }),
+    projectId: config.dis.projectId,
+    staleAfterMs: config.poll.staleAfterMs,
+    stateSets: config.metrics.stateSets,
+    ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
   });
+  const metrics = (openMetrics: boolean): AsyncIterable<string> =>
+    renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics);
   const self = registerSelfMetrics(registry, deps.build, config.shard);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
@@ -83,7 +88,11 @@ export function createApp(config: Config, deps: AppDeps): App {
     logger: logger.child({ component: 'poller' }),
     intervalMs: config.poll.intervalMs,
     concurrency: config.poll.concurrency,
-    onCycle: (seconds) => self.recordPollCycle(seconds),
+    onCycle: (seconds) => {
+      self.recordPollCycle(seconds);
+      // The label text of the new snapshot is built now rather than by the first scrape that finds it.
+      void exposition.prepare(store.current());
+    },
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
 
@@ -93,10 +102,11 @@ export function createApp(config: Config, deps: AppDeps): App {
   return {
     registry,
     store,
+    metrics,
     poller,
     async start() {
       const app = createHttpApp({
-        registry,
+        metrics,
         store,
         isAlive: () => poller.isAlive(),
         version: deps.build.version,

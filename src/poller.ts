@@ -34,6 +34,9 @@ export type PollerOptions = Readonly<{
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
 const JITTER_RATIO = 0.05;
 
+/** Targets processed between two yields to the event loop when a cycle's results are put together. */
+const YIELD_EVERY = 1000;
+
 /** Polls every target once per interval and swaps the results into the store as one snapshot. */
 export class Poller {
   readonly #options: PollerOptions;
@@ -102,9 +105,16 @@ export class Poller {
     const freshStreams = new Map(
       streams.filter((s) => s.details !== undefined && fresh(s.lastSuccessMs)).map((s) => [s.stream, s.details!]),
     );
-    const statuses = (results.slice(0, targets.length) as TargetStatus[]).map((status) =>
-      status.up && fresh(status.lastSuccessMs) ? withTracks(status, freshStreams.get(status.target.stream)) : status,
-    );
+    const statuses = results.slice(0, targets.length) as TargetStatus[];
+    for (let i = 0; i < statuses.length; i++) {
+      const status = statuses[i]!;
+      if (status.up && fresh(status.lastSuccessMs)) {
+        statuses[i] = withTracks(status, freshStreams.get(status.target.stream));
+      }
+      // Thousands of targets take long enough to delay a scrape; let timers and I/O in now and then.
+      if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (this.#abort.signal.aborted) return;
     store.replace({
       cyclesCompleted: previous.cyclesCompleted + 1,
       lastCycleEndMs: now,

@@ -5,7 +5,7 @@ import type { Config } from './types.js';
 const REDACTED = '[REDACTED]';
 
 function toFileShape(config: Config): Record<string, unknown> {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard } = config;
+  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = config;
   return {
     server: { host: server.host, port: server.port },
     log: { level: log.level, format: log.format },
@@ -31,6 +31,7 @@ function toFileShape(config: Config): Record<string, unknown> {
     },
     // The file leaves the index at 0 when it comes from the host name (a comment shows the derived one).
     shard: { index: shard.fromHostname ? 0 : shard.index, total: shard.total, fromHostname: shard.fromHostname },
+    metrics: { stateSets: metrics.stateSets },
   };
 }
 

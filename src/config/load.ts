@@ -187,7 +187,7 @@ function rank(problem: string): number {
 }
 
 function toConfig(properties: ConfigProperties, shardIndex: number): Config {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard } = properties;
+  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
   return {
     server: { host: server.host, port: server.port },
     log: { level: log.level, format: log.format },
@@ -210,6 +210,7 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
     discovery: { intervalMs: discovery.interval },
     lag: { records: lag.records, ...(lag.stallAfter === '' ? {} : { stallAfterMs: lag.stallAfter }) },
     shard: { index: shardIndex, total: shard.total, fromHostname: shard.fromHostname },
+    metrics: { stateSets: metrics.stateSets },
   };
 }
 

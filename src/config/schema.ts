@@ -1,6 +1,6 @@
 import convict from 'convict';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
-import type { LogLevel } from './types.js';
+import type { LogLevel, StateSets } from './types.js';
 import { describeKind, describeValue, DIS_NAME } from './values.js';
 
 export { describeKind, describeValue, isMapping } from './values.js';
@@ -23,6 +23,7 @@ export type ConfigProperties = {
   /** `stallAfter` is "" when unset. */
   lag: { records: boolean; stallAfter: number | '' };
   shard: { index: number; total: number; fromHostname: boolean };
+  metrics: { stateSets: StateSets };
 };
 
 const SECOND = 1000;
@@ -219,6 +220,7 @@ function projectId(value: unknown): void {
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+const STATE_SETS: readonly StateSets[] = ['all', 'current'];
 
 /** The convict schema: every key with its doc, format, default and environment variable (contract §2). */
 export const configSchema = {
@@ -403,6 +405,17 @@ export const configSchema = {
       format: 'dis-boolean',
       default: false,
       env: 'DIS_SHARD_FROM_HOSTNAME',
+    },
+  },
+  metrics: {
+    stateSets: {
+      doc:
+        'State sets (dis_dump_task_state, dis_dump_task_partition_state, dis_dump_task_partition_status): all = one ' +
+        'series per state, 1 for the current one and 0 for the others; current = only the current state, with 1 ' +
+        '(far fewer series on large fleets; alert on state!="X" == 1 instead of state="X" == 0).',
+      format: oneOf(STATE_SETS),
+      default: 'all',
+      env: 'DIS_METRICS_STATE_SETS',
     },
   },
 } satisfies convict.Schema<ConfigProperties>;

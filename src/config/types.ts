@@ -41,7 +41,14 @@ export type Config = Readonly<{
   }>;
   /** This replica's shard; index in [0, total). With `fromHostname` the index was taken from the host name. */
   shard: Readonly<{ index: number; total: number; fromHostname: boolean }>;
+  metrics: Readonly<{
+    /** State sets (task and partition states, partition verdicts): every member with 0 or 1, or only the current one. */
+    stateSets: StateSets;
+  }>;
 }>;
+
+/** `metrics.stateSets`: one series per state (`all`), or only the current state's (`current`). */
+export type StateSets = 'all' | 'current';
 
 /** AK/SK credentials resolved from inline values, environment or files. */
 export type Credentials = Readonly<{ accessKey: string; secretKey: string; securityToken?: string }>;

@@ -1,12 +1,17 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
+import type { StateSets } from '../config/types.js';
 import { FAMILIES, describeInterval, type FamilyKey } from './names.js';
 import type { Samples } from './samples.js';
 
-/** Registers one instrument per family whose collect() rebuilds its series from `compute()` at scrape time. */
+/**
+ * Registers one instrument per family whose collect() rebuilds its series from `compute()` at scrape time. This is
+ * the reference the exporter's own renderer (exposition.ts) is tested against; it costs about a second per 100,000
+ * series and scrape, so /metrics does not use it.
+ */
 export function registerDisMetrics(
   registry: Registry,
-  options: Readonly<{ pollIntervalMs: number; compute: () => Samples; logger: Logger }>,
+  options: Readonly<{ pollIntervalMs: number; compute: () => Samples; logger: Logger; stateSets?: StateSets }>,
 ): void {
   const every = describeInterval(options.pollIntervalMs);
   // One translation per scrape: every collect() of the same scrape runs in the same tick, so the
@@ -26,7 +31,7 @@ export function registerDisMetrics(
     const spec = FAMILIES[key];
     const config = {
       name: spec.name,
-      help: spec.help(every),
+      help: spec.help(every, options.stateSets ?? 'all'),
       labelNames: [...spec.labelNames],
       registers: [registry],
     };

@@ -1,10 +1,18 @@
+import type { StateSets } from '../config/types.js';
+
 /** Every metric the exporter serves from the snapshot: name, type, label names and HELP, in exposition order. */
 export type FamilySpec = Readonly<{
   name: string;
   type: 'gauge' | 'counter';
   labelNames: readonly string[];
-  help: (pollEvery: string) => string;
+  /** HELP for a poll interval ("every 60s") and the `metrics.stateSets` setting. */
+  help: (pollEvery: string, stateSets: StateSets) => string;
 }>;
+
+/** How a state set's HELP describes its values. */
+function members(stateSets: StateSets, what: string): string {
+  return stateSets === 'current' ? `only the current ${what}, always 1` : `1 for the current ${what}, 0 for the others`;
+}
 
 const TASK = ['project_id', 'stream', 'task'] as const;
 const PARTITION = [...TASK, 'partition'] as const;
@@ -22,7 +30,7 @@ export const FAMILIES = {
     name: 'dis_dump_task_state',
     type: 'gauge',
     labelNames: [...TASK, 'state'],
-    help: (p) => `Dump task state: 1 for the current state, 0 for the others (polled ${p}).`,
+    help: (p, s) => `Dump task state: ${members(s, 'state')} (polled ${p}).`,
   },
   taskCreateTime: {
     name: 'dis_dump_task_create_time_seconds',
@@ -58,7 +66,7 @@ export const FAMILIES = {
     name: 'dis_dump_task_partition_state',
     type: 'gauge',
     labelNames: [...PARTITION, 'state'],
-    help: (p) => `Partition dump state: 1 for the current state, 0 for the others (polled ${p}).`,
+    help: (p, s) => `Partition dump state: ${members(s, 'state')} (polled ${p}).`,
   },
   partitionDiscarded: {
     name: 'dis_dump_task_partition_discarded_records',
@@ -108,8 +116,10 @@ export const FAMILIES = {
     name: 'dis_dump_task_partition_status',
     type: 'gauge',
     labelNames: [...PARTITION, 'status'],
-    help: (p) =>
-      `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind (polled ${p}).`,
+    help: (p, s) =>
+      s === 'current'
+        ? `Verdict on the partition's dump, one of idle, progressing, stalled, rewound, falling_behind: only the current one, always 1 (polled ${p}).`
+        : `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind (polled ${p}).`,
   },
   streamStartOffset: {
     name: 'dis_stream_partition_start_offset',

@@ -1,4 +1,6 @@
 import { Registry } from 'prom-client';
+import type { Snapshot } from '../store.js';
+import type { Exposition } from './exposition.js';
 
 /** Content type of the Prometheus text format 0.0.4. */
 export const TEXT_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -36,4 +38,30 @@ export async function renderMetrics(registry: Registry, openMetrics: boolean): P
     }),
   );
   return `${parts.join('\n')}\n# EOF\n`;
+}
+
+/** Where a /metrics body comes from: the data families of the latest snapshot, then the registry's own metrics. */
+export type ExpositionSource = Readonly<{
+  exposition: Exposition;
+  registry: Registry;
+  snapshot: () => Snapshot;
+  now: () => number;
+}>;
+
+/**
+ * The whole /metrics body as text chunks, byte for byte what one prom-client registry holding every family would
+ * render: the data families from the snapshot (at the scrape time), then the registry's families (self-metrics
+ * and process metrics). Rejects on the first chunk if the registry cannot render, before anything is sent.
+ */
+export async function* renderExposition(
+  source: ExpositionSource,
+  openMetrics: boolean,
+): AsyncGenerator<string, void, undefined> {
+  const snapshot = source.snapshot();
+  const nowMs = source.now();
+  const tail = await renderMetrics(source.registry, openMetrics);
+  yield* source.exposition.chunks(snapshot, nowMs, openMetrics);
+  // An empty registry renders only its terminator ("\n", or "\n# EOF\n"), with no separator before it.
+  if (source.registry.getMetricsAsArray().length === 0) yield tail;
+  else yield `${openMetrics ? '\n' : '\n\n'}${tail}`;
 }

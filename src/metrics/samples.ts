@@ -1,3 +1,4 @@
+import type { StateSets } from '../config/types.js';
 import { ERROR_REASONS } from '../dis/errors.js';
 import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../dis/types.js';
 import type { Snapshot, StreamStatus, TargetStatus } from '../store.js';
@@ -16,6 +17,8 @@ export type TranslationOptions = Readonly<{
   staleAfterMs: number;
   /** `lag.stallAfter` when configured; otherwise derived per task from its deliver interval. */
   stallAfterMs?: number;
+  /** `metrics.stateSets`: every state with 0 or 1 (the default), or only the current one with 1. */
+  stateSets?: StateSets;
 }>;
 
 /** Pure: the snapshot as seen at `nowMs` (the scrape time) → every series to expose. */
@@ -37,7 +40,12 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
       task: status.target.task,
     };
     if (isServable(status, nowMs, options.staleAfterMs)) {
-      const context = { nowMs, stream: streams.get(status.target.stream), tracks: status.tracks ?? {} };
+      const context = {
+        nowMs,
+        stream: streams.get(status.target.stream),
+        tracks: status.tracks ?? {},
+        currentOnly: options.stateSets === 'current',
+      };
       addTaskSamples(out, labels, status.task!, context, options.stallAfterMs);
     }
     out.targetUp.push({ labels, value: status.up ? 1 : 0 });
@@ -66,7 +74,7 @@ export function isServable(status: TargetStatus, nowMs: number, staleAfterMs: nu
 }
 
 /** Whether stream details are recent enough to serve (the same staleAfter rule as targets). */
-function isFresh(stream: StreamStatus, nowMs: number, staleAfterMs: number): boolean {
+export function isFresh(stream: StreamStatus, nowMs: number, staleAfterMs: number): boolean {
   return stream.lastSuccessMs !== undefined && nowMs - stream.lastSuccessMs <= staleAfterMs;
 }
 
@@ -75,6 +83,8 @@ type TaskContext = Readonly<{
   nowMs: number;
   stream: StreamDetails | undefined;
   tracks: Readonly<Record<string, PartitionTrack>>;
+  /** `metrics.stateSets: current`: a state set gives only its current member. */
+  currentOnly: boolean;
 }>;
 
 function addStreamSamples(out: Record<FamilyKey, Sample[]>, projectId: string, details: StreamDetails): void {
@@ -104,7 +114,7 @@ function addTaskSamples(
     },
     value: 1,
   });
-  pushStateSet(out.taskState, labels, task.state);
+  pushStateSet(out.taskState, 'state', KNOWN_STATES, labels, task.state, context.currentOnly);
   if (task.createTimeMs !== undefined) out.taskCreateTime.push({ labels, value: task.createTimeMs / 1000 });
   if (task.lastTransferTimestampMs !== undefined) {
     out.taskLastTransfer.push({ labels, value: task.lastTransferTimestampMs / 1000 });
@@ -120,7 +130,7 @@ function addTaskSamples(
   const partitions = [...task.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
   for (const partition of partitions) {
     const partitionLabels = { ...labels, partition: partition.partitionId };
-    pushStateSet(out.partitionState, partitionLabels, partition.state);
+    pushStateSet(out.partitionState, 'state', KNOWN_STATES, partitionLabels, partition.state, context.currentOnly);
     if (partition.discard !== undefined) {
       out.partitionDiscarded.push({ labels: partitionLabels, value: partition.discard });
     }
@@ -141,22 +151,41 @@ function addTaskSamples(
     if (track !== undefined) {
       const verdict = judge(track, nowMs, stallAfter);
       out.partitionStalledSeconds.push({ labels: partitionLabels, value: verdict.stalledSeconds });
-      for (const status of PARTITION_STATUSES) {
-        out.partitionStatus.push({ labels: { ...partitionLabels, status }, value: status === verdict.status ? 1 : 0 });
-      }
+      pushStateSet(
+        out.partitionStatus,
+        'status',
+        PARTITION_STATUSES,
+        partitionLabels,
+        verdict.status,
+        context.currentOnly,
+      );
     }
   }
 }
 
-/** A state set: every known state with 0 or 1, plus the current state if the API returned an unknown one. */
-function pushStateSet(into: Sample[], labels: Readonly<Record<string, string>>, state: string | undefined): void {
-  for (const known of KNOWN_STATES) into.push({ labels: { ...labels, state: known }, value: known === state ? 1 : 0 });
-  if (state !== undefined && !(KNOWN_STATES as readonly string[]).includes(state)) {
-    into.push({ labels: { ...labels, state }, value: 1 });
+/**
+ * A state set: every known member with 0 or 1, plus the current one if the API returned an unknown one; with
+ * `currentOnly`, just the current member with 1 (none when it is missing).
+ */
+function pushStateSet(
+  into: Sample[],
+  labelName: string,
+  known: readonly string[],
+  labels: Readonly<Record<string, string>>,
+  current: string | undefined,
+  currentOnly: boolean,
+): void {
+  if (!currentOnly) {
+    for (const member of known)
+      into.push({ labels: { ...labels, [labelName]: member }, value: member === current ? 1 : 0 });
+  }
+  if (current !== undefined && (currentOnly || !known.includes(current))) {
+    into.push({ labels: { ...labels, [labelName]: current }, value: 1 });
   }
 }
 
-function lagSeconds(nowMs: number, timestampMs: number): number {
+/** Scrape time minus a dump time, in seconds, at least 0. */
+export function lagSeconds(nowMs: number, timestampMs: number): number {
   return Math.max(0, nowMs - timestampMs) / 1000;
 }
 

@@ -32,6 +32,7 @@ export function testConfig(
     discovery: { intervalMs: 300_000 },
     lag: { records: true },
     shard: { index: 0, total: 1, fromHostname: false },
+    metrics: { stateSets: 'all' },
   };
 }
 

@@ -111,6 +111,8 @@ shard:
   index: 0
   total: 1
   fromHostname: false
+metrics:
+  stateSets: all
 `);
   });
 

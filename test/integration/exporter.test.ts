@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
@@ -267,6 +268,49 @@ describe('exporter against the simulator (real HTTP)', () => {
     expect(response.body).to.match(/# EOF\n$/);
     expect(response.body).to.include('# TYPE dis_exporter_api_requests counter\ndis_exporter_api_requests_total{');
     expect(await scrape(h.server)).to.equal(text);
+  });
+
+  it('gzips /metrics when the scraper accepts it (as Prometheus does), identical once unzipped', async () => {
+    await setUp();
+    await cycles(h.app, 1);
+    const plain = await got(`${h.server.url}/metrics`, { headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).to.equal(undefined);
+    const zipped = await got(`${h.server.url}/metrics`, {
+      headers: { 'accept-encoding': 'gzip' },
+      decompress: false,
+      responseType: 'buffer',
+    });
+    expect(zipped.headers['content-encoding']).to.equal('gzip');
+    expect(zipped.headers['vary']).to.equal('Accept, Accept-Encoding');
+    expect(zipped.rawBody.length).to.be.lessThan(plain.rawBody.length / 4);
+    expect(gunzipSync(zipped.rawBody).toString('utf8')).to.equal(plain.body);
+  });
+
+  it('serves only the current state of each state set with metrics.stateSets current', async () => {
+    const clock = new ManualClock(T0 + 90_000);
+    const dis = await startFakeDis({ scenario: parseScenario(SCENARIO), clock });
+    const config = { ...testConfig(dis.url), metrics: { stateSets: 'current' as const } };
+    const { app, server } = await startExporter(config, { clock });
+    h = { clock, dis, app, server };
+    await cycles(app, 1);
+    await clock.advance(60_000);
+    await cycles(app, 2);
+    const text = await scrape(server);
+    const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
+    expect(seriesOf(text, 'dis_dump_task_state')).to.deep.equal([
+      `dis_dump_task_state{${labels},state="RUNNING"} 1`,
+      `dis_dump_task_state{project_id="${PROJECT_ID}",stream="clicks",task="clicks-to-dli",state="RUNNING"} 1`,
+    ]);
+    expect(
+      seriesOf(text, 'dis_dump_task_partition_state').filter((line) => line.includes('orders-to-obs')),
+    ).to.deep.equal(
+      ['shardId-0000000000', 'shardId-0000000001'].map(
+        (partition) => `dis_dump_task_partition_state{${labels},partition="${partition}",state="RUNNING"} 1`,
+      ),
+    );
+    const verdicts = seriesOf(text, 'dis_dump_task_partition_status');
+    expect(verdicts).to.have.length(3);
+    expect(verdicts.every((line) => line.endsWith(' 1'))).to.equal(true);
   });
 
   it('lints clean with promtool check metrics on the live exposition', async function () {

@@ -62,6 +62,7 @@ const MINIMAL: Config = {
   discovery: { intervalMs: 300_000 },
   lag: { records: true },
   shard: { index: 0, total: 1, fromHostname: false },
+  metrics: { stateSets: 'all' },
 };
 
 // Every fixture loads as if on the StatefulSet pod dis-exporter-2; only shard.fromHostname asks for it.
@@ -244,6 +245,7 @@ describe('loadConfig', () => {
           discovery: MINIMAL.discovery,
           lag: MINIMAL.lag,
           shard: MINIMAL.shard,
+          metrics: MINIMAL.metrics,
         },
       },
       {
@@ -279,6 +281,18 @@ describe('loadConfig', () => {
         env: { DIS_SHARD_FROM_HOSTNAME: 'true', DIS_SHARD_TOTAL: '5' },
         hostname: 'dis-exporter-4',
         expected: { ...MINIMAL, shard: { index: 4, total: 5, fromHostname: true } },
+      },
+      {
+        name: 'DIS_METRICS_STATE_SETS',
+        file: 'minimal.ok.yaml',
+        env: { DIS_METRICS_STATE_SETS: 'current' },
+        expected: { ...MINIMAL, metrics: { stateSets: 'current' } },
+      },
+      {
+        name: 'DIS_METRICS_STATE_SETS wins over the file',
+        file: 'full.ok.yaml',
+        env: { DIS_METRICS_STATE_SETS: 'all' },
+        expected: { ...(readJson(fixture('full.ok.expected.json')) as Config), metrics: { stateSets: 'all' } },
       },
       {
         name: 'HOSTNAME wins over the host name of the system',
@@ -383,6 +397,11 @@ describe('loadConfig', () => {
         },
         hostname: 'dis-exporter-1',
         problems: ['shard.index: must be left at 0 when shard.fromHostname is true (got 1) (set by DIS_SHARD_INDEX)'],
+      },
+      {
+        name: 'a bad DIS_METRICS_STATE_SETS',
+        env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs', DIS_METRICS_STATE_SETS: 'Current' },
+        problems: ['metrics.stateSets: must be one of all, current (got "Current") (set by DIS_METRICS_STATE_SETS)'],
       },
       {
         name: 'DIS_TARGETS with no entry',
@@ -572,6 +591,8 @@ describe('describeConfig', () => {
         '  index: 1',
         '  total: 4',
         '  fromHostname: false',
+        'metrics:',
+        '  stateSets: current',
         '',
       ].join('\n'),
     );
@@ -590,6 +611,8 @@ describe('describeConfig', () => {
         '  index: 0',
         '  total: 1',
         '  fromHostname: false',
+        'metrics:',
+        '  stateSets: all',
         '',
       ].join('\n'),
     );
@@ -775,6 +798,7 @@ describe('config schema', () => {
       'shard.index': 'DIS_SHARD_INDEX',
       'shard.total': 'DIS_SHARD_TOTAL',
       'shard.fromHostname': 'DIS_SHARD_FROM_HOSTNAME',
+      'metrics.stateSets': 'DIS_METRICS_STATE_SETS',
     });
   });
 
