@@ -246,9 +246,13 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       if (signal?.aborted) throw signal.reason;
       return { ok: false, error: toRequestError(error, path), retryAfterMs: undefined };
     };
-    const stream = client.stream(`${base}${path}`, { signal });
-    // got keeps listening to the signal after the body ends; an abort then errors the finished stream, and an
-    // 'error' without a listener would crash the process. Errors that matter reach responseOf or the body loop.
+    // got never removes its 'abort' listener from the signal it is given: handing it the poller's long-lived
+    // signal would pile up one listener (holding the request) per request. Give it a signal of its own, linked
+    // to the caller's only while this attempt runs.
+    const own = linkedAbortController(signal);
+    const stream = client.stream(`${base}${path}`, { signal: own.signal });
+    // An abort after the body ended errors the finished stream, and an 'error' without a listener would crash
+    // the process. Errors that matter reach responseOf or the body loop.
     stream.on('error', () => {});
     let response: PlainResponse;
     let body: string | undefined;
@@ -257,6 +261,8 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       body = await readBody(stream, response, maxBodyBytes);
     } catch (error) {
       return failed(error);
+    } finally {
+      own.unlink();
     }
     const { statusCode } = response;
     options.onRequest?.({ operation, code: String(statusCode), durationSeconds: elapsed() });
@@ -453,4 +459,17 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.https.destroy();
     },
   };
+}
+
+/** An AbortController that aborts with `parent`, until `unlink()` detaches it (so nothing stays on the parent). */
+export function linkedAbortController(parent: AbortSignal | undefined): { signal: AbortSignal; unlink(): void } {
+  const controller = new AbortController();
+  if (parent === undefined) return { signal: controller.signal, unlink: () => {} };
+  if (parent.aborted) {
+    controller.abort(parent.reason);
+    return { signal: controller.signal, unlink: () => {} };
+  }
+  const onAbort = (): void => controller.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
 }

@@ -1210,3 +1210,31 @@ describe('Retry-After, HTTP-date and clock skew parsing', () => {
     expect(measureClockSkewSeconds(date, NOW - 1_200_000)).to.equal(-1200);
   });
 });
+
+describe('DIS client and the caller’s AbortSignal', () => {
+  it('leaves no listener on a long-lived signal after its requests, and still aborts a request in flight', async () => {
+    const { getEventListeners } = await import('node:events');
+    let hold = false;
+    const server = await captureServer((res) => {
+      if (!hold) res.json(BODY);
+    });
+    const { c } = client(server.url);
+    const controller = new AbortController();
+    try {
+      for (let i = 0; i < 25; i++) await c.getDumpTask('my-stream', 'my_task', controller.signal);
+      expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
+      hold = true;
+      const pending = c.getDumpTask('my-stream', 'my_task', controller.signal);
+      await new Promise((r) => setTimeout(r, 50));
+      controller.abort(new Error('poller stopped'));
+      const error = await pending.then(
+        () => expect.fail('should have been aborted'),
+        (e: unknown) => e,
+      );
+      expect((error as Error).message).to.equal('poller stopped');
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+});
