@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -1213,7 +1214,6 @@ describe('Retry-After, HTTP-date and clock skew parsing', () => {
 
 describe('DIS client and the caller’s AbortSignal', () => {
   it('leaves no listener on a long-lived signal after its requests, and still aborts a request in flight', async () => {
-    const { getEventListeners } = await import('node:events');
     let hold = false;
     const server = await captureServer((res) => {
       if (!hold) res.json(BODY);
