@@ -18,6 +18,8 @@ export type BenchOptions = Readonly<{
   cycles: number;
   /** Cycles during which the scraper scrapes back to back (the "under load" scrapes), from cycle 4 on. */
   loadCycles: number;
+  /** A scrape starts this often during the load cycles; undefined: every 4 times the idle scrape time. */
+  loadIntervalMs: number | undefined;
   /** Idle scrapes per encoding, and in-process renders. */
   scrapes: number;
   /** Renders of the prom-client floor and of the previous collector. */
@@ -53,7 +55,8 @@ export const USAGE = `Usage: npm run bench -- [--large] [options]
   --latency L             simulator latency per request in ms (default ${DEFAULTS.latencyMs})
   --cycles K              poll cycles (default ${DEFAULTS.cycles}, at least 10): 1 cold, 2-3 quiet, the load
                           cycles from 4, a full GC after cycle 7 (or the last load cycle + 1), then quiet ones
-  --load-cycles K         cycles with back-to-back scrapes, from cycle 4 (default ${DEFAULTS.loadCycles}, at most cycles - 6)
+  --load-cycles K         cycles with scrapes going on, from cycle 4 (default ${DEFAULTS.loadCycles}, at most cycles - 6)
+  --load-interval MS      a scrape starts every MS during them (default 4 x the idle scrape time; 0: back to back)
   --scrapes S             idle scrapes per encoding and in-process renders (default ${DEFAULTS.scrapes}; --large ${LARGE.scrapes})
   --floor-renders F       renders of the prom-client floor and of the old collector (default ${DEFAULTS.floorRenders}; --large ${LARGE.floorRenders})
   --lag-records on|off    lag.records (default on: one stream-details call per stream and cycle)
@@ -74,6 +77,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
       latency: { type: 'string' },
       cycles: { type: 'string' },
       'load-cycles': { type: 'string' },
+      'load-interval': { type: 'string' },
       scrapes: { type: 'string' },
       'floor-renders': { type: 'string' },
       'lag-records': { type: 'string' },
@@ -123,6 +127,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
     cycles,
     // cycles 1-3, the load cycles, then the full-GC cycle (7 at the earliest), the one left out, and one to compare
     loadCycles: int('load-cycles', base.loadCycles, 1, Math.max(1, cycles - 6)),
+    loadIntervalMs: values['load-interval'] === undefined ? undefined : int('load-interval', 0, 0, 600_000),
     scrapes: int('scrapes', base.scrapes, 3, 10_000),
     floorRenders: int('floor-renders', base.floorRenders, 1, 100),
     lagRecords: choice('lag-records', ['on', 'off'], 'on') === 'on',

@@ -4,8 +4,11 @@ import http from 'node:http';
 
 /** Messages from bench/run.ts. */
 export type ScraperRequest =
-  /** Scrapes back to back: `count` times, or until a `stop` when it is undefined. */
-  | Readonly<{ type: 'scrape'; url: string; gzip: boolean; count?: number }>
+  /**
+   * Scrapes `count` times, or until a `stop` when it is undefined: back to back, or one every `intervalMs` (the next
+   * starts at once when one takes longer).
+   */
+  | Readonly<{ type: 'scrape'; url: string; gzip: boolean; count?: number; intervalMs?: number }>
   | Readonly<{ type: 'stop' }>
   | Readonly<{ type: 'exit' }>;
 
@@ -49,17 +52,27 @@ function scrapeOnce(url: string, gzip: boolean): Promise<ScrapeTiming> {
   });
 }
 
-async function scrape(url: string, gzip: boolean, count: number | undefined): Promise<void> {
+async function scrape(url: string, gzip: boolean, count: number | undefined, intervalMs: number): Promise<void> {
   stopped = false;
   const timings: ScrapeTiming[] = [];
-  while (!stopped && (count === undefined || timings.length < count)) timings.push(await scrapeOnce(url, gzip));
+  while (!stopped && (count === undefined || timings.length < count)) {
+    const timing = await scrapeOnce(url, gzip);
+    timings.push(timing);
+    const waitMs = timing.startedAtMs + intervalMs - (performance.timeOrigin + performance.now());
+    if (waitMs > 0 && !stopped) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
   send({ type: 'scrapes', timings });
 }
+
+process.on('disconnect', () => {
+  stopped = true;
+  agent.destroy();
+});
 
 process.on('message', (message: ScraperRequest) => {
   switch (message.type) {
     case 'scrape':
-      void scrape(message.url, message.gzip, message.count).catch((error: unknown) =>
+      void scrape(message.url, message.gzip, message.count, message.intervalMs ?? 0).catch((error: unknown) =>
         send({ type: 'error', message: String(error) }),
       );
       return;
@@ -67,7 +80,6 @@ process.on('message', (message: ScraperRequest) => {
       stopped = true;
       return;
     case 'exit':
-      agent.destroy();
       process.disconnect();
       return;
   }

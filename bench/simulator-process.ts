@@ -21,6 +21,11 @@ function send(reply: SimulatorReply): void {
   process.send?.(reply);
 }
 
+// The bench gone (killed, crashed) means the channel is gone: do not outlive it with a listening server.
+process.on('disconnect', () => {
+  void (dis?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+});
+
 process.on('message', (message: SimulatorRequest) => {
   void handle(message).catch((error: unknown) => send({ type: 'error', message: String(error) }));
 });
@@ -46,7 +51,6 @@ async function handle(message: SimulatorRequest): Promise<void> {
       return;
     }
     case 'stop':
-      await dis?.close();
       process.disconnect();
       return;
   }

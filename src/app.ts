@@ -6,6 +6,7 @@ import { createDisClient, type DisClient } from './dis/client.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import { createExposition } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
+import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller } from './poller.js';
 import { SnapshotStore } from './store.js';
@@ -56,8 +57,12 @@ export function createApp(config: Config, deps: AppDeps): App {
     stateSets: config.metrics.stateSets,
     ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
   });
+  // A scrape goes first: while one is rendered, the poller's new DIS requests wait (a second at most).
+  const priority = new ScrapePriority(clock);
   const metrics = (openMetrics: boolean): AsyncIterable<string> =>
-    renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics);
+    priority.first(
+      renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
+    );
   const self = registerSelfMetrics(registry, deps.build, config.shard);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
@@ -82,7 +87,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     shard: config.shard,
     discoveryIntervalMs: config.discovery.intervalMs,
     lagRecords: config.lag.records,
-    client,
+    client: priority.gate(client),
     store,
     clock,
     logger: logger.child({ component: 'poller' }),

@@ -30,9 +30,10 @@ export interface Exposition {
 export const CHUNK_CHARS = 32 * 1024;
 
 /**
- * Creates the renderer. The label text of a snapshot is built on its first scrape and kept (in a WeakMap, so it goes
- * with the snapshot) for every later scrape of it: per scrape only the values are written, and only the lag, the
- * verdicts and what staleAfter hides depend on the scrape time. A poll cycle makes a new snapshot, hence new text.
+ * Creates the renderer. The label text of a snapshot is built once (by `prepare` after the poll cycle, or by its
+ * first scrape) and kept, in a WeakMap so that it goes with the snapshot, for every later scrape of it: per scrape
+ * only the values are written, and only the lag, the verdicts and what staleAfter hides depend on the scrape time.
+ * A poll cycle makes a new snapshot (new status objects), hence new text.
  */
 export function createExposition(options: ExpositionOptions): Exposition {
   const stateSets = options.stateSets ?? 'all';

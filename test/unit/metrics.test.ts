@@ -128,6 +128,36 @@ describe('metrics translation and rendering', () => {
     expect(reads).to.equal(2 * perSnapshot);
   });
 
+  it('builds the label text ahead of the first scrape when asked to (after each poll cycle)', async () => {
+    let reads = 0;
+    const snapshot: Snapshot = {
+      ...fixedSnapshot,
+      targets: fixedSnapshot.targets.map(
+        (status) =>
+          new Proxy(status, {
+            get(target, property, receiver) {
+              if (property === 'target') reads += 1;
+              return Reflect.get(target, property, receiver) as unknown;
+            },
+          }),
+      ),
+    };
+    const exposition = createExposition({ ...OPTIONS, pollIntervalMs: 60_000, logger: silent });
+    await exposition.prepare(snapshot);
+    const prepared = reads;
+    expect(prepared).to.be.greaterThan(0);
+    let text = '';
+    for await (const chunk of exposition.chunks(snapshot, SCRAPE_MS, false)) text += chunk;
+    expect(reads).to.equal(prepared);
+    const reference = new Registry();
+    registerDisMetrics(reference, {
+      pollIntervalMs: 60_000,
+      logger: silent,
+      compute: () => toSamples(snapshot, SCRAPE_MS, OPTIONS),
+    });
+    expect(`${text}\n`).to.equal(await reference.metrics());
+  });
+
   it('lets timers and I/O run while it builds and renders a large snapshot', async () => {
     const snapshot = largeSnapshot({ tasks: 3000, partitions: 4 }, SCRAPE_MS);
     let ticks = 0;

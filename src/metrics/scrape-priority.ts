@@ -1,0 +1,97 @@
+import type { Clock } from '../clock.js';
+import type { DisClient } from '../dis/client.js';
+
+/** How long one scrape may hold new DIS requests back, at most, however long it takes. */
+export const MAX_HOLD_MS = 1000;
+
+/** The DisClient calls that wait their turn; anything else on the client passes straight through. */
+const CALLS = new Set<PropertyKey>(['getDumpTask', 'getStream', 'listStreams', 'listDumpTasks']);
+
+/**
+ * Lets scrapes go first. A scrape and a poll cycle share one event loop, and a cycle at fleet scale keeps it more
+ * than half busy with responses; taking turns fairly, a scrape would take that much longer. So while a scrape is
+ * rendered, new DIS requests wait (requests in flight finish): the scrape runs at nearly its idle speed and the
+ * cycle ends that much later. Polling keeps at least half of the time: a scrape holds requests for MAX_HOLD_MS at
+ * most, and only if at least as long has passed since the previous hold ended as that hold lasted; scrapes that
+ * come more often than that take turns with polling like any other work.
+ */
+export class ScrapePriority {
+  readonly #clock: Clock;
+  readonly #maxHoldMs: number;
+  /** Scrapes being rendered that hold requests back, with when the hold ends at the latest. */
+  readonly #holding = new Map<symbol, number>();
+  /** When the latest hold began and ended (every scrape that held requests was done by then). */
+  #lastHold = { startMs: 0, endMs: 0 };
+  #released: { promise: Promise<void>; release: () => void; timer: AbortController } | undefined;
+
+  constructor(clock: Clock, maxHoldMs: number = MAX_HOLD_MS) {
+    this.#clock = clock;
+    this.#maxHoldMs = maxHoldMs;
+  }
+
+  /** The chunks of a /metrics body; new DIS requests wait while they are produced. */
+  async *first<T>(chunks: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
+    const scrape = Symbol('scrape');
+    const nowMs = this.#clock.now();
+    const { startMs, endMs } = this.#lastHold;
+    const holding = this.#holding.size > 0 || nowMs - endMs >= endMs - startMs;
+    if (holding) {
+      if (this.#holding.size === 0) this.#lastHold = { startMs: nowMs, endMs: Infinity };
+      // Scrapes that overlap share one hold, of MAX_HOLD_MS at most in all.
+      this.#holding.set(scrape, this.#lastHold.startMs + this.#maxHoldMs);
+    }
+    try {
+      yield* chunks;
+    } finally {
+      if (holding) {
+        this.#holding.delete(scrape);
+        if (this.#holding.size === 0) this.#endHold();
+      }
+    }
+  }
+
+  /** Resolves at once when no scrape is being rendered; otherwise when none is, or none may hold any longer. */
+  async turn(): Promise<void> {
+    const until = Math.max(-Infinity, ...this.#holding.values());
+    const waitMs = until - this.#clock.now();
+    if (waitMs <= 0) return;
+    if (this.#released === undefined) {
+      let release!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const timer = new AbortController();
+      this.#released = { promise, release, timer };
+      this.#clock.sleep(waitMs, timer.signal).then(
+        () => this.#endHold(),
+        () => undefined,
+      );
+    }
+    await this.#released.promise;
+  }
+
+  /** The client, with each DIS call waiting its turn first. */
+  gate<C extends DisClient>(client: C): C {
+    return new Proxy(client, {
+      get: (target, property, receiver) => {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (!CALLS.has(property) || typeof value !== 'function') return value;
+        return async (...args: unknown[]): Promise<unknown> => {
+          await this.turn();
+          return (value as (...callArgs: unknown[]) => Promise<unknown>).apply(target, args);
+        };
+      },
+    });
+  }
+
+  #endHold(): void {
+    const nowMs = this.#clock.now();
+    const { startMs } = this.#lastHold;
+    const longest = startMs + this.#maxHoldMs;
+    this.#lastHold = { startMs, endMs: Math.min(nowMs, longest) };
+    const released = this.#released;
+    this.#released = undefined;
+    released?.timer.abort();
+    released?.release();
+  }
+}
