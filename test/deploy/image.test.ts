@@ -5,7 +5,6 @@
 // on a developer machine, failing when CI=true.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +13,7 @@ import baseGot from 'got';
 import { bundledScenarioPath, loadScenario, startFakeDis } from '../../src/simulator/fake-dis.js';
 import type { FakeDis, Scenario } from '../../src/simulator/fake-dis.js';
 import { requireTool } from '../helpers/tools.js';
+import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 2_000 } });
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -53,14 +53,6 @@ async function ok(command: string, args: readonly string[], timeoutMs?: number):
     throw new Error(`${command} ${args.join(' ')} exited with ${result.code}:\n${tail(result.stdout + result.stderr)}`);
   }
   return result.stdout;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -12,6 +11,7 @@ import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/f
 import { systemClock } from '../../src/clock.js';
 import { CREDENTIALS, PROJECT_ID, startExporter, testConfig } from '../helpers/exporter.js';
 import { requireTool } from '../helpers/tools.js';
+import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 5_000 } });
 const ALERTS_FILE = new URL('../../helm/dis-exporter/files/alerts.yaml', import.meta.url);
@@ -19,14 +19,6 @@ const ALERTS_FILE = new URL('../../helm/dis-exporter/files/alerts.yaml', import.
 type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string> };
 type RuleFile = { groups: { name: string; interval?: string; rules: Rule[] }[] };
 type PromAlert = { labels: Record<string, string>; state: string };
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function until<T>(what: string, seconds: number, probe: () => Promise<T | undefined>): Promise<T> {
   const deadline = Date.now() + seconds * 1000;

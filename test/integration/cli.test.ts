@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import baseGot from 'got';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
+import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
@@ -28,14 +29,6 @@ function start(args: string[], env: Record<string, string> = {}): { child: Child
 }
 
 const runCli = (args: string[], env: Record<string, string> = {}) => start(args, env).done;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitFor(url: string, status: number): Promise<void> {
   for (let i = 0; i < 300; i++) {

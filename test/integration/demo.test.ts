@@ -1,17 +1,9 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { expect } from 'chai';
 import baseGot from 'got';
+import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 } });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('npm run demo (as the README says)', function () {
   this.timeout(60_000);

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import baseGot from 'got';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
+import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 
@@ -16,14 +16,6 @@ const TOKEN = 'gQpjbi1ub3J0aC00iZ8lMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA0NTYxMjM0'
 const DWS_PASSWORD = 'Dws-Password-0123456789';
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const SECRETS = [AK, SK, TOKEN, DWS_PASSWORD, 'Signature=', 'SDK-HMAC-SHA256 Access'];
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
