@@ -6,6 +6,9 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay setTimeout honours; Node fires a longer one after 1 ms (TimeoutOverflowWarning). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The real clock: `Date.now()` and timers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -15,14 +18,26 @@ export const systemClock: Clock = {
         reject(signal.reason);
         return;
       }
+      let timer: NodeJS.Timeout | undefined;
       const onAbort = (): void => {
         clearTimeout(timer);
         reject(signal?.reason);
       };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
+      // Waits longer than one timer allows run as a chain of timers.
+      const wait = (remainingMs: number): void => {
+        timer = setTimeout(
+          () => {
+            if (remainingMs > MAX_TIMER_MS) {
+              wait(remainingMs - MAX_TIMER_MS);
+              return;
+            }
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+          Math.min(remainingMs, MAX_TIMER_MS),
+        );
+      };
+      wait(ms);
       signal?.addEventListener('abort', onAbort, { once: true });
     }),
 };
