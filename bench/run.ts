@@ -437,6 +437,8 @@ function benchConfig(options: BenchOptions, endpoint: string, targets: Config['t
       concurrency: options.concurrency,
       retries: 2,
       staleAfterMs: 300_000,
+      // The bench measures the cycle against ⌈N/C⌉·L: only concurrency and latency may bound it.
+      maxRequestsPerSecond: 0,
     },
     discovery: { intervalMs: 300_000 },
     lag: { records: options.lagRecords },

@@ -39,6 +39,24 @@ export type App = Readonly<{
 }>;
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** A clock still off is logged again after this long (every failed call reports it). */
+const CLOCK_SKEW_LOG_EVERY_MS = 60 * 60_000;
+
+/** Logs an APIGW.0303 clock skew when first seen and then at most once per CLOCK_SKEW_LOG_EVERY_MS. */
+function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) => void {
+  let loggedAtMs: number | undefined;
+  return (skewSeconds) => {
+    const now = clock.now();
+    if (loggedAtMs !== undefined && now - loggedAtMs < CLOCK_SKEW_LOG_EVERY_MS) return;
+    loggedAtMs = now;
+    const direction = skewSeconds < 0 ? 'behind' : 'ahead of';
+    logger.error(
+      { skewSeconds },
+      `the host clock is ${Math.abs(skewSeconds)} s ${direction} DIS and DIS rejects the request signatures ` +
+        '(APIGW.0303); sync the host clock with NTP',
+    );
+  };
+}
 
 /** Composition root: client → poller → store → metrics → http. */
 export function createApp(config: Config, deps: AppDeps): App {
@@ -66,6 +84,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   const self = registerSelfMetrics(registry, deps.build, config.shard);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
+  const clientLogger = logger.child({ component: 'dis' });
+  const clockSkew = clockSkewReporter(clientLogger, clock);
   const client =
     deps.client ??
     createDisClient({
@@ -77,7 +97,11 @@ export function createApp(config: Config, deps: AppDeps): App {
       maxSockets: config.poll.concurrency,
       clock,
       userAgent: `dis-exporter/${deps.build.version}`,
+      maxRequestsPerSecond: config.poll.maxRequestsPerSecond,
       onRequest: (event) => self.recordApiRequest(event),
+      // One line per cool-down, not one per target: every call fails with the same error until it ends.
+      onCooldown: ({ error }) => clientLogger.error({ until: new Date(error.untilMs).toISOString() }, error.message),
+      onClockSkew: clockSkew,
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
 
@@ -93,6 +117,16 @@ export function createApp(config: Config, deps: AppDeps): App {
     logger: logger.child({ component: 'poller' }),
     intervalMs: config.poll.intervalMs,
     concurrency: config.poll.concurrency,
+    onOverrun: (seconds, inARow) => {
+      self.recordPollOverrun();
+      // Logged when cycles start to overrun, not on every cycle while they do.
+      if (inARow > 1) return;
+      logger.warn(
+        { component: 'poller', durationSeconds: seconds, intervalSeconds: config.poll.intervalMs / 1000 },
+        'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
+          'poll.maxRequestsPerSecond, or shard the targets',
+      );
+    },
     onCycle: (seconds) => {
       self.recordPollCycle(seconds);
       // The label text of the new snapshot is built now rather than by the first scrape that finds it.

@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 import { startStopwatch } from './clock.js';
 import type { Target, TargetSelector } from './config/types.js';
 import { mapWithConcurrency } from './concurrency.js';
-import type { DisClient } from './dis/client.js';
+import type { CallOptions, DisClient } from './dis/client.js';
 import { DisError, type ErrorReason } from './dis/errors.js';
 import type { DumpTask, StreamDetails } from './dis/types.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
@@ -29,6 +29,8 @@ export type PollerOptions = Readonly<{
   random?: () => number;
   /** Called after every finished cycle with its duration. */
   onCycle?: (durationSeconds: number) => void;
+  /** Called after a cycle that took longer than the interval (the next one starts late), with how many in a row. */
+  onOverrun?: (durationSeconds: number, inARow: number) => void;
 }>;
 
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
@@ -47,6 +49,8 @@ export class Poller {
   #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
   #alive = false;
+  /** Cycles in a row that overran the interval. */
+  #overruns = 0;
 
   constructor(options: PollerOptions) {
     this.#options = options;
@@ -74,12 +78,17 @@ export class Poller {
     await this.#loop;
   }
 
-  /** Discovers when due, polls every owned target and its streams (bounded concurrency), replaces the snapshot. */
+  /**
+   * Discovers when due, polls every owned target and its streams (bounded concurrency), replaces the snapshot.
+   * Retries are budgeted: none is attempted whose back-off would end after the interval, when the next cycle is due.
+   */
   async runCycle(): Promise<void> {
-    const { concurrency, store, clock, lagRecords } = this.#options;
+    const { concurrency, store, clock, lagRecords, intervalMs } = this.#options;
     const elapsed = startStopwatch();
+    const startedMs = clock.now();
+    const call: CallOptions = { deadlineMs: startedMs + intervalMs };
     const previous = store.current();
-    const discovery = await this.#discoverIfDue(previous.discovery);
+    const discovery = await this.#discoverIfDue(previous.discovery, call);
     if (this.#abort.signal.aborted) return;
     const targets = this.#currentTargets();
 
@@ -94,8 +103,8 @@ export class Poller {
     const cycleStartMs = clock.now();
     const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
       job.kind === 'target'
-        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)))
-        : this.#pollStream(job.stream, previousStreams.get(job.stream)),
+        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)), call)
+        : this.#pollStream(job.stream, previousStreams.get(job.stream), call),
     );
     if (this.#abort.signal.aborted) return;
     const now = clock.now();
@@ -123,6 +132,9 @@ export class Poller {
       ...(discovery === undefined ? {} : { discovery }),
     });
     this.#options.onCycle?.(elapsed());
+    const tookMs = clock.now() - startedMs;
+    this.#overruns = tookMs > intervalMs ? this.#overruns + 1 : 0;
+    if (this.#overruns > 0) this.#options.onOverrun?.(tookMs / 1000, this.#overruns);
   }
 
   /** The targets this replica owns: configured pairs and the latest discovery, filtered by shard. */
@@ -133,13 +145,17 @@ export class Poller {
     return ownedTargets(projectId, uniqueTargets(all), shard);
   }
 
-  async #discoverIfDue(previous: DiscoveryStatus | undefined): Promise<DiscoveryStatus | undefined> {
+  async #discoverIfDue(previous: DiscoveryStatus | undefined, call: CallOptions): Promise<DiscoveryStatus | undefined> {
     if (!this.#needsDiscovery) return undefined;
     const { clock, discoveryIntervalMs, selectors, client, concurrency, logger } = this.#options;
     const startedMs = clock.now();
     if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
     this.#lastDiscoveryMs = startedMs;
-    const result = await discover(selectors, this.#discovered, client, { concurrency, signal: this.#abort.signal });
+    const result = await discover(selectors, this.#discovered, client, {
+      concurrency,
+      signal: this.#abort.signal,
+      call,
+    });
     this.#discovered = result.perSelector;
     const now = clock.now();
     const log = logger.child({ component: 'discovery' });
@@ -179,12 +195,12 @@ export class Poller {
     }
   }
 
-  async #pollTarget(target: Target, previous: TargetStatus | undefined): Promise<TargetStatus> {
+  async #pollTarget(target: Target, previous: TargetStatus | undefined, call: CallOptions): Promise<TargetStatus> {
     const { client, clock, logger } = this.#options;
     const elapsed = startStopwatch();
     const log = logger.child({ stream: target.stream, task: target.task });
     try {
-      const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal);
+      const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal, call);
       const now = clock.now();
       if (previous !== undefined && !previous.up && previous.lastPollMs !== undefined) {
         log.info({ durationSeconds: elapsed() }, 'target recovered');
@@ -227,10 +243,10 @@ export class Poller {
     }
   }
 
-  async #pollStream(stream: string, previous: StreamStatus | undefined): Promise<StreamStatus> {
+  async #pollStream(stream: string, previous: StreamStatus | undefined, call: CallOptions): Promise<StreamStatus> {
     const { client, clock, logger } = this.#options;
     try {
-      const details = await client.getStream(stream, this.#abort.signal);
+      const details = await client.getStream(stream, this.#abort.signal, call);
       if (previous?.lastError !== undefined) logger.info({ stream }, 'stream details recovered');
       return { stream, details, lastSuccessMs: clock.now() };
     } catch (error) {

@@ -23,6 +23,7 @@ function toFileShape(config: Config): Record<string, unknown> {
       concurrency: poll.concurrency,
       retries: poll.retries,
       staleAfter: formatDuration(poll.staleAfterMs),
+      maxRequestsPerSecond: poll.maxRequestsPerSecond,
     },
     discovery: { interval: formatDuration(discovery.intervalMs) },
     lag: {

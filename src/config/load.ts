@@ -206,6 +206,7 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
       concurrency: poll.concurrency,
       retries: poll.retries,
       staleAfterMs: poll.staleAfter,
+      maxRequestsPerSecond: poll.maxRequestsPerSecond,
     },
     discovery: { intervalMs: discovery.interval },
     lag: { records: lag.records, ...(lag.stallAfter === '' ? {} : { stallAfterMs: lag.stallAfter }) },

@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../dis/rate-limiter.js';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
 import type { LogLevel, StateSets } from './types.js';
 import { describeKind, describeValue, DIS_NAME } from './values.js';
@@ -18,7 +19,14 @@ export type ConfigProperties = {
     secretKeyFile: string;
   };
   targets: TargetEntry[];
-  poll: { interval: number; timeout: number; concurrency: number; retries: number; staleAfter: number };
+  poll: {
+    interval: number;
+    timeout: number;
+    concurrency: number;
+    retries: number;
+    staleAfter: number;
+    maxRequestsPerSecond: number;
+  };
   discovery: { interval: number };
   /** `stallAfter` is "" when unset. */
   lag: { records: boolean; stallAfter: number | '' };
@@ -169,6 +177,19 @@ const formats: Record<string, convict.Format> = {
     coerce: coerceInteger,
     validate: (value: unknown, item: convict.SchemaObj) =>
       assertIntegerIn(value, bound(item, 'min'), bound(item, 'max'), 'an integer'),
+  },
+  // A non-negative rate, fractions allowed (0.5 = one request every two seconds).
+  'dis-rate': {
+    coerce(text: string) {
+      const trimmed = text.trim();
+      return /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) : text;
+    },
+    validate(value: unknown, item: convict.SchemaObj) {
+      const max = bound(item, 'max');
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+        throw new Error(`must be a number from 0 (no limit) to ${max} (got ${describeValue(value)})`);
+      }
+    },
   },
   'dis-endpoint': {
     coerce(text: string) {
@@ -353,6 +374,15 @@ export const configSchema = {
       default: 5 * MINUTE,
       env: 'DIS_POLL_STALE_AFTER',
       min: 0,
+    },
+    maxRequestsPerSecond: {
+      doc:
+        'API requests per second at most, across all calls and retries (a token bucket that holds one second of ' +
+        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit.',
+      format: 'dis-rate',
+      default: DEFAULT_MAX_REQUESTS_PER_SECOND,
+      env: 'DIS_POLL_MAX_REQUESTS_PER_SECOND',
+      max: 10_000,
     },
   },
   discovery: {

@@ -30,6 +30,8 @@ export type Config = Readonly<{
     concurrency: number;
     retries: number;
     staleAfterMs: number;
+    /** Requests per second across all API calls; 0 = no limit. */
+    maxRequestsPerSecond: number;
   }>;
   /** How often the list calls behind `*` targets run. */
   discovery: Readonly<{ intervalMs: number }>;

@@ -72,8 +72,7 @@ export type DisClientOptions = Readonly<{
   random?: () => number;
   /**
    * Requests per second across all calls, retries included (a token bucket). `0` or `Infinity` turns the limit off.
-   * Omitted: no limit, because every existing caller, the ManualClock tests of whole poll cycles included, expects
-   * a cycle to need no simulated time; the config key should default to DEFAULT_MAX_REQUESTS_PER_SECOND (20).
+   * Omitted: no limit. The config key `poll.maxRequestsPerSecond` defaults to DEFAULT_MAX_REQUESTS_PER_SECOND.
    */
   maxRequestsPerSecond?: number;
   /** The token bucket's size: requests sent at once after a quiet spell; default one second's worth, at least 1. */
@@ -97,12 +96,6 @@ export type DisClientOptions = Readonly<{
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
-/**
- * The rate limit to configure by default. DIS publishes no limit for its management APIs (dis-api.md §6): 20/s is
- * 1,200 requests a minute, enough for several hundred dump tasks on a 60 s interval, yet it keeps a retry storm or a
- * huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after many failures, the DIS.4309 IP blacklist.
- */
-export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
 /** Default `maxRetryAfterMs`: a minute. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** Default `cooldownMs`: 10 minutes. */

@@ -188,6 +188,10 @@ export const SELF_METRICS = {
     name: 'dis_exporter_poll_duration_seconds',
     help: 'Duration of one whole poll cycle over every target.',
   },
+  pollOverruns: {
+    name: 'dis_exporter_poll_overruns_total',
+    help: 'Poll cycles that took longer than the poll interval, so the next one started late.',
+  },
   buildInfo: {
     name: 'dis_exporter_build_info',
     help: 'Build information of the exporter, always 1.',

@@ -6,6 +6,7 @@ import { SELF_METRICS } from './names.js';
 export interface SelfMetrics {
   recordApiRequest(event: ApiRequestEvent): void;
   recordPollCycle(durationSeconds: number): void;
+  recordPollOverrun(): void;
 }
 
 /** Version facts for dis_exporter_build_info. */
@@ -32,6 +33,7 @@ export function registerSelfMetrics(
     registers: [registry],
   });
   const pollDuration = new Histogram({ ...SELF_METRICS.pollDuration, buckets: POLL_BUCKETS, registers: [registry] });
+  const pollOverruns = new Counter({ ...SELF_METRICS.pollOverruns, registers: [registry] });
   const buildInfo = new Gauge({
     ...SELF_METRICS.buildInfo,
     labelNames: ['version', 'revision', 'nodejs_version'],
@@ -51,6 +53,9 @@ export function registerSelfMetrics(
     },
     recordPollCycle(durationSeconds) {
       pollDuration.observe(durationSeconds);
+    },
+    recordPollOverrun() {
+      pollOverruns.inc();
     },
   };
 }

@@ -342,6 +342,11 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // The service's time, as the real gateway sends it: what a client compares its clock with after APIGW.0303.
+  app.use((_req: Request, res: Response, next: express.NextFunction) => {
+    res.setHeader('Date', new Date(clock.now()).toUTCString());
+    next();
+  });
   app.get('/v2/:projectId/streams', handle('list_streams'));
   app.get('/v2/:projectId/streams/:streamName', handle('show_stream'));
   app.get('/v2/:projectId/streams/:streamName/transfer-tasks', handle('list_transfer_tasks'));

@@ -95,6 +95,7 @@ poll:
   concurrency: 8
   retries: 2
   staleAfter: 5m
+  maxRequestsPerSecond: 20
 discovery:
   interval: 5m
 lag:
