@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import { startStopwatch } from './clock.js';
@@ -56,6 +57,9 @@ export class Poller {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#needsDiscovery = options.selectors.some(isWildcard);
+    // Every request in flight (up to poll.concurrency) and every wait listens for the stop: not a leak, so no
+    // MaxListenersExceededWarning past 10.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Starts the loop: a first cycle at once, then one per interval; never two at a time. */
