@@ -387,8 +387,23 @@ describe('Helm chart helm/dis-exporter', function () {
       expect(pod.spec!.affinity).to.have.property('nodeAffinity');
       expect(container(output).env).to.deep.equal([
         { name: 'DIS_EXPORTER_CONFIG', value: '/etc/dis-exporter/config.yaml' },
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=153' },
         { name: 'LOG_LEVEL', value: 'debug' },
       ]);
+    });
+
+    it('caps the V8 heap at 60% of the memory limit, or at nodeHeapMB, or not at all', () => {
+      const heapOption = (values: Record<string, unknown>): string | undefined =>
+        container(template(values)).env?.find((env) => env.name === 'NODE_OPTIONS')?.value;
+      const limit = (memory: string | null) => ({ resources: { limits: { memory } } });
+      expect(heapOption({})).to.equal('--max-old-space-size=153');
+      expect(heapOption(limit('1Gi'))).to.equal('--max-old-space-size=614');
+      expect(heapOption(limit('512M'))).to.equal('--max-old-space-size=292');
+      expect(heapOption(limit('2G'))).to.equal('--max-old-space-size=1144');
+      expect(heapOption(limit(null))).to.equal(undefined);
+      expect(heapOption(limit('0.5Gi'))).to.equal(undefined);
+      expect(heapOption({ nodeHeapMB: 300 })).to.equal('--max-old-space-size=300');
+      expect(heapOption({ nodeHeapMB: 0 })).to.equal(undefined);
     });
 
     it('creates a ServiceAccount with workload identity annotations, or uses a given one', () => {

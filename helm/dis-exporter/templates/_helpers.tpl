@@ -111,6 +111,28 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- end }}
 
 {{/* The pod template shared by the Deployment (shards = 1) and the StatefulSet (shards > 1). */}}
+{{/*
+The V8 heap cap in MB: nodeHeapMB when set (0: none), else 60% of resources.limits.memory when it is written in
+Mi, Gi, M or G, else none. Without a cap V8 sizes its heap from the node's memory, not the container's limit, and lets it
+grow to several times the live set between collections: a large fleet would be OOM-killed at the limit.
+*/}}
+{{- define "dis-exporter.heapMB" -}}
+{{- $explicit := toString .Values.nodeHeapMB -}}
+{{- $limit := "" -}}
+{{- with .Values.resources }}{{ with .limits }}{{ $limit = toString (.memory | default "") }}{{ end }}{{ end -}}
+{{- if ne $explicit "" -}}
+{{- if ne $explicit "0" }}{{ $explicit }}{{ end -}}
+{{- else if regexMatch "^[0-9]+Mi$" $limit -}}
+{{- div (mul (trimSuffix "Mi" $limit | atoi) 60) 100 -}}
+{{- else if regexMatch "^[0-9]+Gi$" $limit -}}
+{{- div (mul (trimSuffix "Gi" $limit | atoi) 1024 60) 100 -}}
+{{- else if regexMatch "^[0-9]+M$" $limit -}}
+{{- div (mul (trimSuffix "M" $limit | atoi) 60 1000000) (mul 100 1048576) -}}
+{{- else if regexMatch "^[0-9]+G$" $limit -}}
+{{- div (mul (trimSuffix "G" $limit | atoi) 60 1000000000) (mul 100 1048576) -}}
+{{- end -}}
+{{- end }}
+
 {{- define "dis-exporter.podTemplate" -}}
 {{- $secretName := include "dis-exporter.secretName" . -}}
 metadata:
@@ -152,6 +174,10 @@ spec:
       env:
         - name: DIS_EXPORTER_CONFIG
           value: {{ include "dis-exporter.configDir" . }}/config.yaml
+        {{- with include "dis-exporter.heapMB" . }}
+        - name: NODE_OPTIONS
+          value: --max-old-space-size={{ . }}
+        {{- end }}
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
