@@ -14,7 +14,8 @@ export function testConfig(
   targets?: Config['targets'],
 ): Config {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, maxRequests: 40 },
+    web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID },
     auth: {

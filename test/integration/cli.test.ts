@@ -74,6 +74,9 @@ poll: { interval: 30s }
     expect(result.stdout).to.equal(`server:
   host: 0.0.0.0
   port: 9873
+  maxRequests: 40
+web:
+  configFile: ""
 log:
   level: info
   format: json
