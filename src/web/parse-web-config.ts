@@ -171,8 +171,9 @@ function parseTls(value: unknown, dir: string, problems: Problems): TlsServerCon
   const cert = pemSource(tls, 'cert', 'cert_file', dir, problems);
   const key = pemSource(tls, 'key', 'key_file', dir, problems);
   const clientCa = pemSource(tls, 'client_ca', 'client_ca_file', dir, problems);
-  if (cert === undefined && problems.length === before) problems.push('tls_server_config.cert_file: is required');
-  if (key === undefined && problems.length === before) problems.push('tls_server_config.key_file: is required');
+  const sourcesOk = problems.length === before;
+  if (cert === undefined && sourcesOk) problems.push('tls_server_config.cert_file: is required');
+  if (key === undefined && sourcesOk) problems.push('tls_server_config.key_file: is required');
   const authName = optionalString(tls, 'client_auth_type', 'tls_server_config', problems) ?? 'NoClientCert';
   // The toolkit still takes the old name RequireClientCert for RequireAnyClientCert.
   const clientAuthType = pick<ClientAuthType>(

@@ -1,8 +1,9 @@
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
+import type { WebSecurity } from '../../src/web/web-security.js';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const CREDENTIALS: Credentials = { accessKey: 'TESTACCESSKEY0000000', secretKey: 'test-secret-key-0123456789' };
@@ -40,15 +41,16 @@ export function testConfig(
 /** Starts the whole exporter (real HTTP, real client) with an injected clock. */
 export async function startExporter(
   config: Config,
-  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean },
+  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean; logger?: Logger; web?: WebSecurity },
 ): Promise<{ app: App; server: RunningServer }> {
   const app = createApp(config, {
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     credentials: () => options.credentials ?? CREDENTIALS,
     build: { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v20.0.0' },
     clock: options.clock,
     random: () => 0.5,
     processMetrics: options.processMetrics ?? false,
+    ...(options.web === undefined ? {} : { web: options.web }),
   });
   const server = await app.start();
   return { app, server };
