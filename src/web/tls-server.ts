@@ -10,6 +10,9 @@ import type { TlsServerConfig } from './web-config.js';
 /** How often at most a new connection makes the server stat the certificate files. */
 export const CERTIFICATE_CHECK_MS = 1000;
 
+/** A client must finish the TLS handshake within this (Node's default, 120 s, lets slow clients pin sockets). */
+export const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+
 /** An HTTPS server whose certificate follows its files, and whose TLS settings a web config reload can replace. */
 export type TlsServer = Readonly<{
   server: HttpsServer;
@@ -75,7 +78,10 @@ export function createTlsServer(
   deps: Readonly<{ clock: Clock; logger: Logger }>,
 ): TlsServer {
   let tls = initial.tls;
-  const server = createServer({ ...initial.material.options, ...policyOf(tls) }, app);
+  const server = createServer(
+    { ...initial.material.options, ...policyOf(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    app,
+  );
   const policy = server as unknown as ClientCertPolicy;
   let files = tlsFiles(tls);
   let signature = initial.material.signature;

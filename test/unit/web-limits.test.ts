@@ -51,6 +51,14 @@ describe('server.maxRequests', () => {
     expect([(await first).body, (await second).body]).to.deep.equal(['m 1\n', 'm 1\n']);
     const fourth = await got(url);
     expect([fourth.statusCode, fourth.body]).to.deep.equal([200, 'm 1\n']);
+    // And slow clients cannot hold a socket for long.
+    const { headersTimeout, requestTimeout, keepAliveTimeout, timeout } = server.server;
+    expect({ headersTimeout, requestTimeout, keepAliveTimeout, timeout }).to.deep.equal({
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+      timeout: 120_000,
+    });
   });
 });
 
