@@ -75,6 +75,7 @@ function section(
   return value;
 }
 
+// Reports a value of the wrong type by its kind only: it may be a key or a password hash.
 function optionalString(parent: Record<string, unknown>, key: string, path: string, problems: Problems) {
   const value = parent[key];
   if (value === undefined || value === null || value === '') return undefined;
@@ -91,7 +92,7 @@ function optionalList(parent: Record<string, unknown>, key: string, path: string
   return undefined;
 }
 
-/** One of `names`, by the key's spelling in the file. */
+/** `value` when it is one of `names`; otherwise reports it and gives undefined. */
 function pick<T extends string>(value: string, names: readonly T[], where: string, problems: Problems): T | undefined {
   if ((names as readonly string[]).includes(value)) return value as T;
   problems.push(`${where}: must be one of ${names.join(', ')} (got ${describeValue(value)})`);
@@ -213,7 +214,9 @@ function parseTls(value: unknown, dir: string, problems: Problems): TlsServerCon
       `tls_server_config.prefer_server_cipher_suites: must be true or false (got ${describeValue(prefer)})`,
     );
   }
-  if (problems.length > before || cert === undefined || key === undefined || clientAuthType === undefined) return;
+  if (problems.length > before || cert === undefined || key === undefined || clientAuthType === undefined) {
+    return undefined;
+  }
   if (minName === undefined || maxName === undefined) return undefined;
   return {
     cert,
