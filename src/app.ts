@@ -10,6 +10,7 @@ import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller } from './poller.js';
 import { SnapshotStore } from './store.js';
+import { WebSecurity } from './web/web-security.js';
 
 /** What createApp takes besides the config; everything here has a production default. */
 export type AppDeps = Readonly<{
@@ -22,6 +23,8 @@ export type AppDeps = Readonly<{
   processMetrics?: boolean;
   /** Replaces the real DIS client (tests of the poller-to-metrics path). */
   client?: DisClient;
+  /** The web config in force; by default loaded from config.web.configFile (throws ConfigError when bad). */
+  web?: WebSecurity;
 }>;
 
 /** The wired exporter. */
@@ -32,6 +35,11 @@ export type App = Readonly<{
   /** The /metrics body as it is served, in chunks. */
   metrics(openMetrics: boolean): AsyncIterable<string>;
   poller: Poller;
+  /**
+   * TLS, basic auth and headers of the HTTP endpoint. `web.reload()` re-reads its file and returns the problems
+   * ([] when it took effect); give it the new web.configFile on a config reload, unless --web.config.file is set.
+   */
+  web: WebSecurity;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
   /** Stops polling, lets in-flight scrapes finish (10 s at most) and closes connections. */
@@ -137,12 +145,15 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   let running: RunningServer | undefined;
   const httpLogger = logger.child({ component: 'http' });
+  const webDeps = { clock, logger: logger.child({ component: 'web' }) };
+  const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
 
   return {
     registry,
     store,
     metrics,
     poller,
+    web,
     async start() {
       const app = createHttpApp({
         metrics,
@@ -151,8 +162,10 @@ export function createApp(config: Config, deps: AppDeps): App {
         version: deps.build.version,
         projectId: config.dis.projectId,
         logger: httpLogger,
+        web: { headers: web.headers(), guard: web.guard() },
+        maxRequests: config.server.maxRequests,
       });
-      running = await listen(app, config.server.host, config.server.port);
+      running = await listen(app, config.server.host, config.server.port, (listener) => web.createServer(listener));
       httpLogger.info({ url: running.url }, 'listening');
       poller.start();
       return running;

@@ -4,8 +4,12 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { resolveCredentials } from './config/credentials.js';
 import { describeConfig } from './config/describe.js';
+import type { Config } from './config/types.js';
 import { createLogger } from './logger.js';
+import { systemClock } from './clock.js';
 import { readBuildInfo } from './version.js';
+import { loadWebConfig, type LoadedWebConfig } from './web/load-web-config.js';
+import { WebSecurity } from './web/web-security.js';
 
 /** Where run() writes and what it waits on; the process by default, replaceable in tests. */
 export type CliIo = Readonly<{
@@ -19,12 +23,14 @@ export type CliIo = Readonly<{
   onListening?: (url: string) => void;
 }>;
 
-const USAGE = `Usage: dis-exporter [--config FILE] [--check-config] [--version]
+const USAGE = `Usage: dis-exporter [--config FILE] [--web.config.file FILE] [--check-config] [--version]
 
-  --config FILE    configuration file, YAML (.yaml/.yml) or JSON (env DIS_EXPORTER_CONFIG)
-  --check-config   validate the configuration, print it with secrets masked, and exit
-  --version        print the version and exit
-  --help           print this help and exit
+  --config FILE           configuration file, YAML (.yaml/.yml) or JSON (env DIS_EXPORTER_CONFIG)
+  --web.config.file FILE  web config file: TLS, basic auth (Prometheus exporter-toolkit format);
+                          wins over web.configFile (env DIS_EXPORTER_WEB_CONFIG_FILE)
+  --check-config          validate the configuration, print it with secrets masked, and exit
+  --version               print the version and exit
+  --help                  print this help and exit
 `;
 
 /** The process's stdout/stderr and signals. */
@@ -49,12 +55,19 @@ export async function run(
   env: Readonly<Record<string, string | undefined>>,
   io: CliIo = processIo,
 ): Promise<number> {
-  let flags: { config?: string; 'check-config'?: boolean; version?: boolean; help?: boolean };
+  let flags: {
+    config?: string;
+    'web.config.file'?: string;
+    'check-config'?: boolean;
+    version?: boolean;
+    help?: boolean;
+  };
   try {
     flags = parseArgs({
       args: [...args],
       options: {
         config: { type: 'string' },
+        'web.config.file': { type: 'string' },
         'check-config': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -77,9 +90,11 @@ export async function run(
   }
 
   const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
-  let config;
+  let config: Config;
+  let web: LoadedWebConfig | undefined;
   try {
-    config = loadConfig({ ...(file === undefined ? {} : { file }), env });
+    config = withWebConfigFile(loadConfig({ ...(file === undefined ? {} : { file }), env }), flags['web.config.file']);
+    web = config.web.configFile === '' ? undefined : loadWebConfig(config.web.configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(error.problems.map((problem) => `${problem}\n`).join(''));
@@ -94,7 +109,8 @@ export async function run(
   const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
   const initial = resolveCredentials(config.auth);
-  const app = createApp(config, { logger, credentials: () => initial, build });
+  const security = new WebSecurity(web, { clock: systemClock, logger: logger.child({ component: 'web' }) });
+  const app = createApp(config, { logger, credentials: () => initial, build, web: security });
   try {
     const running = await app.start();
     io.onListening?.(running.url);
@@ -107,10 +123,19 @@ export async function run(
     await app.stop();
     return 1;
   }
-  logger.info({ targets: config.targets.length, version: build.version }, 'dis-exporter started');
+  logger.info(
+    { targets: config.targets.length, version: build.version, tls: security.tls, webConfigFile: security.file },
+    'dis-exporter started',
+  );
   const signal = await stopping;
   logger.info({ signal }, 'stopping');
   await app.stop();
   logger.info('stopped');
   return 0;
+}
+
+/** The config with `--web.config.file`, when given, in place of web.configFile: the flag wins. */
+function withWebConfigFile(config: Config, flag: string | undefined): Config {
+  if (flag === undefined) return config;
+  return Object.freeze({ ...config, web: Object.freeze({ configFile: flag }) });
 }

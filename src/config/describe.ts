@@ -5,9 +5,10 @@ import type { Config } from './types.js';
 const REDACTED = '[REDACTED]';
 
 function toFileShape(config: Config): Record<string, unknown> {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = config;
+  const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = config;
   return {
-    server: { host: server.host, port: server.port },
+    server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
+    web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
     auth: { ...auth },

@@ -187,9 +187,10 @@ function rank(problem: string): number {
 }
 
 function toConfig(properties: ConfigProperties, shardIndex: number): Config {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
+  const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
   return {
-    server: { host: server.host, port: server.port },
+    server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
+    web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
     auth: {

@@ -8,7 +8,8 @@ export { describeKind, describeValue, isMapping } from './values.js';
 
 /** The configuration as convict holds it: the config file's shape, with durations already in milliseconds. */
 export type ConfigProperties = {
-  server: { host: string; port: number };
+  server: { host: string; port: number; maxRequests: number };
+  web: { configFile: string };
   log: { level: LogLevel; format: 'json' | 'pretty' };
   dis: { endpoint: string; region: string; projectId: string };
   auth: {
@@ -257,6 +258,24 @@ export const configSchema = {
       format: 'dis-port',
       default: 9873,
       env: 'DIS_EXPORTER_PORT',
+    },
+    maxRequests: {
+      doc: 'Concurrent /metrics requests at most; more get 503 at once. 0 = no limit.',
+      format: 'dis-integer',
+      default: 40,
+      env: 'DIS_EXPORTER_MAX_REQUESTS',
+      min: 0,
+      max: 10000,
+    },
+  },
+  web: {
+    configFile: {
+      doc:
+        'Web config file (Prometheus exporter-toolkit format): TLS, basic auth, response headers, rate limit. ' +
+        '"" = plain HTTP, open. The --web.config.file flag wins over it.',
+      format: anyString,
+      default: '',
+      env: 'DIS_EXPORTER_WEB_CONFIG_FILE',
     },
   },
   log: {

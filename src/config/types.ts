@@ -13,7 +13,9 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** The validated, frozen configuration the rest of the exporter sees. Durations are milliseconds. */
 export type Config = Readonly<{
-  server: Readonly<{ host: string; port: number }>;
+  server: Readonly<{ host: string; port: number; maxRequests: number }>;
+  /** `configFile` "" = no web config: plain HTTP, no authentication. */
+  web: Readonly<{ configFile: string }>;
   log: Readonly<{ level: LogLevel; format: 'json' | 'pretty' }>;
   dis: Readonly<{ endpoint: string; region: string; projectId: string }>;
   auth: Readonly<{

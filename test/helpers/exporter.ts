@@ -3,6 +3,7 @@ import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
+import type { WebSecurity } from '../../src/web/web-security.js';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const CREDENTIALS: Credentials = { accessKey: 'TESTACCESSKEY0000000', secretKey: 'test-secret-key-0123456789' };
@@ -14,7 +15,8 @@ export function testConfig(
   targets?: Config['targets'],
 ): Config {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, maxRequests: 40 },
+    web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID },
     auth: {
@@ -47,7 +49,7 @@ export function testConfig(
 /** Starts the whole exporter (real HTTP, real client) with an injected clock. */
 export async function startExporter(
   config: Config,
-  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean; logger?: Logger },
+  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean; logger?: Logger; web?: WebSecurity },
 ): Promise<{ app: App; server: RunningServer }> {
   const app = createApp(config, {
     logger: options.logger ?? pino({ level: 'silent' }),
@@ -56,6 +58,7 @@ export async function startExporter(
     clock: options.clock,
     random: () => 0.5,
     processMetrics: options.processMetrics ?? false,
+    ...(options.web === undefined ? {} : { web: options.web }),
   });
   const server = await app.start();
   return { app, server };

@@ -15,7 +15,21 @@ const SK = 'k3Jd9Qw2Lx8Vn5Rt7Yp1Zs4Hb6Gm0Fc2Ae9Ud3Wq';
 const TOKEN = 'gQpjbi1ub3J0aC00iZ8lMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA0NTYxMjM0';
 const DWS_PASSWORD = 'Dws-Password-0123456789';
 const PROJECT = '0123456789abcdef0123456789abcdef';
-const SECRETS = [AK, SK, TOKEN, DWS_PASSWORD, 'Signature=', 'SDK-HMAC-SHA256 Access'];
+// The basic-auth password of the web config, and its bcrypt hash (cost 4), which must not leak either.
+const SCRAPE_PASSWORD = 'Scrape-Pass-7f3k9Qx2Lm';
+const SCRAPE_HASH = '$2b$04$ZQvKJh400o.cEk87yiWJz.hPh7PExXxj2ZTu5pvwHvx3CYYwgS9iy';
+const SCRAPE_AUTH = `Basic ${Buffer.from(`prometheus:${SCRAPE_PASSWORD}`).toString('base64')}`;
+const SECRETS = [
+  AK,
+  SK,
+  TOKEN,
+  DWS_PASSWORD,
+  'Signature=',
+  'SDK-HMAC-SHA256 Access',
+  SCRAPE_PASSWORD,
+  SCRAPE_HASH,
+  SCRAPE_AUTH.slice('Basic '.length),
+];
 
 type Run = { code: number | null; stdout: string; stderr: string };
 
@@ -132,6 +146,75 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
       pages.forEach((page, i) => expectNoSecret(`page ${i}`, page));
     });
   }
+
+  it('with basic auth from a web config: the password, its hash and the header never show', async () => {
+    const web = join(dir, 'web.yml');
+    writeFileSync(web, `basic_auth_users:\n  prometheus: "${SCRAPE_HASH}"\n`);
+    const port = await freePort();
+    const { run, pages } = await runCli(
+      ['--web.config.file', web],
+      {
+        DIS_ENDPOINT: dis.url,
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        HUAWEICLOUD_SDK_AK: AK,
+        HUAWEICLOUD_SDK_SK: SK,
+        DIS_TARGETS: 'orders/to-obs',
+        DIS_EXPORTER_HOST: '127.0.0.1',
+        DIS_EXPORTER_PORT: String(port),
+        LOG_LEVEL: 'trace',
+      },
+      async (base) => {
+        const authorized = { headers: { authorization: SCRAPE_AUTH } };
+        for (let i = 0; i < 200; i++) {
+          if ((await got(`${base}/-/ready`).catch(() => undefined))?.statusCode === 200) break;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const wrong = `Basic ${Buffer.from(`${SCRAPE_PASSWORD}:${SCRAPE_PASSWORD}x`).toString('base64')}`;
+        const collected = [];
+        for (const path of ['/metrics', '/', '/nope']) {
+          const response = await got(`${base}${path}`, authorized);
+          collected.push(`${response.statusCode} ${JSON.stringify(response.headers)} ${response.body}`);
+        }
+        for (const authorization of [undefined, wrong]) {
+          const response = await got(`${base}/metrics`, {
+            headers: authorization === undefined ? {} : { authorization },
+          });
+          collected.push(`${response.statusCode} ${JSON.stringify(response.headers)} ${response.body}`);
+        }
+        return collected;
+      },
+    );
+    expect(run.code).to.equal(0);
+    expect(pages.map((page) => page.slice(0, 3))).to.deep.equal(['200', '200', '404', '401', '401']);
+    expectNoSecret('the log', run.stdout + run.stderr);
+    pages.forEach((page, i) => expectNoSecret(`page ${i}`, page));
+    const check = (
+      await runCli(['--check-config', '--web.config.file', web], {
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        HUAWEICLOUD_SDK_AK: AK,
+        HUAWEICLOUD_SDK_SK: SK,
+        DIS_TARGETS: 'orders/to-obs',
+      })
+    ).run;
+    expect(check.code).to.equal(0);
+    expect(check.stdout).to.include(`web:\n  configFile: ${web}\n`);
+    expectNoSecret('--check-config', check.stdout + check.stderr);
+    // The plain password where its hash belongs, a likely mistake: the error must not echo it.
+    writeFileSync(web, `basic_auth_users:\n  prometheus: "${SCRAPE_PASSWORD}"\n`);
+    const bad = (
+      await runCli(['--check-config', '--web.config.file', web], {
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        HUAWEICLOUD_SDK_AK: AK,
+        HUAWEICLOUD_SDK_SK: SK,
+        DIS_TARGETS: 'orders/to-obs',
+      })
+    ).run;
+    expect([bad.code, bad.stderr]).to.deep.equal([
+      1,
+      `web.configFile ${web}: basic_auth_users.prometheus: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)\n`,
+    ]);
+    expectNoSecret('web config errors', bad.stdout + bad.stderr);
+  });
 
   it('in --check-config output and in config errors', async () => {
     const file = join(dir, 'config.yaml');

@@ -43,7 +43,8 @@ function isDeepFrozen(value: unknown): boolean {
 }
 
 const MINIMAL: Config = {
-  server: { host: '0.0.0.0', port: 9873 },
+  server: { host: '0.0.0.0', port: 9873, maxRequests: 40 },
+  web: { configFile: '' },
   log: { level: 'info', format: 'json' },
   dis: {
     endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
@@ -235,6 +236,8 @@ describe('loadConfig', () => {
         env: {
           DIS_EXPORTER_HOST: '::',
           DIS_EXPORTER_PORT: '9200',
+          DIS_EXPORTER_MAX_REQUESTS: '0',
+          DIS_EXPORTER_WEB_CONFIG_FILE: '/etc/dis-exporter/web.yml',
           LOG_LEVEL: 'warn',
           LOG_FORMAT: 'pretty',
           DIS_ENDPOINT: 'http://127.0.0.1:18080/',
@@ -247,7 +250,8 @@ describe('loadConfig', () => {
           DIS_POLL_MAX_REQUESTS_PER_SECOND: '0.5',
         },
         expected: {
-          server: { host: '::', port: 9200 },
+          server: { host: '::', port: 9200, maxRequests: 0 },
+          web: { configFile: '/etc/dis-exporter/web.yml' },
           log: { level: 'warn', format: 'pretty' },
           dis: {
             endpoint: 'http://127.0.0.1:18080',
@@ -579,6 +583,9 @@ describe('describeConfig', () => {
         'server:',
         '  host: 127.0.0.1',
         '  port: 9100',
+        '  maxRequests: 8',
+        'web:',
+        '  configFile: /etc/dis-exporter/web.yml',
         'log:',
         '  level: debug',
         '  format: pretty',
@@ -799,6 +806,8 @@ describe('config schema', () => {
     expect(Object.fromEntries(leaves.map(({ path, env }) => [path, env]))).to.deep.equal({
       'server.host': 'DIS_EXPORTER_HOST',
       'server.port': 'DIS_EXPORTER_PORT',
+      'server.maxRequests': 'DIS_EXPORTER_MAX_REQUESTS',
+      'web.configFile': 'DIS_EXPORTER_WEB_CONFIG_FILE',
       'log.level': 'LOG_LEVEL',
       'log.format': 'LOG_FORMAT',
       'dis.endpoint': 'DIS_ENDPOINT',
