@@ -66,6 +66,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const self = registerSelfMetrics(registry, deps.build, config.shard);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
+  const disLogger = logger.child({ component: 'dis' });
   const client =
     deps.client ??
     createDisClient({
@@ -78,6 +79,15 @@ export function createApp(config: Config, deps: AppDeps): App {
       clock,
       userAgent: `dis-exporter/${deps.build.version}`,
       onRequest: (event) => self.recordApiRequest(event),
+      // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would show
+      // the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
+      onCooldown: ({ untilMs, error }) =>
+        disLogger.error(
+          { until: new Date(untilMs).toISOString(), error: error.message },
+          'DIS requests paused (cool-down)',
+        ),
+      onClockSkew: (skewSeconds) =>
+        disLogger.error({ skewSeconds }, 'host clock is off (APIGW.0303); sync it with NTP'),
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
 
