@@ -3,7 +3,7 @@ import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { CREDENTIALS, PROJECT_ID, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
+import { PROJECT_ID, SCENARIO, SCENARIO_EPOCH_MS, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
 import { logCapture } from '../helpers/log-capture.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
@@ -11,26 +11,8 @@ import { ManualClock, flush } from '../helpers/manual-clock.js';
 // this is the whole exporter against the simulator: one log line, metrics still served, DIS left alone for
 // 10 minutes, then polling resumes. It is kept out of the soak test, whose fault mix it would silence for minutes.
 
-const T0 = Date.UTC(2024, 0, 1);
+const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 } });
-
-const SCENARIO = {
-  projectId: PROJECT_ID,
-  credentials: [CREDENTIALS],
-  epochMs: T0,
-  streams: [
-    {
-      name: 'orders',
-      partitions: [{ initialRecords: 1000, recordsPerSecond: 10 }],
-      tasks: [{ name: 'orders-to-obs', destinationType: 'OBS', destination: { obs_bucket_path: 'b' } }],
-    },
-    {
-      name: 'clicks',
-      partitions: [{ initialRecords: 500, recordsPerSecond: 1 }],
-      tasks: [{ name: 'clicks-to-dli', destinationType: 'DLI', destination: { dli_database_name: 'db' } }],
-    },
-  ],
-};
 
 const BLACKLISTED = { errorCode: 'DIS.4309', message: 'Too many request failures. [fault][req]' };
 const PAUSED = `DIS blocked this IP after too many failed requests (DIS.4309); no requests until 2024-01-01T00:10:00.000Z; check the AK/SK and project id`;
