@@ -57,12 +57,7 @@ function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) 
     const now = clock.now();
     if (loggedAtMs !== undefined && now - loggedAtMs < CLOCK_SKEW_LOG_EVERY_MS) return;
     loggedAtMs = now;
-    const direction = skewSeconds < 0 ? 'behind' : 'ahead of';
-    logger.error(
-      { skewSeconds },
-      `the host clock is ${Math.abs(skewSeconds)} s ${direction} DIS and DIS rejects the request signatures ` +
-        '(APIGW.0303); sync the host clock with NTP',
-    );
+    logger.error({ skewSeconds }, 'host clock is off (APIGW.0303); sync it with NTP');
   };
 }
 
@@ -107,8 +102,13 @@ export function createApp(config: Config, deps: AppDeps): App {
       userAgent: `dis-exporter/${deps.build.version}`,
       maxRequestsPerSecond: config.poll.maxRequestsPerSecond,
       onRequest: (event) => self.recordApiRequest(event),
-      // One line per cool-down, not one per target: every call fails with the same error until it ends.
-      onCooldown: ({ error }) => clientLogger.error({ until: new Date(error.untilMs).toISOString() }, error.message),
+      // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would show
+      // the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
+      onCooldown: ({ untilMs, error }) =>
+        clientLogger.error(
+          { until: new Date(untilMs).toISOString(), error: error.message },
+          'DIS requests paused (cool-down)',
+        ),
       onClockSkew: clockSkew,
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });

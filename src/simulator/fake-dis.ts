@@ -5,8 +5,8 @@ import type { Request, Response } from 'express';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { verifySignature } from '../dis/signer.js';
-import { defaultFaultBody, disError, gatewayError, unknownApiError } from './error-bodies.js';
-import { createFaultInjector } from './faults.js';
+import { defaultFaultBody, disError, errorCodeOf, gatewayError, unknownApiError } from './error-bodies.js';
+import { createFaultInjector, writeOversizedBody } from './faults.js';
 import type { TerminalFault } from './faults.js';
 import { MAX_TASKS_PER_STREAM, parseFault, parseStreamInput, parseTaskInput } from './scenario.js';
 import type { Fault, FaultKind, Operation, Scenario, StreamSpecInput, TaskSpecInput } from './scenario.js';
@@ -63,6 +63,8 @@ export type RecordedRequest = Readonly<{
   requestId: string;
   /** Kinds of the injected faults that hit this request, in order. */
   faults: readonly FaultKind[];
+  /** The `errorCode` (DIS) or `error_code` (API gateway) of the error body sent, when it had one. */
+  errorCode?: string;
 }>;
 
 /**
@@ -240,7 +242,7 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
       const rawUrl = req.originalUrl;
       const queryStart = rawUrl.indexOf('?');
       const applied: FaultKind[] = [];
-      const record = (status: number): void => {
+      const record = (status: number, errorCode?: string): void => {
         log.push({
           method: req.method,
           path: queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart),
@@ -249,11 +251,12 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
           status,
           requestId,
           faults: [...applied],
+          ...(errorCode === undefined ? {} : { errorCode }),
         });
       };
-      const send = (status: number, body: unknown): void => {
-        record(status);
-        res.status(status).setHeader('Content-Type', JSON_TYPE);
+      const send = (status: number, body: unknown, contentType = JSON_TYPE): void => {
+        record(status, errorCodeOf(body));
+        res.status(status).setHeader('Content-Type', contentType);
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
 
@@ -430,7 +433,7 @@ function applyTerminalFault(
   req: Request,
   res: Response,
   requestId: string,
-  send: (status: number, body: unknown) => void,
+  send: (status: number, body: unknown, contentType?: string) => void,
   record: (status: number) => void,
 ): void {
   switch (fault.kind) {
@@ -443,14 +446,19 @@ function applyTerminalFault(
       req.socket.destroy();
       return;
     case 'malformed':
-      send(200, fault.body ?? DEFAULT_MALFORMED_BODY);
+      send(200, fault.body ?? DEFAULT_MALFORMED_BODY, fault.contentType);
       return;
     case 'status': {
       const status = fault.status ?? 500;
       if (fault.retryAfter !== undefined) res.setHeader('Retry-After', fault.retryAfter);
-      send(status, fault.body ?? defaultFaultBody(status, requestId));
+      send(status, fault.body ?? defaultFaultBody(status, requestId), fault.contentType);
       return;
     }
+    case 'oversized':
+      record(200);
+      res.status(200).setHeader('Content-Type', JSON_TYPE);
+      writeOversizedBody(res, fault.bytes ?? 1);
+      return;
   }
 }
 

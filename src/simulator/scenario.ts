@@ -15,10 +15,10 @@ export const OPERATIONS: readonly Operation[] = [
 ];
 
 /** What an injected fault does to a matching request. */
-export type FaultKind = 'latency' | 'status' | 'timeout' | 'malformed' | 'reset';
+export type FaultKind = 'latency' | 'status' | 'timeout' | 'malformed' | 'reset' | 'oversized';
 
 /** Every fault kind. */
-export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'timeout', 'malformed', 'reset'];
+export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'timeout', 'malformed', 'reset', 'oversized'];
 
 /** Stream partition states (dis-api.md §7). */
 export type PartitionStatus = 'CREATING' | 'ACTIVE' | 'DELETED' | 'EXPIRED';
@@ -36,6 +36,10 @@ export type Fault = Readonly<{
   status?: number;
   /** `status` and `malformed`: the body; an object is sent as JSON, a string as is. */
   body?: string | Readonly<Record<string, unknown>>;
+  /** `status` and `malformed`: the Content-Type header (e.g. `text/html` for a proxy's error page); default JSON. */
+  contentType?: string;
+  /** `oversized`: a 200 whose body is this many bytes, streamed without a Content-Length (a body past a size cap). */
+  bytes?: number;
   /** `status`: a `Retry-After` header, sent as is (delta-seconds or an HTTP-date); an integer means seconds. */
   retryAfter?: string;
   /** Chance (0..1) that a matching request is hit, drawn from the scenario's seeded PRNG. */
@@ -325,6 +329,8 @@ class Validator {
       'latencyMs',
       'status',
       'body',
+      'contentType',
+      'bytes',
       'retryAfter',
       'probability',
       'times',
@@ -360,6 +366,10 @@ class Validator {
     this.onlyFor(o, path, kind, 'latencyMs', ['latency']);
     this.onlyFor(o, path, kind, 'status', ['status']);
     this.onlyFor(o, path, kind, 'body', ['status', 'malformed']);
+    this.onlyFor(o, path, kind, 'contentType', ['status', 'malformed']);
+    this.onlyFor(o, path, kind, 'bytes', ['oversized']);
+    const contentType = this.string(o, path, 'contentType', {});
+    const bytes = this.integer(o, path, 'bytes', { min: 1, required: kind === 'oversized' });
     this.onlyFor(o, path, kind, 'retryAfter', ['status']);
     const retryAfter =
       typeof o['retryAfter'] === 'number'
@@ -373,7 +383,19 @@ class Validator {
       this.problem(join(path, 'untilMs'), 'must be greater than fromMs');
     }
     const fault: Record<string, unknown> = { kind: kind ?? 'latency' };
-    const optional = { match, latencyMs, status, body, retryAfter, probability, times, fromMs, untilMs };
+    const optional = {
+      match,
+      latencyMs,
+      status,
+      body,
+      contentType,
+      bytes,
+      retryAfter,
+      probability,
+      times,
+      fromMs,
+      untilMs,
+    };
     for (const [key, value] of Object.entries(optional)) {
       if (value !== undefined) fault[key] = value;
     }

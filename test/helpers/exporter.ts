@@ -8,6 +8,47 @@ import type { WebSecurity } from '../../src/web/web-security.js';
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 export const CREDENTIALS: Credentials = { accessKey: 'TESTACCESSKEY0000000', secretKey: 'test-secret-key-0123456789' };
 
+/** Time zero of SCENARIO: 2024-01-01T00:00:00Z. */
+export const SCENARIO_EPOCH_MS = Date.UTC(2024, 0, 1);
+
+/** A simulator scenario with the two dump tasks that testConfig polls by default. */
+export const SCENARIO = {
+  projectId: PROJECT_ID,
+  credentials: [CREDENTIALS],
+  epochMs: SCENARIO_EPOCH_MS,
+  streams: [
+    {
+      name: 'orders',
+      partitions: [
+        { initialRecords: 1000, recordsPerSecond: 10 },
+        { initialRecords: 2000, recordsPerSecond: 5 },
+      ],
+      tasks: [
+        {
+          name: 'orders-to-obs',
+          id: 'task-orders-0001',
+          destinationType: 'OBS',
+          createdMsAgo: 86_400_000,
+          destination: { obs_bucket_path: 'orders-archive', deliver_time_interval: 60 },
+        },
+      ],
+    },
+    {
+      name: 'clicks',
+      partitions: [{ initialRecords: 500, recordsPerSecond: 1 }],
+      tasks: [
+        {
+          name: 'clicks-to-dli',
+          id: 'task-clicks-0001',
+          destinationType: 'DLI',
+          createdMsAgo: 86_400_000,
+          destination: { dli_database_name: 'analytics', dli_table_name: 'clicks', deliver_time_interval: 30 },
+        },
+      ],
+    },
+  ],
+};
+
 /** A full config for tests: loopback, port 0, fast timeouts, no retries unless asked. */
 export function testConfig(
   endpoint: string,

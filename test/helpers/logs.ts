@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
-/** A JSON pino logger whose lines are kept, parsed, in `lines`. */
-export function logCapture(level = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
+/** A pino logger at `level` whose JSON lines are parsed and kept in `lines`, oldest first. */
+export function logCapture(level: pino.LevelWithSilent = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk, _enc, done) {

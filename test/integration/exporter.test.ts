@@ -7,48 +7,20 @@ import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/f
 import { golden } from '../helpers/golden.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
-import { CREDENTIALS, PROJECT_ID, seriesOf, startExporter, testConfig, withoutDurations } from '../helpers/exporter.js';
+import {
+  CREDENTIALS,
+  PROJECT_ID,
+  SCENARIO,
+  SCENARIO_EPOCH_MS,
+  seriesOf,
+  startExporter,
+  testConfig,
+  withoutDurations,
+} from '../helpers/exporter.js';
 
-const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
+const T0 = SCENARIO_EPOCH_MS;
 // got retries a 503 by default, which would hide /-/ready's answer
 const got = baseGot.extend({ retry: { limit: 0 } });
-
-const SCENARIO = {
-  projectId: PROJECT_ID,
-  credentials: [CREDENTIALS],
-  epochMs: T0,
-  streams: [
-    {
-      name: 'orders',
-      partitions: [
-        { initialRecords: 1000, recordsPerSecond: 10 },
-        { initialRecords: 2000, recordsPerSecond: 5 },
-      ],
-      tasks: [
-        {
-          name: 'orders-to-obs',
-          id: 'task-orders-0001',
-          destinationType: 'OBS',
-          createdMsAgo: 86_400_000,
-          destination: { obs_bucket_path: 'orders-archive', deliver_time_interval: 60 },
-        },
-      ],
-    },
-    {
-      name: 'clicks',
-      partitions: [{ initialRecords: 500, recordsPerSecond: 1 }],
-      tasks: [
-        {
-          name: 'clicks-to-dli',
-          id: 'task-clicks-0001',
-          destinationType: 'DLI',
-          createdMsAgo: 86_400_000,
-          destination: { dli_database_name: 'analytics', dli_table_name: 'clicks', deliver_time_interval: 30 },
-        },
-      ],
-    },
-  ],
-};
 
 type Harness = { clock: ManualClock; dis: FakeDis; app: App; server: RunningServer };
 
