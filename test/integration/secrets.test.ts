@@ -114,6 +114,32 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
     return pages;
   }
 
+  /** Runs the exporter at trace level with these credential variables, scrapes every page, checks the task is up or down. */
+  async function runExporter(
+    credentials: Record<string, string>,
+    targets: string,
+    expectUp: string,
+  ): Promise<{ log: string; pages: string[] }> {
+    const port = await freePort();
+    const { run, pages } = await runCli(
+      [],
+      {
+        DIS_ENDPOINT: dis.url,
+        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
+        ...credentials,
+        DIS_TARGETS: targets,
+        DIS_EXPORTER_HOST: '127.0.0.1',
+        DIS_EXPORTER_PORT: String(port),
+        LOG_LEVEL: 'trace',
+      },
+      collect,
+    );
+    expect(run.code).to.equal(0);
+    expect(pages[0]).to.match(new RegExp(`dis_exporter_target_up\\{[^}]*task="to-dws"\\} ${expectUp}`));
+    expect(run.stdout.split('\n').length).to.be.greaterThan(3);
+    return { log: run.stdout + run.stderr, pages };
+  }
+
   for (const [name, secretKey, targets, expectUp] of [
     ['with the right credentials (trace logging, discovery)', SK, 'orders/*', '1'],
     [
@@ -126,26 +152,13 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
     it(name, async () => {
       const keyFile = join(dir, 'sk');
       writeFileSync(keyFile, `  ${secretKey}\n`);
-      const port = await freePort();
-      const { run, pages } = await runCli(
-        [],
-        {
-          DIS_ENDPOINT: dis.url,
-          HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-          HUAWEICLOUD_SDK_AK: AK,
-          HUAWEICLOUD_SDK_SK_FILE: keyFile,
-          HUAWEICLOUD_SDK_SECURITY_TOKEN: TOKEN,
-          DIS_TARGETS: targets,
-          DIS_EXPORTER_HOST: '127.0.0.1',
-          DIS_EXPORTER_PORT: String(port),
-          LOG_LEVEL: 'trace',
-        },
-        collect,
-      );
-      expect(run.code).to.equal(0);
-      expect(pages[0]).to.match(new RegExp(`dis_exporter_target_up\\{[^}]*task="to-dws"\\} ${expectUp}`));
-      expect(run.stdout.split('\n').length).to.be.greaterThan(3);
-      expectNoSecret('the log', run.stdout + run.stderr);
+      const credentials = {
+        HUAWEICLOUD_SDK_AK: AK,
+        HUAWEICLOUD_SDK_SK_FILE: keyFile,
+        HUAWEICLOUD_SDK_SECURITY_TOKEN: TOKEN,
+      };
+      const { log, pages } = await runExporter(credentials, targets, expectUp);
+      expectNoSecret('the log', log);
       pages.forEach((page, i) => expectNoSecret(`page ${i}`, page));
     });
   }
@@ -227,30 +240,18 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
       const issuedBefore = dis.control.issuedIamTokens().length;
       const passwordFile = join(dir, 'iam-password');
       writeFileSync(passwordFile, `${password}\n`);
-      const port = await freePort();
-      const { run, pages } = await runCli(
-        [],
-        {
-          DIS_ENDPOINT: dis.url,
-          HUAWEICLOUD_SDK_PROJECT_ID: PROJECT,
-          HUAWEICLOUD_SDK_IAM_ENDPOINT: dis.url,
-          DIS_IAM_DOMAIN: 'acme',
-          DIS_IAM_USERNAME: 'dis-monitor',
-          DIS_IAM_PASSWORD_FILE: passwordFile,
-          DIS_TARGETS: 'orders/*,orders/to-dws',
-          DIS_EXPORTER_HOST: '127.0.0.1',
-          DIS_EXPORTER_PORT: String(port),
-          LOG_LEVEL: 'trace',
-        },
-        collect,
-      );
-      expect(run.code).to.equal(0);
-      expect(pages[0]).to.match(new RegExp(`dis_exporter_target_up\\{[^}]*task="to-dws"\\} ${expectUp}`));
-      expect(pages[0]).to.match(/dis_exporter_api_requests_total\{operation="iam_token",code="(201|401)"\} 1\n/);
-      expect(run.stdout.split('\n').length).to.be.greaterThan(3);
+      const credentials = {
+        HUAWEICLOUD_SDK_IAM_ENDPOINT: dis.url,
+        DIS_IAM_DOMAIN: 'acme',
+        DIS_IAM_USERNAME: 'dis-monitor',
+        DIS_IAM_PASSWORD_FILE: passwordFile,
+      };
+      const { log, pages } = await runExporter(credentials, 'orders/*,orders/to-dws', expectUp);
+      const code = expectUp === '1' ? '201' : '401';
+      expect(pages[0]).to.include(`dis_exporter_api_requests_total{operation="iam_token",code="${code}"} 1\n`);
       const tokens = dis.control.issuedIamTokens();
       expect(tokens.length - issuedBefore).to.equal(expectUp === '1' ? 1 : 0);
-      expectNoSecret('the log', run.stdout + run.stderr, [password, ...tokens]);
+      expectNoSecret('the log', log, [password, ...tokens]);
       pages.forEach((page, i) => expectNoSecret(`page ${i}`, page, [password, ...tokens]));
     });
   }
