@@ -356,7 +356,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
           token === undefined
             ? { 'x-project-id': options.projectId }
             : { 'x-project-id': options.projectId, 'x-auth-token': token },
-        ...(credentials.kind === 'aksk' ? { signWith: credentials } : {}),
+        ...(credentials.kind === 'iam' ? {} : { signWith: credentials }),
       },
       signal,
     );
