@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     const baseline = memory();
     app = createApp(benchConfig(options, ready.url, fleetTargets(shape)), {
       logger: pino({ level: 'warn' }, pino.destination(2)),
-      credentials: () => BENCH_CREDENTIALS,
+      credentials: () => ({ kind: 'aksk', ...BENCH_CREDENTIALS }),
       build: { version: 'bench', revision: 'bench', nodejsVersion: process.version },
       processMetrics: true,
     });
@@ -363,10 +363,17 @@ export function cyclePlan(options: Pick<BenchOptions, 'loadCycles'>): {
 
 function benchConfig(options: BenchOptions, endpoint: string, targets: Config['targets']): Config {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, maxRequests: 0 },
+    web: { configFile: '' },
     log: { level: 'warn', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: BENCH_PROJECT_ID },
-    auth: { ...BENCH_CREDENTIALS, securityToken: '', accessKeyFile: '', secretKeyFile: '' },
+    auth: {
+      ...BENCH_CREDENTIALS,
+      securityToken: '',
+      accessKeyFile: '',
+      secretKeyFile: '',
+      iam: { endpoint: '', domain: '', username: '', password: '', passwordFile: '' },
+    },
     targets,
     poll: {
       intervalMs: NEVER_MS,

@@ -3,6 +3,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type DisClient } from './dis/client.js';
+import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import { createExposition } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
@@ -61,6 +62,24 @@ function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) 
   };
 }
 
+/**
+ * Logs the IAM token source's events: a failure once per kind (it says what to fix), a token obtained again after one.
+ * The token itself is never logged.
+ */
+function logIamToken(logger: Logger, event: IamTokenEvent): void {
+  if (event.kind === 'failed') {
+    const { reason, message } = event.error;
+    logger.error(
+      { reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
+      'cannot get an IAM token',
+    );
+    return;
+  }
+  const fields = { expiresAt: new Date(event.expiresAtMs).toISOString() };
+  if (event.recovered) logger.info(fields, 'IAM token obtained again');
+  else logger.debug(fields, 'IAM token obtained');
+}
+
 /** Composition root: client → poller → store → metrics → http. */
 export function createApp(config: Config, deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
@@ -85,6 +104,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard);
+  const iamLogger = logger.child({ component: 'iam' });
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   const clientLogger = logger.child({ component: 'dis' });
@@ -110,6 +130,10 @@ export function createApp(config: Config, deps: AppDeps): App {
           'DIS requests paused (cool-down)',
         ),
       onClockSkew: clockSkew,
+      // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it stale.
+      iamFailureBackoffMs: config.poll.intervalMs,
+      iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * config.poll.intervalMs),
+      onIamToken: (event) => logIamToken(iamLogger, event),
       ...(deps.random === undefined ? {} : { random: deps.random }),
     });
 

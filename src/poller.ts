@@ -170,8 +170,9 @@ export class Poller {
       log.debug({ targets: uniqueTargets(result.perSelector).length }, 'discovery finished');
       return { errors: previous?.errors ?? 0, lastSuccessMs: now };
     }
-    const lastError = toTargetError(result.failures[0]!.error, now);
-    if (!wasFailing || previous?.lastError?.reason !== lastError.reason) {
+    const firstFailure = result.failures[0]!.error;
+    const lastError = toTargetError(firstFailure, now);
+    if ((!wasFailing || previous?.lastError?.reason !== lastError.reason) && !isReported(firstFailure)) {
       const fields = { reason: lastError.reason, error: lastError.message, failures: result.failures.length };
       log.warn(fields, 'discovery failed');
     }
@@ -225,8 +226,9 @@ export class Poller {
       const lastError = toTargetError(error, now);
       const { reason } = lastError;
       const errors = { ...previous?.errors, [reason]: (previous?.errors[reason] ?? 0) + 1 };
-      // Log a failure once per change of state, not once per cycle.
-      if (previous === undefined || previous.up || previous.lastError?.reason !== reason) {
+      // Log a failure once per change of state, not once per cycle, and not at all when the client reported it.
+      const changed = previous === undefined || previous.up || previous.lastError?.reason !== reason;
+      if (changed && !isReported(error)) {
         // Only our own message: a got error carries the request options, signed headers included.
         const fields = { reason, error: lastError.message, durationSeconds: elapsed() };
         if (error instanceof DisError) log.warn(fields, 'poll failed');
@@ -255,7 +257,7 @@ export class Poller {
       return { stream, details, lastSuccessMs: clock.now() };
     } catch (error) {
       const lastError = toTargetError(error, clock.now());
-      if (previous?.lastError?.reason !== lastError.reason) {
+      if (previous?.lastError?.reason !== lastError.reason && !isReported(error)) {
         logger.warn({ stream, reason: lastError.reason, error: lastError.message }, 'stream details failed');
       }
       const keep = lastError.reason !== 'not_found' && previous?.details !== undefined;
@@ -272,6 +274,11 @@ export class Poller {
 /** A target's identity within a project. */
 export function targetKey(target: Target): string {
   return `${target.stream}/${target.task}`;
+}
+
+/** A failure of the client as a whole (no IAM token) that it has already reported once, for the app to log. */
+function isReported(error: unknown): boolean {
+  return error instanceof DisError && error.reported;
 }
 
 function toTargetError(error: unknown, atMs: number): TargetError {

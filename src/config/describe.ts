@@ -11,7 +11,7 @@ function toFileShape(config: Config): Record<string, unknown> {
     web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
-    auth: { ...auth },
+    auth: { ...auth, iam: { ...auth.iam } },
     targets: targets.map(({ stream, task, include, exclude }) => ({
       stream,
       task,

@@ -199,6 +199,13 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
       securityToken: auth.securityToken,
       accessKeyFile: auth.accessKeyFile,
       secretKeyFile: auth.secretKeyFile,
+      iam: {
+        endpoint: auth.iam.endpoint,
+        domain: auth.iam.domain,
+        username: auth.iam.username,
+        password: auth.iam.password,
+        passwordFile: auth.iam.passwordFile,
+      },
     },
     targets: targets.map(toSelector),
     poll: {
@@ -234,7 +241,10 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const problems = validationProblems(store);
   const properties = store.getProperties();
   // A credential setting of the wrong type has been reported already and cannot be read.
-  if (Object.values(properties.auth).every((value: unknown) => typeof value === 'string')) {
+  const { iam, ...accessKeySettings } = properties.auth;
+  if (
+    [...Object.values(accessKeySettings), ...Object.values(iam)].every((value: unknown) => typeof value === 'string')
+  ) {
     try {
       resolveCredentials(properties.auth);
     } catch (error) {

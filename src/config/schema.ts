@@ -18,6 +18,7 @@ export type ConfigProperties = {
     securityToken: string;
     accessKeyFile: string;
     secretKeyFile: string;
+    iam: { endpoint: string; domain: string; username: string; password: string; passwordFile: string };
   };
   targets: TargetEntry[];
   poll: {
@@ -111,8 +112,20 @@ function assertDurationIn(value: number, item: convict.SchemaObj): void {
 
 type EndpointCheck = { origin: string } | { problem: string };
 
-function checkEndpoint(value: unknown): EndpointCheck {
-  const example = 'an http:// or https:// URL like https://dis.cn-north-4.myhuaweicloud.com';
+/** What an endpoint setting is for: an example URL, and the path the exporter adds to it. */
+type EndpointKind = Readonly<{ example: string; addedPath: string }>;
+
+const DIS_ENDPOINT: EndpointKind = {
+  example: 'https://dis.cn-north-4.myhuaweicloud.com',
+  addedPath: '/v2/{project_id}/...',
+};
+const IAM_ENDPOINT: EndpointKind = {
+  example: 'https://iam.cn-north-4.myhuaweicloud.com',
+  addedPath: '/v3/auth/tokens',
+};
+
+function checkEndpoint(value: unknown, kind: EndpointKind): EndpointCheck {
+  const example = `an http:// or https:// URL like ${kind.example}`;
   if (typeof value !== 'string') return { problem: `must be ${example} (got ${describeValue(value)})` };
   let url: URL;
   try {
@@ -130,12 +143,28 @@ function checkEndpoint(value: unknown): EndpointCheck {
   }
   if (url.pathname !== '/') {
     const got = describeValue(url.pathname);
-    return { problem: `must not have a path; the exporter adds /v2/{project_id}/... (got ${got})` };
+    return { problem: `must not have a path; the exporter adds ${kind.addedPath} (got ${got})` };
   }
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
     return { problem: `must not have a query or fragment (got ${describeValue(value)})` };
   }
   return { origin: url.origin };
+}
+
+/** A convict format for an endpoint setting, normalized to its origin; `optional` also accepts "" (unset). */
+function endpointFormat(kind: EndpointKind, optional: boolean): convict.Format {
+  return {
+    coerce(text: string) {
+      if (optional && text.trim() === '') return '';
+      const checked = checkEndpoint(text, kind);
+      return 'origin' in checked ? checked.origin : text;
+    },
+    validate(value: unknown) {
+      if (optional && value === '') return;
+      const checked = checkEndpoint(value, kind);
+      if ('problem' in checked) throw new Error(checked.problem);
+    },
+  };
 }
 
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
@@ -192,16 +221,8 @@ const formats: Record<string, convict.Format> = {
       }
     },
   },
-  'dis-endpoint': {
-    coerce(text: string) {
-      const checked = checkEndpoint(text);
-      return 'origin' in checked ? checked.origin : text;
-    },
-    validate(value: unknown) {
-      const checked = checkEndpoint(value);
-      if ('problem' in checked) throw new Error(checked.problem);
-    },
-  },
+  'dis-endpoint': endpointFormat(DIS_ENDPOINT, false),
+  'dis-iam-endpoint': endpointFormat(IAM_ENDPOINT, true),
   'dis-targets': {
     coerce: parseTargetList,
     validate(value: unknown) {
@@ -345,6 +366,41 @@ export const configSchema = {
       format: anyString,
       default: '',
       env: 'HUAWEICLOUD_SDK_SK_FILE',
+    },
+    iam: {
+      endpoint: {
+        doc:
+          'Base URL of IAM, without a path, e.g. https://iam.cn-north-4.myhuaweicloud.com; setting any auth.iam key ' +
+          'authenticates with an IAM user token instead of AK/SK signing.',
+        format: 'dis-iam-endpoint',
+        default: '',
+        env: 'HUAWEICLOUD_SDK_IAM_ENDPOINT',
+      },
+      domain: {
+        doc: 'Account (domain) name the IAM user belongs to.',
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_DOMAIN',
+      },
+      username: {
+        doc: 'Name of the IAM user whose token the requests carry.',
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_USERNAME',
+      },
+      password: {
+        doc: "The IAM user's password; required unless passwordFile is set.",
+        format: secretString,
+        default: '',
+        env: 'DIS_IAM_PASSWORD',
+        sensitive: true,
+      },
+      passwordFile: {
+        doc: "File holding the IAM user's password (surrounding whitespace trimmed); wins over password.",
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_PASSWORD_FILE',
+      },
     },
   },
   targets: {

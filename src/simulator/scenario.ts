@@ -3,8 +3,8 @@ import { dirname, extname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-/** The four DIS operations the simulator serves. */
-export type Operation = 'list_streams' | 'show_stream' | 'list_transfer_tasks' | 'show_transfer_task';
+/** The four DIS operations the simulator serves, and IAM's token request (`POST /v3/auth/tokens`). */
+export type Operation = 'list_streams' | 'show_stream' | 'list_transfer_tasks' | 'show_transfer_task' | 'iam_token';
 
 /** Every operation, for validation and for tables in tests. */
 export const OPERATIONS: readonly Operation[] = [
@@ -12,6 +12,7 @@ export const OPERATIONS: readonly Operation[] = [
   'show_stream',
   'list_transfer_tasks',
   'show_transfer_task',
+  'iam_token',
 ];
 
 /** What an injected fault does to a matching request. */
@@ -54,6 +55,15 @@ export type Fault = Readonly<{
 
 /** AK/SK pair the simulator accepts. */
 export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string }>;
+
+/** An IAM user whose password the simulator's IAM endpoint trades for a token. */
+export type IamUser = Readonly<{ domain: string; name: string; password: string }>;
+
+/** The simulator's IAM: its users and how long the tokens it issues live. */
+export type IamSettings = Readonly<{ users: readonly IamUser[]; tokenLifetimeMs: number }>;
+
+/** IAM tokens live 24 hours (dis-api.md §4.3). */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
 /**
  * One stream partition: its offsets grow from `initialRecords` at time zero by `recordsPerSecond`. Its
@@ -181,6 +191,8 @@ export type StreamSpecInput = Readonly<{
 export type Scenario = Readonly<{
   projectId: string;
   credentials: readonly ScenarioCredential[];
+  /** Users of the IAM endpoint; none by default. */
+  iam: IamSettings;
   /** Time zero in epoch ms; undefined means "the clock's time when the simulator starts". */
   epochMs?: number;
   /** Seed of the PRNG behind fault `probability`. */
@@ -295,7 +307,8 @@ class Validator {
   }
 
   scenario(data: unknown): Scenario {
-    const root = this.object(data, '', ['projectId', 'credentials', 'epochMs', 'seed', 'streams', 'faults']) ?? {};
+    const root =
+      this.object(data, '', ['projectId', 'credentials', 'iam', 'epochMs', 'seed', 'streams', 'faults']) ?? {};
     const projectId = this.string(root, '', 'projectId', { required: true }) ?? '';
     const credentials = this.array(root, '', 'credentials').map((item, i) => {
       const path = `credentials[${i}]`;
@@ -309,6 +322,7 @@ class Validator {
       credentials.map((c) => c.accessKey),
       (i) => `credentials[${i}].accessKey`,
     );
+    const iam = this.iam(root['iam']);
     const epochMs = this.integer(root, '', 'epochMs', { min: 0 });
     const seed = this.integer(root, '', 'seed', {}) ?? 1;
     const streams = this.array(root, '', 'streams').map((item, i) => this.stream(item, `streams[${i}]`));
@@ -318,8 +332,28 @@ class Validator {
     );
     const faults = this.array(root, '', 'faults').map((item, i) => this.fault(item, `faults[${i}]`));
     return epochMs === undefined
-      ? { projectId, credentials, seed, streams, faults }
-      : { projectId, credentials, epochMs, seed, streams, faults };
+      ? { projectId, credentials, iam, seed, streams, faults }
+      : { projectId, credentials, iam, epochMs, seed, streams, faults };
+  }
+
+  private iam(data: unknown): IamSettings {
+    if (data === undefined) return { users: [], tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS };
+    const o = this.object(data, 'iam', ['users', 'tokenLifetimeMs']) ?? {};
+    const users = this.array(o, 'iam', 'users').map((item, i) => {
+      const path = `iam.users[${i}]`;
+      const u = this.object(item, path, ['domain', 'name', 'password']) ?? {};
+      return {
+        domain: this.string(u, path, 'domain', { required: true }) ?? '',
+        name: this.string(u, path, 'name', { required: true }) ?? '',
+        password: this.string(u, path, 'password', { required: true }) ?? '',
+      };
+    });
+    this.unique(
+      users.map((u) => `${u.domain}/${u.name}`),
+      (i) => `iam.users[${i}].name`,
+    );
+    const tokenLifetimeMs = this.integer(o, 'iam', 'tokenLifetimeMs', { min: 1 }) ?? DEFAULT_TOKEN_LIFETIME_MS;
+    return { users, tokenLifetimeMs };
   }
 
   fault(data: unknown, path: string): Fault {

@@ -1,12 +1,19 @@
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
-import type { Config, Credentials } from '../../src/config/types.js';
+import type { AccessKeyPair, Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
 import type { WebSecurity } from '../../src/web/web-security.js';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
-export const CREDENTIALS: Credentials = { accessKey: 'TESTACCESSKEY0000000', secretKey: 'test-secret-key-0123456789' };
+/** The AK/SK of the tests: in the simulator's scenarios, and what the exporter signs with unless told otherwise. */
+export const CREDENTIALS: AccessKeyPair = {
+  accessKey: 'TESTACCESSKEY0000000',
+  secretKey: 'test-secret-key-0123456789',
+};
+
+/** `auth.iam` with every key unset: AK/SK signing. */
+export const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
 
 /** Time zero of SCENARIO: 2024-01-01T00:00:00Z. */
 export const SCENARIO_EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -66,6 +73,7 @@ export function testConfig(
       securityToken: '',
       accessKeyFile: '',
       secretKeyFile: '',
+      iam: NO_IAM,
     },
     targets: targets ?? [
       { stream: 'orders', task: 'orders-to-obs' },
@@ -87,14 +95,25 @@ export function testConfig(
   };
 }
 
-/** Starts the whole exporter (real HTTP, real client) with an injected clock. */
+/**
+ * Starts the whole exporter (real HTTP, real client) with an injected clock. `credentials` is an AK/SK to sign with,
+ * or a getter (a test may swap what it returns, as a reload does); `logger` defaults to a silent one.
+ */
 export async function startExporter(
   config: Config,
-  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean; logger?: Logger; web?: WebSecurity },
+  options: {
+    clock: Clock;
+    credentials?: AccessKeyPair | (() => Credentials);
+    processMetrics?: boolean;
+    logger?: Logger;
+    web?: WebSecurity;
+  },
 ): Promise<{ app: App; server: RunningServer }> {
+  const given = options.credentials ?? CREDENTIALS;
+  const credentials = typeof given === 'function' ? given : (): Credentials => ({ kind: 'aksk', ...given });
   const app = createApp(config, {
     logger: options.logger ?? pino({ level: 'silent' }),
-    credentials: () => options.credentials ?? CREDENTIALS,
+    credentials,
     build: { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v20.0.0' },
     clock: options.clock,
     random: () => 0.5,

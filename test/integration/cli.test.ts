@@ -90,6 +90,12 @@ auth:
   securityToken: "[REDACTED]"
   accessKeyFile: ""
   secretKeyFile: ""
+  iam:
+    endpoint: ""
+    domain: ""
+    username: ""
+    password: ""
+    passwordFile: ""
 targets:
   - { stream: orders, task: orders-to-obs }
 poll:

@@ -166,7 +166,7 @@ describe('exporter against the simulator (real HTTP)', () => {
   }
 
   it('reports reason auth on a bad signature (401 APIGW.0301) and counts the 401', async () => {
-    await setUp({}, { credentials: { accessKey: CREDENTIALS.accessKey, secretKey: 'wrong-secret' } });
+    await setUp({}, { credentials: { ...CREDENTIALS, secretKey: 'wrong-secret' } });
     await cycles(h.app, 1);
     const text = await scrape(h.server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;

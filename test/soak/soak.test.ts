@@ -123,6 +123,7 @@ const WRONG_TYPES: Readonly<Record<Operation, Readonly<Record<string, unknown>>>
   show_stream: { stream_name: 'orders', partitions: [{ partition_id: -1 }] },
   list_streams: { stream_names: 'orders', has_more_streams: 'no' },
   list_transfer_tasks: { tasks: { task_name: 'orders-to-obs' } },
+  iam_token: { token: { expires_at: 42 } },
 };
 
 const MENU: readonly MenuEntry[] = [
@@ -450,7 +451,7 @@ describe('soak: the exporter under a random mix of every DIS fault', function ()
     };
     app = createApp(config, {
       logger: logs.logger,
-      credentials: () => CREDENTIALS,
+      credentials: () => ({ kind: 'aksk', ...CREDENTIALS }),
       build: { version: '0.0.0-soak', revision: 'soak', nodejsVersion: process.version },
       clock: systemClock,
       random: mulberry32(SEED + 1),

@@ -11,6 +11,7 @@ import { DisError, DisHttpError, DisResponseError } from '../../src/dis/errors.j
 import { parseHttpDate } from '../../src/dis/http-date.js';
 import { parseRetryAfter } from '../../src/dis/retry-after.js';
 import { verifySignature } from '../../src/dis/signer.js';
+import { failureOf } from '../helpers/errors.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const PID = '0123456789abcdef0123456789abcdef';
@@ -54,7 +55,7 @@ function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0
   const c = createDisClient({
     endpoint: url,
     projectId: PID,
-    credentials: () => ({ accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
+    credentials: () => ({ kind: 'aksk', accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
     timeoutMs: 1000,
     retries: 0,
     maxSockets: 2,
@@ -206,15 +207,6 @@ const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${String(from + i).padStart(10, '0')}`);
 
 /** What a test client call rejected with. */
-async function failureOf(pending: Promise<unknown>): Promise<DisError> {
-  const error = await pending.then(
-    () => expect.fail('should have failed'),
-    (e: unknown) => e,
-  );
-  expect(error).to.be.instanceOf(DisError);
-  return error as DisError;
-}
-
 describe('DIS client listings', () => {
   it('lists streams over every page, cursor RFC 3986-encoded, each page signed and counted', async () => {
     const pages: Record<string, object> = {
