@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isDeepStrictEqual } from 'node:util';
 import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
@@ -51,12 +52,17 @@ export interface DisClient {
   close(): void;
 }
 
-/** The client createDisClient builds: a DisClient that always reports its cool-down. */
+/** The client createDisClient builds: a DisClient that always reports its cool-down and takes new limits. */
 export interface HttpDisClient extends DisClient {
   cooldownUntilMs(): number | undefined;
+  /** Applies new limits to the calls that start from now on (a reload); calls under way keep theirs. */
+  reconfigure(limits: ClientLimits): void;
 }
 
-/** Everything createDisClient needs; credentials are a getter so a reload can swap them. */
+/**
+ * Everything createDisClient needs. Credentials are a getter so a reload can swap them: when it returns different
+ * ones, a cool-down that auth failures started ends (the new credentials get their try).
+ */
 export type DisClientOptions = Readonly<{
   endpoint: string;
   projectId: string;
@@ -94,6 +100,9 @@ export type DisClientOptions = Readonly<{
   /** The largest response body read, decompressed; a larger one fails with bad_response. Default 8 MiB. */
   maxBodyBytes?: number;
 }>;
+
+/** The limits of createDisClient that a reload may change. */
+export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'maxSockets'>;
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
@@ -202,11 +211,12 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
   });
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
+  let limits: ClientLimits = { timeoutMs: options.timeoutMs, retries: options.retries, maxSockets: options.maxSockets };
+  let signingWith = options.credentials();
 
   const client: Got = got.extend({
     agent,
     headers: { 'user-agent': options.userAgent, accept: 'application/json', 'x-project-id': options.projectId },
-    timeout: { request: options.timeoutMs },
     // Retries are ours (below): got's would hide each attempt from the request self-metrics and ignore our clock.
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -229,6 +239,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
 
   /** Fails a call that may not send now (a cool-down); every request waits for a rate-limit token first. */
   async function admit(signal: AbortSignal | undefined): Promise<void> {
+    const credentials = options.credentials();
+    if (credentials !== signingWith) {
+      if (!isDeepStrictEqual(credentials, signingWith)) cooldown.credentialsChanged();
+      signingWith = credentials;
+    }
     const before = cooldown.blocked();
     if (before !== undefined) throw before;
     await limiter.acquire(signal);
@@ -240,17 +255,18 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   // got's stream API, not its promise: the promise buffers the whole body before we could look at its size.
   async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<Attempt> {
     await admit(signal);
+    const { timeoutMs } = limits;
     const elapsed = startStopwatch();
     const failed = (error: unknown): Attempt => {
       options.onRequest?.({ operation, code: 'error', durationSeconds: elapsed() });
       if (signal?.aborted) throw signal.reason;
-      return { ok: false, error: toRequestError(error, path), retryAfterMs: undefined };
+      return { ok: false, error: toRequestError(error, path, timeoutMs), retryAfterMs: undefined };
     };
     // got never removes its 'abort' listener from the signal it is given: handing it the poller's long-lived
     // signal would pile up one listener (holding the request) per request. Give it a signal of its own, linked
     // to the caller's only while this attempt runs.
     const own = linkedAbortController(signal);
-    const stream = client.stream(`${base}${path}`, { signal: own.signal });
+    const stream = client.stream(`${base}${path}`, { signal: own.signal, timeout: { request: timeoutMs } });
     // An abort after the body ended errors the finished stream, and an 'error' without a listener would crash
     // the process. Errors that matter reach responseOf or the body loop.
     stream.on('error', () => {});
@@ -304,11 +320,12 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     signal: AbortSignal | undefined,
     call: CallOptions | undefined,
   ): Promise<string> {
+    const { retries } = limits;
     for (let retry = 0; ; retry++) {
       const outcome = await attempt(operation, path, signal);
       if (outcome.ok) return outcome.body;
       const { error, retryAfterMs } = outcome;
-      if (!isRetryable(error.reason) || retry >= options.retries) throw error;
+      if (!isRetryable(error.reason) || retry >= retries) throw error;
       if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;
       // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), unless the server said when.
       const delayMs = retryAfterMs ?? Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
@@ -369,14 +386,14 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     return `/v2/${options.projectId}${path}`;
   }
 
-  function toRequestError(error: unknown, path: string): DisRequestError {
+  function toRequestError(error: unknown, path: string, timeoutMs: number): DisRequestError {
     const method = 'GET';
     if (error instanceof TimeoutError) {
       return new DisRequestError({
         method,
         path: displayPath(path),
         reason: 'timeout',
-        detail: `no response within ${options.timeoutMs} ms`,
+        detail: `no response within ${timeoutMs} ms`,
         cause: error,
       });
     }
@@ -454,6 +471,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       });
     },
     cooldownUntilMs: () => cooldown.untilMs(),
+    reconfigure(next) {
+      limits = { ...next };
+      agent.http.maxSockets = next.maxSockets;
+      agent.https.maxSockets = next.maxSockets;
+    },
     close() {
       agent.http.destroy();
       agent.https.destroy();
