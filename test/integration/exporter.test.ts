@@ -7,61 +7,22 @@ import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/f
 import { golden } from '../helpers/golden.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
-import { CREDENTIALS, PROJECT_ID, seriesOf, startExporter, testConfig, withoutDurations } from '../helpers/exporter.js';
+import {
+  CREDENTIALS,
+  PROJECT_ID,
+  cyclesCompleted,
+  scrape,
+  seriesOf,
+  startExporter,
+  testConfig,
+  withoutDurations,
+} from '../helpers/exporter.js';
+import { SCENARIO, T0 } from '../helpers/scenarios.js';
 
-const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 // got retries a 503 by default, which would hide /-/ready's answer
 const got = baseGot.extend({ retry: { limit: 0 } });
 
-const SCENARIO = {
-  projectId: PROJECT_ID,
-  credentials: [CREDENTIALS],
-  epochMs: T0,
-  streams: [
-    {
-      name: 'orders',
-      partitions: [
-        { initialRecords: 1000, recordsPerSecond: 10 },
-        { initialRecords: 2000, recordsPerSecond: 5 },
-      ],
-      tasks: [
-        {
-          name: 'orders-to-obs',
-          id: 'task-orders-0001',
-          destinationType: 'OBS',
-          createdMsAgo: 86_400_000,
-          destination: { obs_bucket_path: 'orders-archive', deliver_time_interval: 60 },
-        },
-      ],
-    },
-    {
-      name: 'clicks',
-      partitions: [{ initialRecords: 500, recordsPerSecond: 1 }],
-      tasks: [
-        {
-          name: 'clicks-to-dli',
-          id: 'task-clicks-0001',
-          destinationType: 'DLI',
-          createdMsAgo: 86_400_000,
-          destination: { dli_database_name: 'analytics', dli_table_name: 'clicks', deliver_time_interval: 30 },
-        },
-      ],
-    },
-  ],
-};
-
 type Harness = { clock: ManualClock; dis: FakeDis; app: App; server: RunningServer };
-
-async function cycles(app: App, count: number): Promise<void> {
-  for (let i = 0; i < 1000 && app.store.current().cyclesCompleted < count; i++) await flush();
-  expect(app.store.current().cyclesCompleted).to.equal(count);
-}
-
-async function scrape(server: RunningServer, accept?: string): Promise<string> {
-  const response = await got(`${server.url}/metrics`, accept === undefined ? {} : { headers: { accept } });
-  expect(response.statusCode).to.equal(200);
-  return response.body;
-}
 
 describe('exporter against the simulator (real HTTP)', () => {
   let h: Harness;
@@ -90,7 +51,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('serves the exact exposition after the first cycle (golden)', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     await h.clock.advance(15_000); // scrape 15 s after the poll: lag grows, nothing else changes
     const text = withoutDurations(await scrape(h.server));
     expect(text).to.equal(golden('integration-first-cycle.prom', text));
@@ -108,18 +69,18 @@ describe('exporter against the simulator (real HTTP)', () => {
     expect([healthy.statusCode, healthy.body]).to.deep.equal([200, 'OK\n']);
     await flush();
     await clock.advance(5_000);
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const readyAfter = await got(`${server.url}/-/ready`);
     expect([readyAfter.statusCode, readyAfter.body]).to.deep.equal([200, 'Ready\n']);
   });
 
   it('follows a task that turns ABNORMAL at the next cycle', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     h.dis.control.setTaskState('orders', 'orders-to-obs', 'ABNORMAL');
     h.dis.control.setPartitionState('orders', 'orders-to-obs', 'shardId-0000000001', 'ABNORMAL');
     await h.clock.advance(60_000);
-    await cycles(h.app, 2);
+    await cyclesCompleted(h.app, 2);
     const text = await scrape(h.server);
     expect(seriesOf(text, 'dis_dump_task_state').filter((l) => l.includes('orders-to-obs'))).to.deep.equal(
       ['ABNORMAL 1', 'DELETE 0', 'ERROR 0', 'PAUSED 0', 'RUNNING 0', 'STARTING 0'].map((s) => {
@@ -137,10 +98,10 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('drops every series of a deleted task at once and reports not_found', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     h.dis.control.deleteTask('orders', 'orders-to-obs');
     await h.clock.advance(60_000);
-    await cycles(h.app, 2);
+    await cyclesCompleted(h.app, 2);
     const text = await scrape(h.server);
     expect(text.split('\n').filter((l) => l.startsWith('dis_dump_task') && l.includes('orders-to-obs'))).to.deep.equal(
       [],
@@ -167,11 +128,11 @@ describe('exporter against the simulator (real HTTP)', () => {
   ] as const) {
     it(`keeps serving stale data on ${name}, marks the target down with reason ${reason}, then drops it after staleAfter`, async () => {
       await setUp();
-      await cycles(h.app, 1);
+      await cyclesCompleted(h.app, 1);
       const before = await scrape(h.server);
       h.dis.control.addFault({ match: { task: 'orders-to-obs' }, ...fault });
       await h.clock.advance(60_000);
-      await cycles(h.app, 2);
+      await cyclesCompleted(h.app, 2);
       const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
       const during = await scrape(h.server);
       expect(during).to.include(`dis_exporter_target_up{${labels}} 0`);
@@ -181,7 +142,7 @@ describe('exporter against the simulator (real HTTP)', () => {
       expect(offsets(during)).to.deep.equal(offsets(before));
       for (let cycle = 3; cycle <= 7; cycle++) {
         await h.clock.advance(60_000);
-        await cycles(h.app, cycle);
+        await cyclesCompleted(h.app, cycle);
       }
       // last success at +0 s; now +360 s > staleAfter (300 s): the data series are gone, self-metrics stay
       const after = await scrape(h.server);
@@ -195,7 +156,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('reports reason auth on a bad signature (401 APIGW.0301) and counts the 401', async () => {
     await setUp({}, { credentials: { accessKey: CREDENTIALS.accessKey, secretKey: 'wrong-secret' } });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
     expect(text).to.include(`dis_exporter_target_up{${labels}} 0`);
@@ -226,7 +187,7 @@ describe('exporter against the simulator (real HTTP)', () => {
     for (let i = 0; i < 500 && h.clock.sleeping === 0; i++) await new Promise((r) => setTimeout(r, 2));
     expect(h.clock.nextWake).to.equal(T0 + 90_000 + 125);
     await h.clock.advance(125);
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const taskRequests = seriesOf(text, 'dis_exporter_api_requests_total').filter((l) =>
       l.includes('show_transfer_task'),
@@ -247,7 +208,7 @@ describe('exporter against the simulator (real HTTP)', () => {
     await dis.close();
     const { app, server } = await startExporter(testConfig(closedUrl), { clock });
     h = { clock, dis, app, server };
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const text = await scrape(server);
     expect(text).to.include(
       `dis_exporter_target_errors_total{project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs",reason="network"} 1`,
@@ -259,7 +220,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('serves OpenMetrics on request without changing later text scrapes', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const response = await got(`${h.server.url}/metrics`, {
       headers: { accept: 'application/openmetrics-text; version=1.0.0' },
@@ -272,7 +233,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('gzips /metrics when the scraper accepts it (as Prometheus does), identical once unzipped', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const plain = await got(`${h.server.url}/metrics`, { headers: { 'accept-encoding': 'identity' } });
     expect(plain.headers['content-encoding']).to.equal(undefined);
     const zipped = await got(`${h.server.url}/metrics`, {
@@ -292,9 +253,9 @@ describe('exporter against the simulator (real HTTP)', () => {
     const config = { ...testConfig(dis.url), metrics: { stateSets: 'current' as const } };
     const { app, server } = await startExporter(config, { clock });
     h = { clock, dis, app, server };
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     await clock.advance(60_000);
-    await cycles(app, 2);
+    await cyclesCompleted(app, 2);
     const text = await scrape(server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
     expect(seriesOf(text, 'dis_dump_task_state')).to.deep.equal([
@@ -316,7 +277,7 @@ describe('exporter against the simulator (real HTTP)', () => {
   it('lints clean with promtool check metrics on the live exposition', async function () {
     requireTool(this, 'promtool');
     await setUp({}, { processMetrics: true });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     expect(text).to.include('process_cpu_seconds_total');
     // prom-client's default nodejs_active_*_total gauges break the _total rule (a prom-client wart, not ours)
@@ -337,7 +298,7 @@ describe('exporter against the simulator (real HTTP)', () => {
       status: 400,
       body: { errorCode: 'DIS.4300', message: '<script>alert(1)</script>' },
     });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const page = (await got(`${h.server.url}/`)).body;
     expect(page).to.include('<a href="metrics">Metrics</a>');
     expect(page).to.include('Version 0.0.0-test');
