@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import type { Clock } from './clock.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { resolveCredentials } from './config/credentials.js';
 import { describeConfig } from './config/describe.js';
@@ -13,6 +14,10 @@ export type CliIo = Readonly<{
   stderr: (text: string) => void;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopSignal: () => Promise<string>;
+  /** Calls `reload` whenever the process is asked to reload its configuration (SIGHUP); returns how to stop that. */
+  onReloadSignal: (reload: () => void) => () => void;
+  /** The clock to run on instead of the system's (tests). */
+  clock?: Clock;
   /** The logger to use instead of one built from the config (tests). */
   logger?: Logger;
   /** Called once the exporter listens, with its URL (tests, demo). */
@@ -41,6 +46,11 @@ export const processIo: CliIo = {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     }),
+  onReloadSignal: (reload) => {
+    const onSignal = (): void => reload();
+    process.on('SIGHUP', onSignal);
+    return () => process.off('SIGHUP', onSignal);
+  },
 };
 
 /** The whole command line: returns the exit code (0 clean stop, 1 bad usage, bad config or port in use). */
@@ -77,9 +87,13 @@ export async function run(
   }
 
   const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
+  // A reload reads the same file and environment again.
+  const readConfig = () => loadConfig({ ...(file === undefined ? {} : { file }), env });
   let config;
+  let credentials;
   try {
-    config = loadConfig({ ...(file === undefined ? {} : { file }), env });
+    config = readConfig();
+    credentials = resolveCredentials(config.auth);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(error.problems.map((problem) => `${problem}\n`).join(''));
@@ -93,8 +107,14 @@ export async function run(
   // Listen for SIGTERM/SIGINT before starting: as PID 1 in a container a stop can come at any moment.
   const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
-  const initial = resolveCredentials(config.auth);
-  const app = createApp(config, { logger, credentials: () => initial, build });
+  const app = createApp(config, {
+    logger,
+    credentials,
+    readConfig,
+    build,
+    ...(io.clock === undefined ? {} : { clock: io.clock }),
+  });
+  const stopReloading = io.onReloadSignal(() => void app.reload());
   try {
     const running = await app.start();
     io.onListening?.(running.url);
@@ -104,12 +124,14 @@ export async function run(
       { host: config.server.host, port: config.server.port, code },
       code === 'EADDRINUSE' ? 'port already in use' : 'cannot listen',
     );
+    stopReloading();
     await app.stop();
     return 1;
   }
   logger.info({ targets: config.targets.length, version: build.version }, 'dis-exporter started');
   const signal = await stopping;
   logger.info({ signal }, 'stopping');
+  stopReloading();
   await app.stop();
   logger.info('stopped');
   return 0;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import baseGot from 'got';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { Config, Credentials } from '../../src/config/types.js';
@@ -42,11 +42,20 @@ export function testConfig(
 /** Starts the whole exporter (real HTTP, real client) with an injected clock. */
 export async function startExporter(
   config: Config,
-  options: { clock: Clock; credentials?: Credentials; processMetrics?: boolean },
+  options: {
+    clock: Clock;
+    credentials?: Credentials;
+    processMetrics?: boolean;
+    /** What a reload reads; by default the same config again. */
+    readConfig?: () => Config;
+    /** Silent by default. */
+    logger?: Logger;
+  },
 ): Promise<{ app: App; server: RunningServer }> {
   const app = createApp(config, {
-    logger: pino({ level: 'silent' }),
-    credentials: () => options.credentials ?? CREDENTIALS,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    credentials: options.credentials ?? CREDENTIALS,
+    readConfig: options.readConfig ?? (() => config),
     build: { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v20.0.0' },
     clock: options.clock,
     random: () => 0.5,

@@ -133,6 +133,50 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
     });
   }
 
+  it('in reload answers and logs: a refused config with secrets out of place, then an applied one', async () => {
+    const file = join(dir, 'reload.yaml');
+    const skFile = join(dir, 'reload-sk');
+    const config = (auth: string, log = '{ level: trace }') =>
+      `log: ${log}\ndis: { projectId: ${PROJECT}, endpoint: "${dis.url}" }\nauth: ${auth}\n` +
+      'targets: [{ stream: orders, task: to-obs }]\n';
+    writeFileSync(file, config(`{ accessKey: ${AK}, secretKey: ${SK}, securityToken: ${TOKEN} }`));
+    const port = await freePort();
+    const env = { DIS_EXPORTER_HOST: '127.0.0.1', DIS_EXPORTER_PORT: String(port) };
+    const { run, pages } = await runCli(['--config', file], env, async (base) => {
+      const before = await collect(base);
+      writeFileSync(file, config(`{ accessKey: [${AK}], secretKey: { x: ${SK} }, securityToken: 5, bogus: ${TOKEN} }`));
+      const refused = await got.post(`${base}/-/reload`);
+      writeFileSync(skFile, `${SK}\n`);
+      // log.format needs a restart: the reload warns about it
+      const auth = `{ accessKey: ${AK}, secretKeyFile: "${skFile}", securityToken: ${TOKEN} }`;
+      writeFileSync(file, config(auth, '{ level: trace, format: pretty }'));
+      const applied = await got.post(`${base}/-/reload`);
+      return [refused.body, applied.body, ...before, ...(await collect(base))];
+    });
+    expect(run.code).to.equal(0);
+    expect(pages.slice(0, 2)).to.deep.equal([
+      'auth.accessKey: must be a string (got a list)\n' +
+        'auth.secretKey: must be a single value, not a mapping\n' +
+        'auth.securityToken: must be a string (got a number)\n' +
+        'auth.bogus: unknown key\n',
+      'configuration reloaded\n',
+    ]);
+    const reloadLog = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.component === 'reload')
+      .map((line) => line.msg);
+    expect(reloadLog).to.deep.equal([
+      'reload rejected; the running configuration is kept',
+      'changed settings need a restart; kept as they were',
+      'configuration reloaded',
+    ]);
+    expect(pages[pages.length - 6]).to.include('dis_exporter_config_last_reload_successful 1');
+    expectNoSecret('the log', run.stdout + run.stderr);
+    pages.forEach((page, i) => expectNoSecret(`page ${i}`, page));
+  });
+
   it('in --check-config output and in config errors', async () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(

@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import type { Target } from '../../src/config/types.js';
@@ -7,6 +6,7 @@ import { DisHttpError, DisRequestError } from '../../src/dis/errors.js';
 import type { DumpTask } from '../../src/dis/types.js';
 import { Poller, type PollerOptions } from '../../src/poller.js';
 import { SnapshotStore } from '../../src/store.js';
+import { logCapture } from '../helpers/log-capture.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const START = Date.UTC(2024, 0, 1);
@@ -37,17 +37,6 @@ function fakeClient(answer: (stream: string, task: string) => Promise<DumpTask>)
     close() {},
   };
   return { client, calls, maxInFlight: () => maxInFlight };
-}
-
-function logCapture() {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, done) {
-      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
 }
 
 function poller(
