@@ -63,8 +63,11 @@ COPY --from=build /out/etc/dis-exporter/config.yaml /etc/dis-exporter/config.yam
 USER 65534:65534
 EXPOSE 9873
 # node, not curl/wget (the base has neither); follows DIS_EXPORTER_PORT, and DIS_EXPORTER_HOST unless it is a
-# wildcard address. A port set only in the config file is not seen here: set DIS_EXPORTER_PORT as well.
+# wildcard address. A port set only in the config file is not seen here: set DIS_EXPORTER_PORT as well. When the
+# server speaks HTTPS (a web config with tls_server_config) the plain request fails and HTTPS is tried, without
+# checking the certificate: this only asks whether the process is alive. With client_auth_type
+# RequireAnyClientCert or RequireAndVerifyClientCert it cannot connect: turn the health check off then.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-  CMD ["node", "-e", "const e=process.env,h=e.DIS_EXPORTER_HOST,p=e.DIS_EXPORTER_PORT||'9873';const host=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h.includes(':')?'['+h+']':h;require('node:http').get('http://'+host+':'+p+'/-/healthy',{timeout:4000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
+  CMD ["node", "-e", "const e=process.env,h=e.DIS_EXPORTER_HOST,p=e.DIS_EXPORTER_PORT||'9873';const host=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h.includes(':')?'['+h+']':h;const get=(s,o)=>require('node:'+s).get(s+'://'+host+':'+p+'/-/healthy',{timeout:4000,...o},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1));get('http',{}).on('error',()=>get('https',{rejectUnauthorized:false}).on('error',()=>process.exit(1)))"]
 ENTRYPOINT ["node", "dist/src/main.js"]
 CMD []

@@ -28,6 +28,8 @@ export type BenchOptions = Readonly<{
   stateSets: StateSets;
   /** Where the results JSON goes. */
   outDir: string;
+  /** The exporter's V8 heap cap (--max-old-space-size), as the Helm chart sets it; undefined: Node's default. */
+  heapMB: number | undefined;
 }>;
 
 const DEFAULTS = {
@@ -61,6 +63,8 @@ export const USAGE = `Usage: npm run bench -- [--large] [options]
   --floor-renders F       renders of the prom-client floor and of the old collector (default ${DEFAULTS.floorRenders}; --large ${LARGE.floorRenders})
   --lag-records on|off    lag.records (default on: one stream-details call per stream and cycle)
   --state-sets all|current  metrics.stateSets (default all)
+  --heap-mb M             run the exporter with a V8 heap cap of M MB (--max-old-space-size), as the Helm chart
+                          does from its memory limit (default: Node's own limit)
   --out DIR               where the results JSON goes (default bench/results)
 `;
 
@@ -83,6 +87,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
       'lag-records': { type: 'string' },
       'state-sets': { type: 'string' },
       out: { type: 'string' },
+      'heap-mb': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -133,5 +138,6 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
     lagRecords: choice('lag-records', ['on', 'off'], 'on') === 'on',
     stateSets: choice('state-sets', ['all', 'current'] as const, 'all'),
     outDir: typeof values.out === 'string' ? values.out : 'bench/results',
+    heapMB: values['heap-mb'] === undefined ? undefined : int('heap-mb', 0, 64, 65_536),
   };
 }

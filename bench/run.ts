@@ -1,25 +1,22 @@
 // `npm run bench [-- --large | flags]`: the real exporter (createApp, real HTTP, AK/SK signing) polls a simulated
 // fleet with a fixed per-request latency; prints the figures as JSON and a table and writes them to bench/results/.
 // A benchmark, not a test: it asserts nothing, it reports (docs/benchmarks.md explains the figures and the targets).
-import { fork, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { setFlagsFromString } from 'node:v8';
+import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
-import { Counter, Gauge, Registry } from 'prom-client';
 import { createApp, type App } from '../src/app.js';
 import type { Config } from '../src/config/types.js';
-import { registerDisMetrics } from '../src/metrics/collector.js';
-import { createExposition } from '../src/metrics/exposition.js';
-import { FAMILIES, describeInterval, type FamilyKey } from '../src/metrics/names.js';
-import { toSamples, type TranslationOptions } from '../src/metrics/samples.js';
+import type { TranslationOptions } from '../src/metrics/samples.js';
 import type { Snapshot } from '../src/store.js';
 import { HISTORY_LENGTH } from '../src/verdict.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
 import { BENCH_CREDENTIALS, BENCH_PROJECT_ID, fleetTargets, minimumRequests, type FleetShape } from './scenario.js';
+import type { FloorReply, FloorRequest } from './floor-process.js';
 import type { ScrapeTiming, ScraperReply, ScraperRequest } from './scraper-process.js';
 import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
 import { round, rounded, summarize, type Summary } from './stats.js';
@@ -56,6 +53,9 @@ async function main(): Promise<number> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
+  if (options.heapMB !== undefined && !process.execArgv.some((arg) => arg.startsWith('--max-old-space-size'))) {
+    return rerunWithHeapCap(options.heapMB);
+  }
   const gc = exposeGc();
   const shape: FleetShape = {
     tasks: options.tasks,
@@ -84,7 +84,7 @@ async function main(): Promise<number> {
     const config = benchConfig(options, ready.url, fleetTargets(shape));
     app = createApp(config, {
       logger: pino({ level: 'warn' }, pino.destination(2)),
-      credentials: BENCH_CREDENTIALS,
+      credentials: () => ({ kind: 'aksk', ...BENCH_CREDENTIALS }),
       readConfig: () => config,
       build: { version: 'bench', revision: 'bench', nodejsVersion: process.version },
       processMetrics: true,
@@ -165,8 +165,7 @@ async function main(): Promise<number> {
       stateSets: options.stateSets,
     };
     log(`prom-client floor (${options.floorRenders} renders) and the previous collector (${options.floorRenders})`);
-    const floor = await measureFloor(snapshot, translation, options.floorRenders);
-    const before = await measureCollector(snapshot, translation, options.floorRenders);
+    const { floor, before } = await measureFloorElsewhere(snapshot, translation, options.floorRenders);
 
     const quiet = cycles.filter((cycle) => cycle.kind === 'quiet');
     const idealSeconds = (requests: number): number =>
@@ -189,6 +188,7 @@ async function main(): Promise<number> {
         node: process.version,
         platform: `${os.platform()} ${os.release()}`,
         memoryMB: Math.round(os.totalmem() / MB),
+        heapLimitMB: Math.round(getHeapStatistics().heap_size_limit / MB),
         loadAverageBefore: loadBefore.map(round),
         loadAverageAfter: loadAfter.map(round),
       },
@@ -363,75 +363,19 @@ export function cyclePlan(options: Pick<BenchOptions, 'loadCycles'>): {
   return { loadFrom, loadTo, gcAfter: Math.max(HISTORY_LENGTH + 1, loadTo + 1) };
 }
 
-/**
- * The floor: a bare prom-client Registry holding the same series (names, HELP, labels, values), set once, then
- * rendered with metrics(). Also checks that the exporter's data families are byte-identical to it.
- */
-async function measureFloor(
-  snapshot: Snapshot,
-  options: TranslationOptions,
-  renders: number,
-): Promise<{ ms: Summary; fillMs: number; series: number; identical: boolean }> {
-  const nowMs = Date.now();
-  const samples = toSamples(snapshot, nowMs, options);
-  const registry = new Registry();
-  const every = describeInterval(NEVER_MS);
-  const fillStarted = performance.now();
-  let series = 0;
-  for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
-    const spec = FAMILIES[key];
-    const config = {
-      name: spec.name,
-      help: spec.help(every, options.stateSets ?? 'all'),
-      labelNames: [...spec.labelNames],
-      registers: [registry],
-    };
-    const metric = spec.type === 'counter' ? new Counter(config) : new Gauge(config);
-    if (spec.labelNames.length === 0) metric.remove({});
-    for (const sample of samples[key]) {
-      if (metric instanceof Counter) metric.inc({ ...sample.labels }, sample.value);
-      else metric.set({ ...sample.labels }, sample.value);
-      series += 1;
-    }
-  }
-  const fillMs = performance.now() - fillStarted;
-  const times: number[] = [];
-  let text = '';
-  for (let i = 0; i < renders; i++) {
-    const started = performance.now();
-    text = await registry.metrics();
-    times.push(performance.now() - started);
-  }
-  const exposition = createExposition({ ...options, pollIntervalMs: NEVER_MS, logger: pino({ level: 'silent' }) });
-  let ours = '';
-  for await (const chunk of exposition.chunks(snapshot, nowMs, false)) ours += chunk;
-  return { ms: summarize(times), fillMs, series, identical: `${ours}\n` === text };
-}
-
-/** The previous /metrics path: prom-client instruments whose collect() does reset() and set() of every series per scrape. */
-async function measureCollector(snapshot: Snapshot, options: TranslationOptions, renders: number): Promise<Summary> {
-  const registry = new Registry();
-  registerDisMetrics(registry, {
-    pollIntervalMs: NEVER_MS,
-    logger: pino({ level: 'silent' }),
-    compute: () => toSamples(snapshot, Date.now(), options),
-  });
-  const times: number[] = [];
-  for (let i = 0; i < renders; i++) {
-    const started = performance.now();
-    await registry.metrics();
-    times.push(performance.now() - started);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  return summarize(times);
-}
-
 function benchConfig(options: BenchOptions, endpoint: string, targets: Config['targets']): Config {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, maxRequests: 0 },
+    web: { configFile: '' },
     log: { level: 'warn', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: BENCH_PROJECT_ID },
-    auth: { ...BENCH_CREDENTIALS, securityToken: '', accessKeyFile: '', secretKeyFile: '' },
+    auth: {
+      ...BENCH_CREDENTIALS,
+      securityToken: '',
+      accessKeyFile: '',
+      secretKeyFile: '',
+      iam: { endpoint: '', domain: '', username: '', password: '', passwordFile: '' },
+    },
     targets,
     poll: {
       intervalMs: NEVER_MS,
@@ -439,6 +383,8 @@ function benchConfig(options: BenchOptions, endpoint: string, targets: Config['t
       concurrency: options.concurrency,
       retries: 2,
       staleAfterMs: 300_000,
+      // The bench measures the cycle against ⌈N/C⌉·L: only concurrency and latency may bound it.
+      maxRequestsPerSecond: 0,
     },
     discovery: { intervalMs: 300_000 },
     lag: { records: options.lagRecords },
@@ -520,8 +466,36 @@ function cpuModel(): string {
   }
 }
 
+/**
+ * Measures the prom-client floor and the previous collector in a process of their own, from the snapshot as JSON:
+ * a registry of the whole fleet needs several times the exporter's memory, which would spoil the exporter's memory
+ * figures and break a run with a heap cap (--heap-mb).
+ */
+async function measureFloorElsewhere(
+  snapshot: Snapshot,
+  translation: TranslationOptions,
+  renders: number,
+): Promise<Extract<FloorReply, { type: 'floor' }>> {
+  const dir = mkdtempSync(join(os.tmpdir(), 'dis-bench-'));
+  const snapshotFile = join(dir, 'snapshot.json');
+  try {
+    writeFileSync(snapshotFile, JSON.stringify(snapshot));
+    const child = forkChild('floor-process.ts');
+    sendTo<FloorRequest>(child, { snapshotFile, translation, renders, pollIntervalMs: NEVER_MS });
+    return await replyFrom<FloorReply, 'floor'>(child, 'floor');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Forks a helper process of the bench; the exporter's heap cap, if any, is not theirs. */
 function forkChild(file: string): ChildProcess {
-  return fork(new URL(file, import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { NODE_OPTIONS: _cap, ...env } = process.env;
+  return fork(new URL(file, import.meta.url), [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env,
+    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')),
+  });
 }
 
 function sendTo<T>(child: ChildProcess, message: T): void {
@@ -547,6 +521,17 @@ function replyFrom<R extends { type: string }, K extends R['type']>(
     child.on('message', onMessage);
     child.once('exit', onExit);
   });
+}
+
+/** Runs this bench again in a node whose old generation is capped at `heapMB`; resolves to its exit code. */
+function rerunWithHeapCap(heapMB: number): Promise<number> {
+  const script = process.argv[1] ?? '';
+  const child = spawn(
+    process.execPath,
+    [...process.execArgv, `--max-old-space-size=${heapMB}`, script, ...process.argv.slice(2)],
+    { stdio: 'inherit' },
+  );
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
 function log(text: string): void {

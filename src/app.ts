@@ -5,6 +5,7 @@ import { resolveCredentials } from './config/credentials.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
+import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
@@ -13,12 +14,13 @@ import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poller.js';
 import { Reloader, type ReloadOutcome, type ReloadStep } from './reload.js';
 import { SnapshotStore } from './store.js';
+import { WebSecurity } from './web/web-security.js';
 
 /** What createApp takes besides the config; everything after `build` has a production default. */
 export type AppDeps = Readonly<{
   logger: Logger;
-  /** The credentials `config.auth` resolved to at start. */
-  credentials: Credentials;
+  /** What requests authenticate with: `config.auth` resolved at start. A reload replaces it with its own. */
+  credentials: () => Credentials;
   /** Reads the configuration again as at start (file, then environment) for a reload; throws ConfigError. */
   readConfig: () => Config;
   build: BuildInfo;
@@ -28,6 +30,8 @@ export type AppDeps = Readonly<{
   processMetrics?: boolean;
   /** Replaces the real DIS client (tests of the poller-to-metrics path). */
   client?: DisClient;
+  /** The web config in force; by default loaded from config.web.configFile (throws ConfigError when bad). */
+  web?: WebSecurity;
 }>;
 
 /** The wired exporter. */
@@ -40,6 +44,11 @@ export type App = Readonly<{
   poller: Poller;
   /** Re-reads the configuration and the credential files and applies them (SIGHUP, `POST /-/reload`); never rejects. */
   reload(): Promise<ReloadOutcome>;
+  /**
+   * TLS, basic auth and headers of the HTTP endpoint. `web.reload()` re-reads its file and returns the problems
+   * ([] when it took effect); give it the new web.configFile on a config reload, unless --web.config.file is set.
+   */
+  web: WebSecurity;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
   /** Stops polling, lets in-flight scrapes finish (10 s at most) and closes connections. */
@@ -47,6 +56,37 @@ export type App = Readonly<{
 }>;
 
 const SHUTDOWN_GRACE_MS = 10_000;
+/** A clock still off is logged again after this long (every failed call reports it). */
+const CLOCK_SKEW_LOG_EVERY_MS = 60 * 60_000;
+
+/** Logs an APIGW.0303 clock skew when first seen and then at most once per CLOCK_SKEW_LOG_EVERY_MS. */
+function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) => void {
+  let loggedAtMs: number | undefined;
+  return (skewSeconds) => {
+    const now = clock.now();
+    if (loggedAtMs !== undefined && now - loggedAtMs < CLOCK_SKEW_LOG_EVERY_MS) return;
+    loggedAtMs = now;
+    logger.error({ skewSeconds }, 'host clock is off (APIGW.0303); sync it with NTP');
+  };
+}
+
+/**
+ * Logs the IAM token source's events: a failure once per kind (it says what to fix), a token obtained again after one.
+ * The token itself is never logged.
+ */
+function logIamToken(logger: Logger, event: IamTokenEvent): void {
+  if (event.kind === 'failed') {
+    const { reason, message } = event.error;
+    logger.error(
+      { reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
+      'cannot get an IAM token',
+    );
+    return;
+  }
+  const fields = { expiresAt: new Date(event.expiresAtMs).toISOString() };
+  if (event.recovered) logger.info(fields, 'IAM token obtained again');
+  else logger.debug(fields, 'IAM token obtained');
+}
 
 /** Composition root: client → poller → store → metrics → http; a reload swaps the settings of each. */
 export function createApp(config: Config, deps: AppDeps): App {
@@ -69,18 +109,35 @@ export function createApp(config: Config, deps: AppDeps): App {
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
+  const iamLogger = logger.child({ component: 'iam' });
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
+  const clientLogger = logger.child({ component: 'dis' });
+  const clockSkew = clockSkewReporter(clientLogger, clock);
   const httpClient: HttpDisClient | undefined =
     deps.client === undefined
       ? createDisClient({
           endpoint: config.dis.endpoint,
           projectId: config.dis.projectId,
-          credentials: () => credentials,
+          credentials: () => credentials(),
           ...clientLimits(config),
           clock,
           userAgent: `dis-exporter/${deps.build.version}`,
+          maxRequestsPerSecond: config.poll.maxRequestsPerSecond,
           onRequest: (event) => self.recordApiRequest(event),
+          // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would
+          // show the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
+          onCooldown: ({ untilMs, error }) =>
+            clientLogger.error(
+              { until: new Date(untilMs).toISOString(), error: error.message },
+              'DIS requests paused (cool-down)',
+            ),
+          onClockSkew: clockSkew,
+          // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it
+          // stale.
+          iamFailureBackoffMs: config.poll.intervalMs,
+          iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * config.poll.intervalMs),
+          onIamToken: (event) => logIamToken(iamLogger, event),
           ...(deps.random === undefined ? {} : { random: deps.random }),
         })
       : undefined;
@@ -93,6 +150,16 @@ export function createApp(config: Config, deps: AppDeps): App {
     store,
     clock,
     logger: logger.child({ component: 'poller' }),
+    onOverrun: (seconds, inARow) => {
+      self.recordPollOverrun();
+      // Logged when cycles start to overrun, not on every cycle while they do.
+      if (inARow > 1) return;
+      logger.warn(
+        { component: 'poller', durationSeconds: seconds, intervalSeconds: current.poll.intervalMs / 1000 },
+        'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
+          'poll.maxRequestsPerSecond, or shard the targets',
+      );
+    },
     onCycle: (seconds) => {
       self.recordPollCycle(seconds);
       // The label text of the new snapshot is built now rather than by the first scrape that finds it.
@@ -107,7 +174,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     const { config: applied, ignored } = keepRestartOnlyKeys(current, next);
     if (ignored.length > 0) reloadLogger.warn({ keys: ignored }, 'changed settings need a restart; kept as they were');
     current = applied;
-    credentials = nextCredentials;
+    credentials = () => nextCredentials;
     logger.level = applied.log.level;
     exposition = createExposition(expositionOptions(applied, metricsLogger));
     self.setShard(applied.shard);
@@ -134,12 +201,15 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   let running: RunningServer | undefined;
   const httpLogger = logger.child({ component: 'http' });
+  const webDeps = { clock, logger: logger.child({ component: 'web' }) };
+  const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
 
   return {
     registry,
     store,
     metrics,
     poller,
+    web,
     reload: () => reloader.reload(),
     async start() {
       const app = createHttpApp({
@@ -149,9 +219,11 @@ export function createApp(config: Config, deps: AppDeps): App {
         version: deps.build.version,
         projectId: config.dis.projectId,
         logger: httpLogger,
+        web: { headers: web.headers(), guard: web.guard() },
+        maxRequests: config.server.maxRequests,
         reload: () => reloader.reload(),
       });
-      running = await listen(app, config.server.host, config.server.port);
+      running = await listen(app, config.server.host, config.server.port, (listener) => web.createServer(listener));
       httpLogger.info({ url: running.url }, 'listening');
       poller.start();
       return running;

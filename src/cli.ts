@@ -1,12 +1,15 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
-import type { Clock } from './clock.js';
+import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { resolveCredentials } from './config/credentials.js';
 import { describeConfig } from './config/describe.js';
+import type { Config, Credentials } from './config/types.js';
 import { createLogger } from './logger.js';
 import { readBuildInfo } from './version.js';
+import { loadWebConfig, type LoadedWebConfig } from './web/load-web-config.js';
+import { WebSecurity } from './web/web-security.js';
 
 /** Where run() writes and what it waits on; the process by default, replaceable in tests. */
 export type CliIo = Readonly<{
@@ -24,12 +27,14 @@ export type CliIo = Readonly<{
   onListening?: (url: string) => void;
 }>;
 
-const USAGE = `Usage: dis-exporter [--config FILE] [--check-config] [--version]
+const USAGE = `Usage: dis-exporter [--config FILE] [--web.config.file FILE] [--check-config] [--version]
 
-  --config FILE    configuration file, YAML (.yaml/.yml) or JSON (env DIS_EXPORTER_CONFIG)
-  --check-config   validate the configuration, print it with secrets masked, and exit
-  --version        print the version and exit
-  --help           print this help and exit
+  --config FILE           configuration file, YAML (.yaml/.yml) or JSON (env DIS_EXPORTER_CONFIG)
+  --web.config.file FILE  web config file: TLS, basic auth (Prometheus exporter-toolkit format);
+                          wins over web.configFile (env DIS_EXPORTER_WEB_CONFIG_FILE)
+  --check-config          validate the configuration, print it with secrets masked, and exit
+  --version               print the version and exit
+  --help                  print this help and exit
 `;
 
 /** The process's stdout/stderr and signals. */
@@ -59,12 +64,19 @@ export async function run(
   env: Readonly<Record<string, string | undefined>>,
   io: CliIo = processIo,
 ): Promise<number> {
-  let flags: { config?: string; 'check-config'?: boolean; version?: boolean; help?: boolean };
+  let flags: {
+    config?: string;
+    'web.config.file'?: string;
+    'check-config'?: boolean;
+    version?: boolean;
+    help?: boolean;
+  };
   try {
     flags = parseArgs({
       args: [...args],
       options: {
         config: { type: 'string' },
+        'web.config.file': { type: 'string' },
         'check-config': { type: 'boolean' },
         version: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -87,13 +99,16 @@ export async function run(
   }
 
   const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
-  // A reload reads the same file and environment again.
-  const readConfig = () => loadConfig({ ...(file === undefined ? {} : { file }), env });
-  let config;
-  let credentials;
+  // A reload reads the same file and environment again (and --web.config.file still wins).
+  const readConfig = (): Config =>
+    withWebConfigFile(loadConfig({ ...(file === undefined ? {} : { file }), env }), flags['web.config.file']);
+  let config: Config;
+  let credentials: Credentials;
+  let web: LoadedWebConfig | undefined;
   try {
     config = readConfig();
     credentials = resolveCredentials(config.auth);
+    web = config.web.configFile === '' ? undefined : loadWebConfig(config.web.configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.stderr(error.problems.map((problem) => `${problem}\n`).join(''));
@@ -107,12 +122,15 @@ export async function run(
   // Listen for SIGTERM/SIGINT before starting: as PID 1 in a container a stop can come at any moment.
   const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
+  const clock = io.clock ?? systemClock;
+  const security = new WebSecurity(web, { clock, logger: logger.child({ component: 'web' }) });
   const app = createApp(config, {
     logger,
-    credentials,
+    credentials: () => credentials,
     readConfig,
     build,
-    ...(io.clock === undefined ? {} : { clock: io.clock }),
+    clock,
+    web: security,
   });
   const stopReloading = io.onReloadSignal(() => void app.reload());
   try {
@@ -128,11 +146,20 @@ export async function run(
     await app.stop();
     return 1;
   }
-  logger.info({ targets: config.targets.length, version: build.version }, 'dis-exporter started');
+  logger.info(
+    { targets: config.targets.length, version: build.version, tls: security.tls, webConfigFile: security.file },
+    'dis-exporter started',
+  );
   const signal = await stopping;
   logger.info({ signal }, 'stopping');
   stopReloading();
   await app.stop();
   logger.info('stopped');
   return 0;
+}
+
+/** The config with `--web.config.file`, when given, in place of web.configFile: the flag wins. */
+function withWebConfigFile(config: Config, flag: string | undefined): Config {
+  if (flag === undefined) return config;
+  return Object.freeze({ ...config, web: Object.freeze({ configFile: flag }) });
 }

@@ -1,6 +1,6 @@
 import type { Target, TargetSelector } from './config/types.js';
 import { mapWithConcurrency } from './concurrency.js';
-import type { DisClient } from './dis/client.js';
+import type { CallOptions, DisClient } from './dis/client.js';
 import { DisError } from './dis/errors.js';
 
 /** The list calls discovery needs. */
@@ -30,13 +30,13 @@ export function nameMatches(selector: TargetSelector, name: string): boolean {
 /**
  * Resolves every selector into concrete targets. A selector whose list calls fail keeps its previous
  * result (or none), so one failed discovery never drops tasks that still exist. A stream that is gone
- * (not_found) simply has no tasks.
+ * (not_found) simply has no tasks. `call` limits the retries of every list call (the poll cycle's deadline).
  */
 export async function discover(
   selectors: readonly TargetSelector[],
   previous: readonly (readonly Target[])[] | undefined,
   client: DiscoveryClient,
-  options: Readonly<{ concurrency: number; signal?: AbortSignal }>,
+  options: Readonly<{ concurrency: number; signal?: AbortSignal; call?: CallOptions }>,
 ): Promise<DiscoveryResult> {
   const failures: DiscoveryFailure[] = [];
   const perSelector = await mapWithConcurrency(selectors, 1, async (selector, index) => {
@@ -44,10 +44,12 @@ export async function discover(
     try {
       const streams =
         selector.stream === '*'
-          ? (await client.listStreams(options.signal)).filter((name) => nameMatches(selector, name)).sort()
+          ? (await client.listStreams(options.signal, options.call))
+              .filter((name) => nameMatches(selector, name))
+              .sort()
           : [selector.stream];
       const taskLists = await mapWithConcurrency(streams, options.concurrency, async (stream) => {
-        const tasks = await listTasksOrNone(client, stream, options.signal);
+        const tasks = await listTasksOrNone(client, stream, options.signal, options.call);
         const names = tasks.map((task) => task.taskName).sort();
         return (selector.stream === '*' ? names : names.filter((name) => nameMatches(selector, name))).map((task) => ({
           stream,
@@ -64,9 +66,14 @@ export async function discover(
   return { perSelector, failures };
 }
 
-async function listTasksOrNone(client: DiscoveryClient, stream: string, signal: AbortSignal | undefined) {
+async function listTasksOrNone(
+  client: DiscoveryClient,
+  stream: string,
+  signal: AbortSignal | undefined,
+  call: CallOptions | undefined,
+) {
   try {
-    return await client.listDumpTasks(stream, signal);
+    return await client.listDumpTasks(stream, signal, call);
   } catch (error) {
     // A stream deleted between the stream list and this call has no tasks left to poll.
     if (error instanceof DisError && error.reason === 'not_found') return [];

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
@@ -5,7 +6,7 @@ import { startStopwatch } from './clock.js';
 import { describeSelector } from './config/targets.js';
 import type { Target, TargetSelector } from './config/types.js';
 import { mapWithConcurrency } from './concurrency.js';
-import type { DisClient } from './dis/client.js';
+import type { CallOptions, DisClient } from './dis/client.js';
 import { DisError, type ErrorReason } from './dis/errors.js';
 import type { DumpTask, StreamDetails } from './dis/types.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
@@ -36,6 +37,8 @@ export type PollerOptions = PollerSettings &
     random?: () => number;
     /** Called after every finished cycle with its duration. */
     onCycle?: (durationSeconds: number) => void;
+    /** Called after a cycle that took longer than the interval (the next one starts late), with how many in a row. */
+    onOverrun?: (durationSeconds: number, inARow: number) => void;
   }>;
 
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
@@ -56,10 +59,15 @@ export class Poller {
   #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
   #alive = false;
+  /** Cycles in a row that overran the interval. */
+  #overruns = 0;
 
   constructor(options: PollerOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
+    // Every request in flight (up to poll.concurrency) and every wait listens for the stop: not a leak, so no
+    // MaxListenersExceededWarning past 10.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   /** Starts the loop: a first cycle at once, then one per interval; never two at a time. */
@@ -100,12 +108,17 @@ export class Poller {
     if (settings.intervalMs !== previous.intervalMs) this.#wake.abort();
   }
 
-  /** Discovers when due, polls every owned target and its streams (bounded concurrency), replaces the snapshot. */
+  /**
+   * Discovers when due, polls every owned target and its streams (bounded concurrency), replaces the snapshot.
+   * Retries are budgeted: none is attempted whose back-off would end after the interval, when the next cycle is due.
+   */
   async runCycle(): Promise<void> {
-    const { concurrency, store, clock, lagRecords } = this.#options;
+    const { concurrency, store, clock, lagRecords, intervalMs } = this.#options;
     const elapsed = startStopwatch();
+    const startedMs = clock.now();
+    const call: CallOptions = { deadlineMs: startedMs + intervalMs };
     const previous = store.current();
-    const discovery = await this.#discoverIfDue(previous.discovery);
+    const discovery = await this.#discoverIfDue(previous.discovery, call);
     if (this.#abort.signal.aborted) return;
     const targets = this.#currentTargets();
 
@@ -120,8 +133,8 @@ export class Poller {
     const cycleStartMs = clock.now();
     const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
       job.kind === 'target'
-        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)))
-        : this.#pollStream(job.stream, previousStreams.get(job.stream)),
+        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)), call)
+        : this.#pollStream(job.stream, previousStreams.get(job.stream), call),
     );
     if (this.#abort.signal.aborted) return;
     const now = clock.now();
@@ -149,6 +162,9 @@ export class Poller {
       ...(discovery === undefined ? {} : { discovery }),
     });
     this.#options.onCycle?.(elapsed());
+    const tookMs = clock.now() - startedMs;
+    this.#overruns = tookMs > intervalMs ? this.#overruns + 1 : 0;
+    if (this.#overruns > 0) this.#options.onOverrun?.(tookMs / 1000, this.#overruns);
   }
 
   /** The targets this replica owns: configured pairs and the latest discovery, filtered by shard. */
@@ -160,14 +176,18 @@ export class Poller {
     return ownedTargets(projectId, uniqueTargets(all), shard);
   }
 
-  async #discoverIfDue(previous: DiscoveryStatus | undefined): Promise<DiscoveryStatus | undefined> {
+  async #discoverIfDue(previous: DiscoveryStatus | undefined, call: CallOptions): Promise<DiscoveryStatus | undefined> {
     const { clock, discoveryIntervalMs, selectors, client, concurrency, logger } = this.#options;
     if (!selectors.some(isWildcard)) return undefined;
     const startedMs = clock.now();
     if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
     this.#lastDiscoveryMs = startedMs;
     const found = selectors.map((s) => this.#discovered.get(selectorKey(s)) ?? []);
-    const result = await discover(selectors, found, client, { concurrency, signal: this.#abort.signal });
+    const result = await discover(selectors, found, client, {
+      concurrency,
+      signal: this.#abort.signal,
+      call,
+    });
     // A reload during the discovery may have dropped some of these selectors: keep only those still configured.
     const configured = new Set(this.#options.selectors.map(selectorKey));
     selectors.forEach((selector, index) => {
@@ -183,8 +203,9 @@ export class Poller {
       log.debug({ targets: uniqueTargets(result.perSelector).length }, 'discovery finished');
       return { errors: previous?.errors ?? 0, lastSuccessMs: now };
     }
-    const lastError = toTargetError(result.failures[0]!.error, now);
-    if (!wasFailing || previous?.lastError?.reason !== lastError.reason) {
+    const firstFailure = result.failures[0]!.error;
+    const lastError = toTargetError(firstFailure, now);
+    if ((!wasFailing || previous?.lastError?.reason !== lastError.reason) && !isReported(firstFailure)) {
       const fields = { reason: lastError.reason, error: lastError.message, failures: result.failures.length };
       log.warn(fields, 'discovery failed');
     }
@@ -222,12 +243,12 @@ export class Poller {
     }
   }
 
-  async #pollTarget(target: Target, previous: TargetStatus | undefined): Promise<TargetStatus> {
+  async #pollTarget(target: Target, previous: TargetStatus | undefined, call: CallOptions): Promise<TargetStatus> {
     const { client, clock, logger } = this.#options;
     const elapsed = startStopwatch();
     const log = logger.child({ stream: target.stream, task: target.task });
     try {
-      const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal);
+      const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal, call);
       const now = clock.now();
       if (previous !== undefined && !previous.up && previous.lastPollMs !== undefined) {
         log.info({ durationSeconds: elapsed() }, 'target recovered');
@@ -248,8 +269,9 @@ export class Poller {
       const lastError = toTargetError(error, now);
       const { reason } = lastError;
       const errors = { ...previous?.errors, [reason]: (previous?.errors[reason] ?? 0) + 1 };
-      // Log a failure once per change of state, not once per cycle.
-      if (previous === undefined || previous.up || previous.lastError?.reason !== reason) {
+      // Log a failure once per change of state, not once per cycle, and not at all when the client reported it.
+      const changed = previous === undefined || previous.up || previous.lastError?.reason !== reason;
+      if (changed && !isReported(error)) {
         // Only our own message: a got error carries the request options, signed headers included.
         const fields = { reason, error: lastError.message, durationSeconds: elapsed() };
         if (error instanceof DisError) log.warn(fields, 'poll failed');
@@ -270,15 +292,15 @@ export class Poller {
     }
   }
 
-  async #pollStream(stream: string, previous: StreamStatus | undefined): Promise<StreamStatus> {
+  async #pollStream(stream: string, previous: StreamStatus | undefined, call: CallOptions): Promise<StreamStatus> {
     const { client, clock, logger } = this.#options;
     try {
-      const details = await client.getStream(stream, this.#abort.signal);
+      const details = await client.getStream(stream, this.#abort.signal, call);
       if (previous?.lastError !== undefined) logger.info({ stream }, 'stream details recovered');
       return { stream, details, lastSuccessMs: clock.now() };
     } catch (error) {
       const lastError = toTargetError(error, clock.now());
-      if (previous?.lastError?.reason !== lastError.reason) {
+      if (previous?.lastError?.reason !== lastError.reason && !isReported(error)) {
         logger.warn({ stream, reason: lastError.reason, error: lastError.message }, 'stream details failed');
       }
       const keep = lastError.reason !== 'not_found' && previous?.details !== undefined;
@@ -299,6 +321,11 @@ export function targetKey(target: Target): string {
 
 /** A selector's identity: its pair and filters. */
 const selectorKey = describeSelector;
+
+/** A failure of the client as a whole (no IAM token) that it has already reported once, for the app to log. */
+function isReported(error: unknown): boolean {
+  return error instanceof DisError && error.reported;
+}
 
 function toTargetError(error: unknown, atMs: number): TargetError {
   const reason: ErrorReason = error instanceof DisError ? error.reason : 'bad_response';

@@ -5,12 +5,13 @@ import type { Config } from './types.js';
 const REDACTED = '[REDACTED]';
 
 function toFileShape(config: Config): Record<string, unknown> {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = config;
+  const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = config;
   return {
-    server: { host: server.host, port: server.port },
+    server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
+    web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
-    auth: { ...auth },
+    auth: { ...auth, iam: { ...auth.iam } },
     targets: targets.map(({ stream, task, include, exclude }) => ({
       stream,
       task,
@@ -23,6 +24,7 @@ function toFileShape(config: Config): Record<string, unknown> {
       concurrency: poll.concurrency,
       retries: poll.retries,
       staleAfter: formatDuration(poll.staleAfterMs),
+      maxRequestsPerSecond: poll.maxRequestsPerSecond,
     },
     discovery: { interval: formatDuration(discovery.intervalMs) },
     lag: {

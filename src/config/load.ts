@@ -187,9 +187,10 @@ function rank(problem: string): number {
 }
 
 function toConfig(properties: ConfigProperties, shardIndex: number): Config {
-  const { server, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
+  const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
   return {
-    server: { host: server.host, port: server.port },
+    server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
+    web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
     auth: {
@@ -198,6 +199,13 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
       securityToken: auth.securityToken,
       accessKeyFile: auth.accessKeyFile,
       secretKeyFile: auth.secretKeyFile,
+      iam: {
+        endpoint: auth.iam.endpoint,
+        domain: auth.iam.domain,
+        username: auth.iam.username,
+        password: auth.iam.password,
+        passwordFile: auth.iam.passwordFile,
+      },
     },
     targets: targets.map(toSelector),
     poll: {
@@ -206,6 +214,7 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
       concurrency: poll.concurrency,
       retries: poll.retries,
       staleAfterMs: poll.staleAfter,
+      maxRequestsPerSecond: poll.maxRequestsPerSecond,
     },
     discovery: { intervalMs: discovery.interval },
     lag: { records: lag.records, ...(lag.stallAfter === '' ? {} : { stallAfterMs: lag.stallAfter }) },
@@ -232,7 +241,10 @@ export function loadConfig(options: LoadConfigOptions): Config {
   const problems = validationProblems(store);
   const properties = store.getProperties();
   // A credential setting of the wrong type has been reported already and cannot be read.
-  if (Object.values(properties.auth).every((value: unknown) => typeof value === 'string')) {
+  const { iam, ...accessKeySettings } = properties.auth;
+  if (
+    [...Object.values(accessKeySettings), ...Object.values(iam)].every((value: unknown) => typeof value === 'string')
+  ) {
     try {
       resolveCredentials(properties.auth);
     } catch (error) {

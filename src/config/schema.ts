@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../dis/rate-limiter.js';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
 import type { LogLevel, StateSets } from './types.js';
 import { describeKind, describeValue, DIS_NAME } from './values.js';
@@ -7,7 +8,8 @@ export { describeKind, describeValue, isMapping } from './values.js';
 
 /** The configuration as convict holds it: the config file's shape, with durations already in milliseconds. */
 export type ConfigProperties = {
-  server: { host: string; port: number };
+  server: { host: string; port: number; maxRequests: number };
+  web: { configFile: string };
   log: { level: LogLevel; format: 'json' | 'pretty' };
   dis: { endpoint: string; region: string; projectId: string };
   auth: {
@@ -16,9 +18,17 @@ export type ConfigProperties = {
     securityToken: string;
     accessKeyFile: string;
     secretKeyFile: string;
+    iam: { endpoint: string; domain: string; username: string; password: string; passwordFile: string };
   };
   targets: TargetEntry[];
-  poll: { interval: number; timeout: number; concurrency: number; retries: number; staleAfter: number };
+  poll: {
+    interval: number;
+    timeout: number;
+    concurrency: number;
+    retries: number;
+    staleAfter: number;
+    maxRequestsPerSecond: number;
+  };
   discovery: { interval: number };
   /** `stallAfter` is "" when unset. */
   lag: { records: boolean; stallAfter: number | '' };
@@ -102,8 +112,20 @@ function assertDurationIn(value: number, item: convict.SchemaObj): void {
 
 type EndpointCheck = { origin: string } | { problem: string };
 
-function checkEndpoint(value: unknown): EndpointCheck {
-  const example = 'an http:// or https:// URL like https://dis.cn-north-4.myhuaweicloud.com';
+/** What an endpoint setting is for: an example URL, and the path the exporter adds to it. */
+type EndpointKind = Readonly<{ example: string; addedPath: string }>;
+
+const DIS_ENDPOINT: EndpointKind = {
+  example: 'https://dis.cn-north-4.myhuaweicloud.com',
+  addedPath: '/v2/{project_id}/...',
+};
+const IAM_ENDPOINT: EndpointKind = {
+  example: 'https://iam.cn-north-4.myhuaweicloud.com',
+  addedPath: '/v3/auth/tokens',
+};
+
+function checkEndpoint(value: unknown, kind: EndpointKind): EndpointCheck {
+  const example = `an http:// or https:// URL like ${kind.example}`;
   if (typeof value !== 'string') return { problem: `must be ${example} (got ${describeValue(value)})` };
   let url: URL;
   try {
@@ -121,12 +143,28 @@ function checkEndpoint(value: unknown): EndpointCheck {
   }
   if (url.pathname !== '/') {
     const got = describeValue(url.pathname);
-    return { problem: `must not have a path; the exporter adds /v2/{project_id}/... (got ${got})` };
+    return { problem: `must not have a path; the exporter adds ${kind.addedPath} (got ${got})` };
   }
   if (url.search !== '' || url.hash !== '' || value.includes('?') || value.includes('#')) {
     return { problem: `must not have a query or fragment (got ${describeValue(value)})` };
   }
   return { origin: url.origin };
+}
+
+/** A convict format for an endpoint setting, normalized to its origin; `optional` also accepts "" (unset). */
+function endpointFormat(kind: EndpointKind, optional: boolean): convict.Format {
+  return {
+    coerce(text: string) {
+      if (optional && text.trim() === '') return '';
+      const checked = checkEndpoint(text, kind);
+      return 'origin' in checked ? checked.origin : text;
+    },
+    validate(value: unknown) {
+      if (optional && value === '') return;
+      const checked = checkEndpoint(value, kind);
+      if ('problem' in checked) throw new Error(checked.problem);
+    },
+  };
 }
 
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
@@ -170,16 +208,21 @@ const formats: Record<string, convict.Format> = {
     validate: (value: unknown, item: convict.SchemaObj) =>
       assertIntegerIn(value, bound(item, 'min'), bound(item, 'max'), 'an integer'),
   },
-  'dis-endpoint': {
+  // A non-negative rate, fractions allowed (0.5 = one request every two seconds).
+  'dis-rate': {
     coerce(text: string) {
-      const checked = checkEndpoint(text);
-      return 'origin' in checked ? checked.origin : text;
+      const trimmed = text.trim();
+      return /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) : text;
     },
-    validate(value: unknown) {
-      const checked = checkEndpoint(value);
-      if ('problem' in checked) throw new Error(checked.problem);
+    validate(value: unknown, item: convict.SchemaObj) {
+      const max = bound(item, 'max');
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
+        throw new Error(`must be a number from 0 (no limit) to ${max} (got ${describeValue(value)})`);
+      }
     },
   },
+  'dis-endpoint': endpointFormat(DIS_ENDPOINT, false),
+  'dis-iam-endpoint': endpointFormat(IAM_ENDPOINT, true),
   'dis-targets': {
     coerce: parseTargetList,
     validate(value: unknown) {
@@ -236,6 +279,24 @@ export const configSchema = {
       format: 'dis-port',
       default: 9873,
       env: 'DIS_EXPORTER_PORT',
+    },
+    maxRequests: {
+      doc: 'Concurrent /metrics requests at most; more get 503 at once. 0 = no limit.',
+      format: 'dis-integer',
+      default: 40,
+      env: 'DIS_EXPORTER_MAX_REQUESTS',
+      min: 0,
+      max: 10000,
+    },
+  },
+  web: {
+    configFile: {
+      doc:
+        'Web config file (Prometheus exporter-toolkit format): TLS, basic auth, response headers, rate limit. ' +
+        '"" = plain HTTP, open. The --web.config.file flag wins over it.',
+      format: anyString,
+      default: '',
+      env: 'DIS_EXPORTER_WEB_CONFIG_FILE',
     },
   },
   log: {
@@ -306,6 +367,41 @@ export const configSchema = {
       default: '',
       env: 'HUAWEICLOUD_SDK_SK_FILE',
     },
+    iam: {
+      endpoint: {
+        doc:
+          'Base URL of IAM, without a path, e.g. https://iam.cn-north-4.myhuaweicloud.com; setting any auth.iam key ' +
+          'authenticates with an IAM user token instead of AK/SK signing.',
+        format: 'dis-iam-endpoint',
+        default: '',
+        env: 'HUAWEICLOUD_SDK_IAM_ENDPOINT',
+      },
+      domain: {
+        doc: 'Account (domain) name the IAM user belongs to.',
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_DOMAIN',
+      },
+      username: {
+        doc: 'Name of the IAM user whose token the requests carry.',
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_USERNAME',
+      },
+      password: {
+        doc: "The IAM user's password; required unless passwordFile is set.",
+        format: secretString,
+        default: '',
+        env: 'DIS_IAM_PASSWORD',
+        sensitive: true,
+      },
+      passwordFile: {
+        doc: "File holding the IAM user's password (surrounding whitespace trimmed); wins over password.",
+        format: anyString,
+        default: '',
+        env: 'DIS_IAM_PASSWORD_FILE',
+      },
+    },
   },
   targets: {
     doc:
@@ -353,6 +449,15 @@ export const configSchema = {
       default: 5 * MINUTE,
       env: 'DIS_POLL_STALE_AFTER',
       min: 0,
+    },
+    maxRequestsPerSecond: {
+      doc:
+        'API requests per second at most, across all calls and retries (a token bucket that holds one second of ' +
+        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit.',
+      format: 'dis-rate',
+      default: DEFAULT_MAX_REQUESTS_PER_SECOND,
+      env: 'DIS_POLL_MAX_REQUESTS_PER_SECOND',
+      max: 10_000,
     },
   },
   discovery: {

@@ -13,7 +13,9 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** The validated, frozen configuration the rest of the exporter sees. Durations are milliseconds. */
 export type Config = Readonly<{
-  server: Readonly<{ host: string; port: number }>;
+  server: Readonly<{ host: string; port: number; maxRequests: number }>;
+  /** `configFile` "" = no web config: plain HTTP, no authentication. */
+  web: Readonly<{ configFile: string }>;
   log: Readonly<{ level: LogLevel; format: 'json' | 'pretty' }>;
   dis: Readonly<{ endpoint: string; region: string; projectId: string }>;
   auth: Readonly<{
@@ -22,6 +24,7 @@ export type Config = Readonly<{
     securityToken: string;
     accessKeyFile: string;
     secretKeyFile: string;
+    iam: IamAuthConfig;
   }>;
   targets: readonly TargetSelector[];
   poll: Readonly<{
@@ -30,6 +33,8 @@ export type Config = Readonly<{
     concurrency: number;
     retries: number;
     staleAfterMs: number;
+    /** Requests per second across all API calls; 0 = no limit. */
+    maxRequestsPerSecond: number;
   }>;
   /** How often the list calls behind `*` targets run. */
   discovery: Readonly<{ intervalMs: number }>;
@@ -50,5 +55,32 @@ export type Config = Readonly<{
 /** `metrics.stateSets`: one series per state (`all`), or only the current state's (`current`). */
 export type StateSets = 'all' | 'current';
 
-/** AK/SK credentials resolved from inline values, environment or files. */
-export type Credentials = Readonly<{ accessKey: string; secretKey: string; securityToken?: string }>;
+/** `auth.iam`: an IAM user whose password is traded for a token; every field is "" when IAM is not used. */
+export type IamAuthConfig = Readonly<{
+  /** Base URL of IAM, without a path. */
+  endpoint: string;
+  /** The account (domain) name the user belongs to. */
+  domain: string;
+  username: string;
+  password: string;
+  passwordFile: string;
+}>;
+
+/** The AK/SK (and, for a temporary AK/SK, its security token) a request is signed with. */
+export type AccessKeyPair = Readonly<{ accessKey: string; secretKey: string; securityToken?: string }>;
+
+/** AK/SK credentials resolved from inline values, environment or files: every request is signed with them. */
+export type AkSkCredentials = AccessKeyPair & Readonly<{ kind: 'aksk' }>;
+
+/** An IAM user's password, traded for a token scoped to `dis.projectId` that DIS requests carry as `X-Auth-Token`. */
+export type IamPasswordCredentials = Readonly<{
+  kind: 'iam';
+  /** Base URL of IAM, without a path (the client adds `/v3/auth/tokens`). */
+  endpoint: string;
+  domain: string;
+  username: string;
+  password: string;
+}>;
+
+/** What requests authenticate with, resolved from the config (and re-resolved on reload). */
+export type Credentials = AkSkCredentials | IamPasswordCredentials;

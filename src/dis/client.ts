@@ -4,14 +4,20 @@ import { isDeepStrictEqual } from 'node:util';
 import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
-import type { Credentials } from '../config/types.js';
+import type { AccessKeyPair, Credentials } from '../config/types.js';
 import { CLOCK_SKEW_CODE, DisClockSkewError, measureClockSkewSeconds } from './clock-skew.js';
 import { createCooldownGuard, type CooldownInfo } from './cooldown.js';
+import { errorResponseInit } from './error-response.js';
 import { DisError, DisHttpError, DisRequestError, DisResponseError, isRetryable } from './errors.js';
+import {
+  createIamTokenSource,
+  DEFAULT_IAM_FAILURE_BACKOFF_MS,
+  DEFAULT_IAM_REFRESH_AHEAD_MS,
+  type IamTokenEvent,
+} from './iam-token.js';
 import {
   parseDumpTask,
   parseDumpTaskList,
-  parseErrorBody,
   parseJsonBody,
   parseStreamDetailsPage,
   parseStreamNamesPage,
@@ -21,10 +27,10 @@ import { parseRetryAfter } from './retry-after.js';
 import { signRequest } from './signer.js';
 import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
-/** The DIS API operations the exporter calls: the `operation` label of the API self-metrics. */
-export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_tasks' | 'show_stream';
+/** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
+export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_tasks' | 'show_stream' | 'iam_token';
 
-/** One HTTP request sent to DIS, as reported to the self-metrics: `code` is the HTTP status or `error`. */
+/** One HTTP request sent to DIS or IAM, as reported to the self-metrics: `code` is the HTTP status or `error`. */
 export type ApiRequestEvent = Readonly<{ operation: Operation; code: string; durationSeconds: number }>;
 
 /** Per-call limits. */
@@ -61,7 +67,9 @@ export interface HttpDisClient extends DisClient {
 
 /**
  * Everything createDisClient needs. Credentials are a getter so a reload can swap them: when it returns different
- * ones, a cool-down that auth failures started ends (the new credentials get their try).
+ * ones, a cool-down that auth failures started ends (the new credentials get their try). With IAM credentials every
+ * DIS request carries one shared IAM token as `X-Auth-Token` instead of an AK/SK signature; the token source drops
+ * its token when the credentials change.
  */
 export type DisClientOptions = Readonly<{
   endpoint: string;
@@ -78,8 +86,7 @@ export type DisClientOptions = Readonly<{
   random?: () => number;
   /**
    * Requests per second across all calls, retries included (a token bucket). `0` or `Infinity` turns the limit off.
-   * Omitted: no limit, because every existing caller, the ManualClock tests of whole poll cycles included, expects
-   * a cycle to need no simulated time; the config key should default to DEFAULT_MAX_REQUESTS_PER_SECOND (20).
+   * Omitted: no limit. The config key `poll.maxRequestsPerSecond` defaults to DEFAULT_MAX_REQUESTS_PER_SECOND.
    */
   maxRequestsPerSecond?: number;
   /** The token bucket's size: requests sent at once after a quiet spell; default one second's worth, at least 1. */
@@ -99,6 +106,15 @@ export type DisClientOptions = Readonly<{
   onClockSkew?: (skewSeconds: number) => void;
   /** The largest response body read, decompressed; a larger one fails with bad_response. Default 8 MiB. */
   maxBodyBytes?: number;
+  /**
+   * After a failed IAM token request, no other is sent for this long and calls fail at once with its error;
+   * the app passes the poll interval (one token request a cycle at most). Default 60 000 ms.
+   */
+  iamFailureBackoffMs?: number;
+  /** An IAM token is replaced in the background this long before it expires (at most half its lifetime). Default 1 h. */
+  iamRefreshAheadMs?: number;
+  /** Called when an IAM token is obtained, and once for each new kind of token request failure (not per call). */
+  onIamToken?: (event: IamTokenEvent) => void;
 }>;
 
 /** The limits of createDisClient that a reload may change. */
@@ -106,12 +122,6 @@ export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'max
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
-/**
- * The rate limit to configure by default. DIS publishes no limit for its management APIs (dis-api.md §6): 20/s is
- * 1,200 requests a minute, enough for several hundred dump tasks on a 60 s interval, yet it keeps a retry storm or a
- * huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after many failures, the DIS.4309 IP blacklist.
- */
-export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
 /** Default `maxRetryAfterMs`: a minute. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** Default `cooldownMs`: 10 minutes. */
@@ -153,8 +163,40 @@ function queryString(params: URLSearchParams): string {
   return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
 }
 
-/** The result of one attempt: the body, or the error and how long the server asked us to wait before another. */
-type Attempt = { ok: true; body: string } | { ok: false; error: DisError; retryAfterMs: number | undefined };
+/**
+ * The result of one attempt: the body, or the error, how long the server asked us to wait before another, and the
+ * IAM token the request carried (when it carried one).
+ */
+type Attempt =
+  | { ok: true; body: string }
+  | { ok: false; error: DisError; retryAfterMs: number | undefined; token?: string | undefined };
+
+/** One request to send: the URL, what error messages show of it, its headers and body, and the AK/SK to sign it with. */
+type Outgoing = Readonly<{
+  operation: Operation;
+  method: 'GET' | 'POST';
+  url: string;
+  /** The path (or, for IAM, the URL) messages name. */
+  path: string;
+  headers: Readonly<Record<string, string>>;
+  body?: string;
+  signWith?: AccessKeyPair;
+}>;
+
+/** A response whose body was read (undefined: larger than the cap), or the error of a request that got none. */
+type Sent = { ok: true; response: PlainResponse; body: string | undefined } | { ok: false; error: DisRequestError };
+
+/** The got context key of the AK/SK the signing hook signs a request with; requests without one are not signed. */
+const SIGN_WITH = 'disSignWith';
+
+function isAccessKeyPair(value: unknown): value is AccessKeyPair {
+  return typeof value === 'object' && value !== null && 'accessKey' in value && 'secretKey' in value;
+}
+
+/** A 401 (APIGW.0301 and the like): the token a request carried is expired or revoked. */
+function rejectsToken(error: DisError): boolean {
+  return error instanceof DisHttpError && (error.statusCode === 401 || error.apiCode === 'APIGW.0301');
+}
 
 /** The `response` of a got stream, or its error before one arrived. */
 function responseOf(stream: Request): Promise<PlainResponse> {
@@ -191,7 +233,10 @@ async function readBody(stream: Request, response: PlainResponse, maxBytes: numb
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** Creates the got-based client: AK/SK signing in a beforeRequest hook, keep-alive agents, our own retries. */
+/**
+ * Creates the got-based client: AK/SK signing in a beforeRequest hook or an IAM token, keep-alive agents, our own
+ * retries.
+ */
 export function createDisClient(options: DisClientOptions): HttpDisClient {
   const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
   const agent = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
@@ -213,10 +258,25 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
   let limits: ClientLimits = { timeoutMs: options.timeoutMs, retries: options.retries, maxSockets: options.maxSockets };
   let signingWith = options.credentials();
+  const tokens = createIamTokenSource({
+    projectId: options.projectId,
+    clock: options.clock,
+    failureBackoffMs: options.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
+    refreshAheadMs: options.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
+    // The token request shares the DIS requests' timeout, body cap, agents and request counting.
+    send: async ({ url, path, body, signal }) => {
+      const headers = { 'content-type': 'application/json;charset=utf8' };
+      const sent = await send({ operation: 'iam_token', method: 'POST', url, path, headers, body }, signal);
+      if (!sent.ok) throw sent.error;
+      if (sent.body === undefined) throw tooLarge(`POST ${path}`);
+      return { statusCode: sent.response.statusCode, headers: sent.response.headers, body: sent.body };
+    },
+    ...(options.onIamToken === undefined ? {} : { onEvent: options.onIamToken }),
+  });
 
   const client: Got = got.extend({
     agent,
-    headers: { 'user-agent': options.userAgent, accept: 'application/json', 'x-project-id': options.projectId },
+    headers: { 'user-agent': options.userAgent, accept: 'application/json' },
     // Retries are ours (below): got's would hide each attempt from the request self-metrics and ignore our clock.
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -225,10 +285,12 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     hooks: {
       beforeRequest: [
         (request) => {
+          const keys = request.context[SIGN_WITH];
+          if (!isAccessKeyPair(keys)) return;
           const url = request.url instanceof URL ? request.url : new URL(String(request.url));
           const signed = signRequest(
             { method: request.method, url, headers: request.headers },
-            options.credentials(),
+            keys,
             options.clock.now(),
           );
           for (const [name, value] of Object.entries(signed)) request.headers[name.toLowerCase()] = value;
@@ -253,20 +315,21 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   }
 
   // got's stream API, not its promise: the promise buffers the whole body before we could look at its size.
-  async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<Attempt> {
-    await admit(signal);
+  async function send(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<Sent> {
     const { timeoutMs } = limits;
     const elapsed = startStopwatch();
-    const failed = (error: unknown): Attempt => {
-      options.onRequest?.({ operation, code: 'error', durationSeconds: elapsed() });
-      if (signal?.aborted) throw signal.reason;
-      return { ok: false, error: toRequestError(error, path, timeoutMs), retryAfterMs: undefined };
-    };
     // got never removes its 'abort' listener from the signal it is given: handing it the poller's long-lived
     // signal would pile up one listener (holding the request) per request. Give it a signal of its own, linked
-    // to the caller's only while this attempt runs.
+    // to the caller's only while this request runs.
     const own = linkedAbortController(signal);
-    const stream = client.stream(`${base}${path}`, { signal: own.signal, timeout: { request: timeoutMs } });
+    const stream = client.stream(outgoing.url, {
+      method: outgoing.method,
+      headers: outgoing.headers,
+      ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
+      context: outgoing.signWith === undefined ? {} : { [SIGN_WITH]: outgoing.signWith },
+      signal: own.signal,
+      timeout: { request: timeoutMs },
+    });
     // An abort after the body ended errors the finished stream, and an 'error' without a listener would crash
     // the process. Errors that matter reach responseOf or the body loop.
     stream.on('error', () => {});
@@ -276,42 +339,66 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       response = await responseOf(stream);
       body = await readBody(stream, response, maxBodyBytes);
     } catch (error) {
-      return failed(error);
+      options.onRequest?.({ operation: outgoing.operation, code: 'error', durationSeconds: elapsed() });
+      if (signal?.aborted) throw signal.reason;
+      return { ok: false, error: toRequestError(error, outgoing.method, outgoing.path, timeoutMs) };
     } finally {
       own.unlink();
     }
+    options.onRequest?.({
+      operation: outgoing.operation,
+      code: String(response.statusCode),
+      durationSeconds: elapsed(),
+    });
+    return { ok: true, response, body };
+  }
+
+  function tooLarge(request: string): DisResponseError {
+    return new DisResponseError('', `response body larger than ${maxBodyBytes} bytes`).forRequest(request);
+  }
+
+  async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<Attempt> {
+    await admit(signal);
+    const credentials = options.credentials();
+    // Fails the call (not retried here) when no token can be had; the token source reports that once.
+    const token = credentials.kind === 'iam' ? await tokens.token(credentials, signal) : undefined;
+    const sent = await send(
+      {
+        operation,
+        method: 'GET',
+        url: `${base}${path}`,
+        path: displayPath(path),
+        headers:
+          token === undefined
+            ? { 'x-project-id': options.projectId }
+            : { 'x-project-id': options.projectId, 'x-auth-token': token },
+        ...(credentials.kind === 'iam' ? {} : { signWith: credentials }),
+      },
+      signal,
+    );
+    if (!sent.ok) return { ok: false, error: sent.error, retryAfterMs: undefined };
+    const { response, body } = sent;
     const { statusCode } = response;
-    options.onRequest?.({ operation, code: String(statusCode), durationSeconds: elapsed() });
     const ok = statusCode >= 200 && statusCode < 300;
     if (ok) cooldown.succeeded();
-    if (body === undefined) {
-      const error = new DisResponseError('', `response body larger than ${maxBodyBytes} bytes`);
-      return { ok: false, error: error.forRequest(`GET ${displayPath(path)}`), retryAfterMs: undefined };
-    }
+    if (body === undefined) return { ok: false, error: tooLarge(`GET ${displayPath(path)}`), retryAfterMs: undefined };
     if (ok) return { ok: true, body };
-    const parsed = parseErrorBody(body);
-    const header = response.headers['x-request-id'];
-    const init = {
-      method: 'GET',
-      path: displayPath(path),
-      statusCode,
-      apiCode: parsed.apiCode,
-      apiMessage: parsed.apiMessage,
-      requestId: typeof header === 'string' && header !== '' ? header : parsed.requestId,
-    };
+    const init = errorResponseInit(
+      { method: 'GET', path: displayPath(path) },
+      { statusCode, headers: response.headers, body },
+    );
     let error: DisHttpError;
-    if (parsed.apiCode === CLOCK_SKEW_CODE) {
+    if (init.apiCode === CLOCK_SKEW_CODE) {
       const skewSeconds = measureClockSkewSeconds(response.headers.date, options.clock.now());
       error = new DisClockSkewError({ ...init, skewSeconds });
       if (skewSeconds !== undefined) options.onClockSkew?.(skewSeconds);
     } else {
       error = new DisHttpError(init);
     }
-    cooldown.failed(error);
     const retryAfterMs = RETRY_AFTER_STATUSES.has(statusCode)
       ? parseRetryAfter(response.headers['retry-after'], options.clock.now())
       : undefined;
-    return { ok: false, error, retryAfterMs };
+    return { ok: false, error, retryAfterMs, token };
   }
 
   async function request(
@@ -321,16 +408,26 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     call: CallOptions | undefined,
   ): Promise<string> {
     const { retries } = limits;
-    for (let retry = 0; ; retry++) {
+    let tokenRenewed = false;
+    for (let retry = 0; ;) {
       const outcome = await attempt(operation, path, signal);
       if (outcome.ok) return outcome.body;
-      const { error, retryAfterMs } = outcome;
+      const { error, retryAfterMs, token } = outcome;
+      if (token !== undefined && !tokenRenewed && rejectsToken(error)) {
+        // The token expired or was revoked before its time (password or permission change): one fresh token and
+        // one more try, outside poll.retries and the auth cool-down count.
+        tokens.invalidate(token);
+        tokenRenewed = true;
+        continue;
+      }
+      if (error instanceof DisHttpError) cooldown.failed(error);
       if (!isRetryable(error.reason) || retry >= retries) throw error;
       if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;
       // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), unless the server said when.
       const delayMs = retryAfterMs ?? Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
       if (call?.deadlineMs !== undefined && options.clock.now() + delayMs >= call.deadlineMs) throw error;
       await options.clock.sleep(delayMs, signal);
+      retry++;
     }
   }
 
@@ -386,12 +483,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     return `/v2/${options.projectId}${path}`;
   }
 
-  function toRequestError(error: unknown, path: string, timeoutMs: number): DisRequestError {
-    const method = 'GET';
+  function toRequestError(error: unknown, method: string, path: string, timeoutMs: number): DisRequestError {
     if (error instanceof TimeoutError) {
       return new DisRequestError({
         method,
-        path: displayPath(path),
+        path,
         reason: 'timeout',
         detail: `no response within ${timeoutMs} ms`,
         cause: error,
@@ -401,7 +497,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     const message = error instanceof Error ? error.message : String(error);
     return new DisRequestError({
       method,
-      path: displayPath(path),
+      path,
       reason: 'network',
       detail: code === undefined ? message : `${code}: ${message}`,
       cause: error,
@@ -477,6 +573,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.https.maxSockets = next.maxSockets;
     },
     close() {
+      tokens.close();
       agent.http.destroy();
       agent.https.destroy();
     },

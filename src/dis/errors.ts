@@ -19,11 +19,17 @@ export class DisError extends Error {
   override name = 'DisError';
   readonly code: string;
   readonly reason: ErrorReason;
+  /**
+   * The failure is not one call's but the client's (no IAM token), and the client has reported it once through a
+   * callback the app logs: callers need not log it again for every call it fails.
+   */
+  readonly reported: boolean;
 
-  constructor(message: string, options: { code: string; reason: ErrorReason; cause?: unknown }) {
+  constructor(message: string, options: { code: string; reason: ErrorReason; cause?: unknown; reported?: boolean }) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = options.code;
     this.reason = options.reason;
+    this.reported = options.reported ?? false;
   }
 }
 

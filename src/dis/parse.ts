@@ -110,7 +110,7 @@ export function parseStreamDetailsPage(body: unknown): StreamDetailsPage {
       const { id, idPath } = readStreamPartitionId(element, path);
       const firstIndex = firstIndexById.get(id);
       if (firstIndex !== undefined) {
-        throw new DisResponseError(idPath, `duplicate ${JSON.stringify(id)} (first at partitions[${firstIndex}])`);
+        throw new DisResponseError(idPath, `duplicate ${describe(id)} (first at partitions[${firstIndex}])`);
       }
       firstIndexById.set(id, index);
       const range = parseSequenceRange(element['sequence_number_range']);
@@ -162,7 +162,7 @@ export function parseStreamNamesPage(body: unknown): StreamNamesPage {
   for (const { name, path } of entries) {
     const firstPath = firstPathByName.get(name);
     if (firstPath !== undefined)
-      throw new DisResponseError(path, `duplicate ${JSON.stringify(name)} (first at ${firstPath})`);
+      throw new DisResponseError(path, `duplicate ${describe(name)} (first at ${firstPath})`);
     firstPathByName.set(name, path);
   }
   return Object.freeze({ names: Object.freeze(entries.map(({ name }) => name)), hasMore });
@@ -182,7 +182,7 @@ export function parseDumpTaskList(body: unknown): DumpTaskSummary[] {
     const taskName = readRequiredString(element, 'task_name', namePath);
     const firstIndex = firstIndexByName.get(taskName);
     if (firstIndex !== undefined) {
-      throw new DisResponseError(namePath, `duplicate ${JSON.stringify(taskName)} (first at tasks[${firstIndex}])`);
+      throw new DisResponseError(namePath, `duplicate ${describe(taskName)} (first at tasks[${firstIndex}])`);
     }
     firstIndexByName.set(taskName, index);
     return Object.freeze(
@@ -223,7 +223,7 @@ function readPartitions(body: JsonObject): readonly PartitionProgress[] {
     const { id, idPath } = readPartitionId(element, path);
     const firstIndex = firstIndexById.get(id);
     if (firstIndex !== undefined) {
-      throw new DisResponseError(idPath, `duplicate ${JSON.stringify(id)} (first at partitions[${firstIndex}])`);
+      throw new DisResponseError(idPath, `duplicate ${describe(id)} (first at partitions[${firstIndex}])`);
     }
     firstIndexById.set(id, index);
     return Object.freeze(

@@ -1,5 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import type { Credentials } from '../config/types.js';
+import type { AccessKeyPair } from '../config/types.js';
 
 /** A request as far as signing needs it. Header names in any case. */
 export type SignableRequest = Readonly<{
@@ -116,7 +116,7 @@ export function stringToSign(canonicalRequestText: string, sdkDate: string): str
 }
 
 /** Headers to add to the request: 'X-Sdk-Date', 'Authorization' and, for temporary credentials, 'X-Security-Token'. */
-export function signRequest(req: SignableRequest, credentials: Credentials, nowMs: number): Record<string, string> {
+export function signRequest(req: SignableRequest, credentials: AccessKeyPair, nowMs: number): Record<string, string> {
   const sdkDate = formatSdkDate(nowMs);
   const added: Record<string, string> = { 'X-Sdk-Date': sdkDate };
   const token = credentials.securityToken;

@@ -1,4 +1,17 @@
+import { createHash } from 'node:crypto';
 import type { Snapshot } from '../store.js';
+
+// The page's only style, inline; the Content-Security-Policy allows exactly this text by its hash.
+const STYLE = `
+body { font-family: sans-serif; margin: 2em; }
+table { border-collapse: collapse; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
+tr.up td:nth-child(3) { color: #1a7f37; }
+tr.down td:nth-child(3) { color: #cf222e; font-weight: bold; }
+`;
+
+/** The CSP source expression (`sha256-…`) of the landing page's inline style. */
+export const LANDING_PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;
 
 /** Escapes text for HTML element content and attribute values. */
 export function escapeHtml(text: string): string {
@@ -38,13 +51,7 @@ ${rows.join('\n')}
 <head>
 <meta charset="utf-8">
 <title>DIS exporter</title>
-<style>
-body { font-family: sans-serif; margin: 2em; }
-table { border-collapse: collapse; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; }
-tr.up td:nth-child(3) { color: #1a7f37; }
-tr.down td:nth-child(3) { color: #cf222e; font-weight: bold; }
-</style>
+<style>${STYLE}</style>
 </head>
 <body>
 <h1>DIS exporter</h1>

@@ -1,13 +1,15 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip } from 'node:zlib';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../metrics/render.js';
 import type { ReloadOutcome } from '../reload.js';
 import type { SnapshotStore } from '../store.js';
+import { limitConcurrency, rejectLargeBodies } from '../web/request-limits.js';
 import { renderLandingPage } from './landing-page.js';
 
 /** What the HTTP endpoints read; none of it does I/O. */
@@ -19,6 +21,10 @@ export type HttpAppOptions = Readonly<{
   version: string;
   projectId: string;
   logger: Logger;
+  /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
+  web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
+  /** Concurrent /metrics requests at most (`server.maxRequests`); more get 503. 0 or none = no limit. */
+  maxRequests?: number;
   /** Re-reads the configuration (`POST /-/reload`). */
   reload: () => Promise<ReloadOutcome>;
 }>;
@@ -28,10 +34,14 @@ export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // Headers first, so that every answer has them; a large body is refused before anything else reads it.
+  if (options.web !== undefined) app.use(options.web.headers);
+  app.use(rejectLargeBodies());
+  if (options.web !== undefined) app.use(options.web.guard);
   // Body buffers kept between scrapes: allocating megabytes per scrape would churn the heap and the RSS.
   const spare: Buffer[] = [];
 
-  app.get('/metrics', async (req, res) => {
+  app.get('/metrics', limitConcurrency(options.maxRequests ?? 0), async (req, res) => {
     const openMetrics = wantsOpenMetrics(req.get('accept'));
     const gzip = acceptsGzip(req.get('accept-encoding'));
     const chunks = options.metrics(openMetrics)[Symbol.asyncIterator]();
@@ -210,18 +220,44 @@ export type RunningServer = Readonly<{
   close(graceMs: number): Promise<void>;
 }>;
 
-/** Listens on host:port (port 0 picks a free one); rejects when the port is taken. */
-export function listen(app: Express, host: string, port: number): Promise<RunningServer> {
+/**
+ * Timeouts that keep a slow or idle client from holding a socket: the request (headers and body) must arrive in
+ * time, and a kept-alive connection is closed after a quiet spell longer than a 60 s scrape interval.
+ */
+export const SERVER_TIMEOUTS = Object.freeze({
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 65_000,
+  /** A socket with no traffic either way while a request is in progress (a scraper that stopped reading). */
+  socketIdleTimeoutMs: 120_000,
+});
+
+/**
+ * Listens on host:port (port 0 picks a free one); rejects when the port is taken. `createHttp` makes the server
+ * (plain HTTP by default; WebSecurity.createServer gives HTTPS when the web config sets up TLS).
+ */
+export function listen(
+  app: Express,
+  host: string,
+  port: number,
+  createHttp: (listener: RequestListener) => Server = (listener) => createServer(listener),
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host);
+    const server = createHttp(app);
+    server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs;
+    server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs;
+    server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs;
+    server.setTimeout(SERVER_TIMEOUTS.socketIdleTimeoutMs);
+    server.listen(port, host);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
       const address = server.address() as AddressInfo;
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      const scheme = server instanceof HttpsServer ? 'https' : 'http';
       resolve({
         server,
-        url: `http://${shownHost}:${address.port}`,
+        url: `${scheme}://${shownHost}:${address.port}`,
         close: (graceMs) =>
           new Promise<void>((done) => {
             const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -178,15 +178,19 @@ export type FamilyKey = keyof typeof FAMILIES;
 export const SELF_METRICS = {
   apiRequests: {
     name: 'dis_exporter_api_requests_total',
-    help: 'HTTP requests sent to DIS, by operation and HTTP status (`error` when no response came).',
+    help: 'HTTP requests sent to DIS and IAM, by operation and HTTP status (`error` when no response came).',
   },
   apiRequestDuration: {
     name: 'dis_exporter_api_request_duration_seconds',
-    help: 'Duration of HTTP requests sent to DIS, by operation.',
+    help: 'Duration of HTTP requests sent to DIS and IAM, by operation.',
   },
   pollDuration: {
     name: 'dis_exporter_poll_duration_seconds',
     help: 'Duration of one whole poll cycle over every target.',
+  },
+  pollOverruns: {
+    name: 'dis_exporter_poll_overruns_total',
+    help: 'Poll cycles that took longer than the poll interval, so the next one started late.',
   },
   buildInfo: {
     name: 'dis_exporter_build_info',

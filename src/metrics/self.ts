@@ -7,6 +7,7 @@ import { SELF_METRICS } from './names.js';
 export interface SelfMetrics {
   recordApiRequest(event: ApiRequestEvent): void;
   recordPollCycle(durationSeconds: number): void;
+  recordPollOverrun(): void;
   /** A configuration reload that was applied (with when) or rejected. */
   recordConfigReload(successful: boolean, atMs: number): void;
   /** The shard a reload moved this replica to. */
@@ -38,6 +39,7 @@ export function registerSelfMetrics(
     registers: [registry],
   });
   const pollDuration = new Histogram({ ...SELF_METRICS.pollDuration, buckets: POLL_BUCKETS, registers: [registry] });
+  const pollOverruns = new Counter({ ...SELF_METRICS.pollOverruns, registers: [registry] });
   const buildInfo = new Gauge({
     ...SELF_METRICS.buildInfo,
     labelNames: ['version', 'revision', 'nodejs_version'],
@@ -62,6 +64,9 @@ export function registerSelfMetrics(
     },
     recordPollCycle(durationSeconds) {
       pollDuration.observe(durationSeconds);
+    },
+    recordPollOverrun() {
+      pollOverruns.inc();
     },
     recordConfigReload(successful, atMs) {
       reloadSuccessful.set(successful ? 1 : 0);

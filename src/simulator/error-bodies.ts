@@ -34,3 +34,19 @@ export function defaultFaultBody(status: number, requestId: string): DisErrorBod
   if (status >= 500) return disError('DIS.5000', 'System error.', 'fault', requestId);
   return disError('DIS.4300', 'Request error.', 'fault', requestId);
 }
+
+/** The `errorCode` (DIS) or `error_code` (API gateway) of a body about to be sent, object or JSON text. */
+export function errorCodeOf(body: unknown): string | undefined {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      return undefined;
+    }
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { errorCode, error_code: gatewayCode } = value as Record<string, unknown>;
+  if (typeof errorCode === 'string') return errorCode;
+  return typeof gatewayCode === 'string' ? gatewayCode : undefined;
+}

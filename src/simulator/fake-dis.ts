@@ -5,9 +5,10 @@ import type { Request, Response } from 'express';
 import { systemClock } from '../clock.js';
 import type { Clock } from '../clock.js';
 import { verifySignature } from '../dis/signer.js';
-import { defaultFaultBody, disError, gatewayError, unknownApiError } from './error-bodies.js';
-import { createFaultInjector } from './faults.js';
+import { defaultFaultBody, disError, errorCodeOf, gatewayError, unknownApiError } from './error-bodies.js';
+import { createFaultInjector, writeOversizedBody } from './faults.js';
 import type { TerminalFault } from './faults.js';
+import { createFakeIam } from './iam.js';
 import { MAX_TASKS_PER_STREAM, parseFault, parseStreamInput, parseTaskInput } from './scenario.js';
 import type { Fault, FaultKind, Operation, Scenario, StreamSpecInput, TaskSpecInput } from './scenario.js';
 import { listStreamsBody, listTasksBody, showStreamBody, showTaskBody, streamAt, taskAt, tasksAt } from './world.js';
@@ -24,6 +25,8 @@ export {
 export type {
   Fault,
   FaultKind,
+  IamSettings,
+  IamUser,
   Operation,
   PartitionOverrideInput,
   PartitionSpecInput,
@@ -63,6 +66,8 @@ export type RecordedRequest = Readonly<{
   requestId: string;
   /** Kinds of the injected faults that hit this request, in order. */
   faults: readonly FaultKind[];
+  /** The `errorCode` (DIS) or `error_code` (API gateway) of the error body sent, when it had one. */
+  errorCode?: string;
 }>;
 
 /**
@@ -107,10 +112,17 @@ export interface FakeDisControl {
   addFault(fault: Fault): void;
   /** Removes every fault, the scenario's included. */
   clearFaults(): void;
-  /** Every request to one of the four DIS operations so far, oldest first (unknown paths are not recorded). */
+  /**
+   * Every request to one of the four DIS operations or to IAM's token request (operation `iam_token`) so far,
+   * oldest first (unknown paths are not recorded).
+   */
   requests(): ReadonlyArray<RecordedRequest>;
   /** Forgets the recorded requests. */
   resetRequests(): void;
+  /** Every IAM token issued so far is rejected from now on (401 APIGW.0301), as after expiry or a password change. */
+  revokeIamTokens(): void;
+  /** Every IAM token issued so far, oldest first (for tests that look for leaks). */
+  issuedIamTokens(): readonly string[];
 }
 
 /** The content type the real service answers with. */
@@ -131,6 +143,7 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
   const events: WorldEvent[] = [];
   const world = (): World => ({ scenario, epochMs, events });
   const faults = createFaultInjector(scenario.faults, scenario.seed);
+  const iam = createFakeIam(scenario.iam, scenario.projectId, scenario.seed);
   const log: RecordedRequest[] = [];
   let requestCounter = 0;
 
@@ -230,6 +243,12 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
     resetRequests() {
       log.length = 0;
     },
+    revokeIamTokens() {
+      iam.revokeAll();
+    },
+    issuedIamTokens() {
+      return iam.issued();
+    },
   };
 
   const handle =
@@ -240,7 +259,7 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
       const rawUrl = req.originalUrl;
       const queryStart = rawUrl.indexOf('?');
       const applied: FaultKind[] = [];
-      const record = (status: number): void => {
+      const record = (status: number, errorCode?: string): void => {
         log.push({
           method: req.method,
           path: queryStart === -1 ? rawUrl : rawUrl.slice(0, queryStart),
@@ -249,28 +268,36 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
           status,
           requestId,
           faults: [...applied],
+          ...(errorCode === undefined ? {} : { errorCode }),
         });
       };
-      const send = (status: number, body: unknown): void => {
-        record(status);
-        res.status(status).setHeader('Content-Type', JSON_TYPE);
+      const send = (status: number, body: unknown, contentType = JSON_TYPE): void => {
+        record(status, errorCodeOf(body));
+        res.status(status).setHeader('Content-Type', contentType);
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
 
-      if (secrets.size > 0) {
-        const verdict = checkSignature(req, secrets, clock.now());
-        if (!verdict.ok) {
+      if (operation !== 'iam_token') {
+        // A request with an IAM token is checked by its token; any other by its AK/SK signature.
+        const token = req.headers['x-auth-token'];
+        const verdict =
+          typeof token === 'string'
+            ? iam.verify(token, params.projectId, clock.now())
+            : secrets.size > 0
+              ? checkSignature(req, secrets, clock.now())
+              : undefined;
+        if (verdict?.ok === false) {
           send(401, gatewayError(verdict.code, verdict.message, requestId));
           return;
         }
-      }
-      const headerProject = req.headers['x-project-id'];
-      if (
-        params.projectId !== scenario.projectId ||
-        (headerProject !== undefined && headerProject !== params.projectId)
-      ) {
-        send(400, disError('DIS.4117', 'Invalid Project Id.', params.projectId, requestId));
-        return;
+        const headerProject = req.headers['x-project-id'];
+        if (
+          params.projectId !== scenario.projectId ||
+          (headerProject !== undefined && headerProject !== params.projectId)
+        ) {
+          send(400, disError('DIS.4117', 'Invalid Project Id.', params.projectId, requestId));
+          return;
+        }
       }
 
       const plan = faults.plan({
@@ -302,6 +329,12 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
       const url = new URL(rawUrl, 'http://simulator.invalid');
       const nowMs = clock.now();
       switch (operation) {
+        case 'iam_token': {
+          const answer = iam.issue(typeof req.body === 'string' ? req.body : '', nowMs);
+          for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+          send(answer.status, answer.body);
+          return;
+        }
         case 'list_streams': {
           const page = readPage(url.searchParams, 'start_stream_name', 'limit', 100, 10);
           if (typeof page === 'string') {
@@ -342,10 +375,17 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+  // The service's time, as the real gateway sends it: what a client compares its clock with after APIGW.0303.
+  app.use((_req: Request, res: Response, next: express.NextFunction) => {
+    res.setHeader('Date', new Date(clock.now()).toUTCString());
+    next();
+  });
   app.get('/v2/:projectId/streams', handle('list_streams'));
   app.get('/v2/:projectId/streams/:streamName', handle('show_stream'));
   app.get('/v2/:projectId/streams/:streamName/transfer-tasks', handle('list_transfer_tasks'));
   app.get('/v2/:projectId/streams/:streamName/transfer-tasks/:taskName', handle('show_transfer_task'));
+  // IAM on the same server, so one URL serves both: `auth.iam.endpoint` and `dis.endpoint` may be equal.
+  app.post('/v3/auth/tokens', express.text({ type: () => true, limit: '64kb' }), handle('iam_token'));
   app.use((_req: Request, res: Response) => {
     const requestId = nextRequestId(res);
     res.status(404).setHeader('Content-Type', JSON_TYPE);
@@ -425,7 +465,7 @@ function applyTerminalFault(
   req: Request,
   res: Response,
   requestId: string,
-  send: (status: number, body: unknown) => void,
+  send: (status: number, body: unknown, contentType?: string) => void,
   record: (status: number) => void,
 ): void {
   switch (fault.kind) {
@@ -438,14 +478,19 @@ function applyTerminalFault(
       req.socket.destroy();
       return;
     case 'malformed':
-      send(200, fault.body ?? DEFAULT_MALFORMED_BODY);
+      send(200, fault.body ?? DEFAULT_MALFORMED_BODY, fault.contentType);
       return;
     case 'status': {
       const status = fault.status ?? 500;
       if (fault.retryAfter !== undefined) res.setHeader('Retry-After', fault.retryAfter);
-      send(status, fault.body ?? defaultFaultBody(status, requestId));
+      send(status, fault.body ?? defaultFaultBody(status, requestId), fault.contentType);
       return;
     }
+    case 'oversized':
+      record(200);
+      res.status(200).setHeader('Content-Type', JSON_TYPE);
+      writeOversizedBody(res, fault.bytes ?? 1);
+      return;
   }
 }
 

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { mulberry32 } from './prng.js';
 import type { Fault, FaultKind, Operation } from './scenario.js';
 
@@ -69,4 +70,32 @@ export function createFaultInjector(faults: readonly Fault[], seed: number): Fau
       return { latencyMs, applied };
     },
   };
+}
+
+/** The start of an `oversized` body: it looks like JSON, and never ends. */
+const OVERSIZED_PREFIX = '{"padding":"';
+const OVERSIZED_CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Writes a body of exactly `bytes` bytes in chunks (no Content-Length, so the client must count), waiting for
+ * 'drain' between chunks; stops as soon as the client hangs up, as a client enforcing a size cap does.
+ */
+export function writeOversizedBody(res: ServerResponse, bytes: number): void {
+  const prefix = Buffer.from(OVERSIZED_PREFIX).subarray(0, bytes);
+  const chunk = Buffer.alloc(OVERSIZED_CHUNK_BYTES, 'x');
+  res.write(prefix);
+  let left = bytes - prefix.length;
+  const pump = (): void => {
+    while (left > 0) {
+      if (res.destroyed) return;
+      const size = Math.min(left, chunk.length);
+      left -= size;
+      if (!res.write(chunk.subarray(0, size))) {
+        res.once('drain', pump);
+        return;
+      }
+    }
+    res.end();
+  };
+  pump();
 }

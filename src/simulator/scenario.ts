@@ -3,8 +3,8 @@ import { dirname, extname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-/** The four DIS operations the simulator serves. */
-export type Operation = 'list_streams' | 'show_stream' | 'list_transfer_tasks' | 'show_transfer_task';
+/** The four DIS operations the simulator serves, and IAM's token request (`POST /v3/auth/tokens`). */
+export type Operation = 'list_streams' | 'show_stream' | 'list_transfer_tasks' | 'show_transfer_task' | 'iam_token';
 
 /** Every operation, for validation and for tables in tests. */
 export const OPERATIONS: readonly Operation[] = [
@@ -12,13 +12,14 @@ export const OPERATIONS: readonly Operation[] = [
   'show_stream',
   'list_transfer_tasks',
   'show_transfer_task',
+  'iam_token',
 ];
 
 /** What an injected fault does to a matching request. */
-export type FaultKind = 'latency' | 'status' | 'timeout' | 'malformed' | 'reset';
+export type FaultKind = 'latency' | 'status' | 'timeout' | 'malformed' | 'reset' | 'oversized';
 
 /** Every fault kind. */
-export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'timeout', 'malformed', 'reset'];
+export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'timeout', 'malformed', 'reset', 'oversized'];
 
 /** Stream partition states (dis-api.md §7). */
 export type PartitionStatus = 'CREATING' | 'ACTIVE' | 'DELETED' | 'EXPIRED';
@@ -36,6 +37,10 @@ export type Fault = Readonly<{
   status?: number;
   /** `status` and `malformed`: the body; an object is sent as JSON, a string as is. */
   body?: string | Readonly<Record<string, unknown>>;
+  /** `status` and `malformed`: the Content-Type header (e.g. `text/html` for a proxy's error page); default JSON. */
+  contentType?: string;
+  /** `oversized`: a 200 whose body is this many bytes, streamed without a Content-Length (a body past a size cap). */
+  bytes?: number;
   /** `status`: a `Retry-After` header, sent as is (delta-seconds or an HTTP-date); an integer means seconds. */
   retryAfter?: string;
   /** Chance (0..1) that a matching request is hit, drawn from the scenario's seeded PRNG. */
@@ -50,6 +55,15 @@ export type Fault = Readonly<{
 
 /** AK/SK pair the simulator accepts. */
 export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string }>;
+
+/** An IAM user whose password the simulator's IAM endpoint trades for a token. */
+export type IamUser = Readonly<{ domain: string; name: string; password: string }>;
+
+/** The simulator's IAM: its users and how long the tokens it issues live. */
+export type IamSettings = Readonly<{ users: readonly IamUser[]; tokenLifetimeMs: number }>;
+
+/** IAM tokens live 24 hours (dis-api.md §4.3). */
+export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
 /**
  * One stream partition: its offsets grow from `initialRecords` at time zero by `recordsPerSecond`. Its
@@ -177,6 +191,8 @@ export type StreamSpecInput = Readonly<{
 export type Scenario = Readonly<{
   projectId: string;
   credentials: readonly ScenarioCredential[];
+  /** Users of the IAM endpoint; none by default. */
+  iam: IamSettings;
   /** Time zero in epoch ms; undefined means "the clock's time when the simulator starts". */
   epochMs?: number;
   /** Seed of the PRNG behind fault `probability`. */
@@ -291,7 +307,8 @@ class Validator {
   }
 
   scenario(data: unknown): Scenario {
-    const root = this.object(data, '', ['projectId', 'credentials', 'epochMs', 'seed', 'streams', 'faults']) ?? {};
+    const root =
+      this.object(data, '', ['projectId', 'credentials', 'iam', 'epochMs', 'seed', 'streams', 'faults']) ?? {};
     const projectId = this.string(root, '', 'projectId', { required: true }) ?? '';
     const credentials = this.array(root, '', 'credentials').map((item, i) => {
       const path = `credentials[${i}]`;
@@ -305,6 +322,7 @@ class Validator {
       credentials.map((c) => c.accessKey),
       (i) => `credentials[${i}].accessKey`,
     );
+    const iam = this.iam(root['iam']);
     const epochMs = this.integer(root, '', 'epochMs', { min: 0 });
     const seed = this.integer(root, '', 'seed', {}) ?? 1;
     const streams = this.array(root, '', 'streams').map((item, i) => this.stream(item, `streams[${i}]`));
@@ -314,8 +332,28 @@ class Validator {
     );
     const faults = this.array(root, '', 'faults').map((item, i) => this.fault(item, `faults[${i}]`));
     return epochMs === undefined
-      ? { projectId, credentials, seed, streams, faults }
-      : { projectId, credentials, epochMs, seed, streams, faults };
+      ? { projectId, credentials, iam, seed, streams, faults }
+      : { projectId, credentials, iam, epochMs, seed, streams, faults };
+  }
+
+  private iam(data: unknown): IamSettings {
+    if (data === undefined) return { users: [], tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS };
+    const o = this.object(data, 'iam', ['users', 'tokenLifetimeMs']) ?? {};
+    const users = this.array(o, 'iam', 'users').map((item, i) => {
+      const path = `iam.users[${i}]`;
+      const u = this.object(item, path, ['domain', 'name', 'password']) ?? {};
+      return {
+        domain: this.string(u, path, 'domain', { required: true }) ?? '',
+        name: this.string(u, path, 'name', { required: true }) ?? '',
+        password: this.string(u, path, 'password', { required: true }) ?? '',
+      };
+    });
+    this.unique(
+      users.map((u) => `${u.domain}/${u.name}`),
+      (i) => `iam.users[${i}].name`,
+    );
+    const tokenLifetimeMs = this.integer(o, 'iam', 'tokenLifetimeMs', { min: 1 }) ?? DEFAULT_TOKEN_LIFETIME_MS;
+    return { users, tokenLifetimeMs };
   }
 
   fault(data: unknown, path: string): Fault {
@@ -325,6 +363,8 @@ class Validator {
       'latencyMs',
       'status',
       'body',
+      'contentType',
+      'bytes',
       'retryAfter',
       'probability',
       'times',
@@ -360,6 +400,10 @@ class Validator {
     this.onlyFor(o, path, kind, 'latencyMs', ['latency']);
     this.onlyFor(o, path, kind, 'status', ['status']);
     this.onlyFor(o, path, kind, 'body', ['status', 'malformed']);
+    this.onlyFor(o, path, kind, 'contentType', ['status', 'malformed']);
+    this.onlyFor(o, path, kind, 'bytes', ['oversized']);
+    const contentType = this.string(o, path, 'contentType', {});
+    const bytes = this.integer(o, path, 'bytes', { min: 1, required: kind === 'oversized' });
     this.onlyFor(o, path, kind, 'retryAfter', ['status']);
     const retryAfter =
       typeof o['retryAfter'] === 'number'
@@ -373,7 +417,19 @@ class Validator {
       this.problem(join(path, 'untilMs'), 'must be greater than fromMs');
     }
     const fault: Record<string, unknown> = { kind: kind ?? 'latency' };
-    const optional = { match, latencyMs, status, body, retryAfter, probability, times, fromMs, untilMs };
+    const optional = {
+      match,
+      latencyMs,
+      status,
+      body,
+      contentType,
+      bytes,
+      retryAfter,
+      probability,
+      times,
+      fromMs,
+      untilMs,
+    };
     for (const [key, value] of Object.entries(optional)) {
       if (value !== undefined) fault[key] = value;
     }

@@ -17,6 +17,7 @@ import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { loadConfig } from '../../src/config/load.js';
+import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { requireTool } from '../helpers/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -387,8 +388,23 @@ describe('Helm chart helm/dis-exporter', function () {
       expect(pod.spec!.affinity).to.have.property('nodeAffinity');
       expect(container(output).env).to.deep.equal([
         { name: 'DIS_EXPORTER_CONFIG', value: '/etc/dis-exporter/config.yaml' },
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=153' },
         { name: 'LOG_LEVEL', value: 'debug' },
       ]);
+    });
+
+    it('caps the V8 heap at 60% of the memory limit, or at nodeHeapMB, or not at all', () => {
+      const heapOption = (values: Record<string, unknown>): string | undefined =>
+        container(template(values)).env?.find((env) => env.name === 'NODE_OPTIONS')?.value;
+      const limit = (memory: string | null) => ({ resources: { limits: { memory } } });
+      expect(heapOption({})).to.equal('--max-old-space-size=153');
+      expect(heapOption(limit('1Gi'))).to.equal('--max-old-space-size=614');
+      expect(heapOption(limit('512M'))).to.equal('--max-old-space-size=292');
+      expect(heapOption(limit('2G'))).to.equal('--max-old-space-size=1144');
+      expect(heapOption(limit(null))).to.equal(undefined);
+      expect(heapOption(limit('0.5Gi'))).to.equal(undefined);
+      expect(heapOption({ nodeHeapMB: 300 })).to.equal('--max-old-space-size=300');
+      expect(heapOption({ nodeHeapMB: 0 })).to.equal(undefined);
     });
 
     it('creates a ServiceAccount with workload identity annotations, or uses a given one', () => {
@@ -475,6 +491,83 @@ describe('Helm chart helm/dis-exporter', function () {
       expect(templateError({ credentials: { accessKey: 'AK' } })).to.include(
         'credentials: set both credentials.accessKey and credentials.secretKey (or existingSecret)',
       );
+    });
+  });
+
+  describe('web config', () => {
+    const TLS_SECRET_MOUNT = { name: 'tls', mountPath: '/etc/dis-exporter-tls', readOnly: true };
+    const WEB: Values = {
+      ...REQUIRED,
+      webConfig: {
+        tls_server_config: { cert_file: '/etc/dis-exporter-tls/tls.crt', key_file: '/etc/dis-exporter-tls/tls.key' },
+        basic_auth_users: { prometheus: '$2b$04$TQayRl/mqW0w86piENDtwO4Jj.1Oi8Rfawtlsa8Kl30IVQWbH01P6' },
+      },
+      extraVolumes: [{ name: 'tls', secret: { secretName: 'dis-exporter-tls' } }],
+      extraVolumeMounts: [TLS_SECRET_MOUNT],
+      serviceMonitor: {
+        enabled: true,
+        tlsConfig: { ca: { secret: { name: 'dis-exporter-tls', key: 'ca.crt' } }, serverName: 'dis-exporter' },
+        basicAuth: { username: { name: 'scrape', key: 'user' }, password: { name: 'scrape', key: 'password' } },
+      },
+    };
+
+    it('renders webConfig into a Secret, mounts it next to the config and passes --web.config.file', () => {
+      const output = template(WEB);
+      const secret = one(output, Secret, `${RELEASE}-web-config`);
+      const webYml = Buffer.from(secret.data!['web.yml']!, 'base64').toString('utf8');
+      expect(parse(webYml)).to.deep.equal(WEB.webConfig);
+      // What the exporter itself makes of it.
+      expect(parseWebConfig(parse(webYml), '/etc/dis-exporter')).to.have.property('config');
+      const pod = podTemplate(output);
+      const config = pod.spec!.volumes!.find((volume) => volume.name === 'config')!;
+      expect(config.projected!.sources).to.deep.include({
+        secret: { name: `${RELEASE}-web-config`, items: [{ key: 'web.yml', path: 'web.yml' }] },
+      });
+      const exporter = container(output);
+      expect(exporter.args).to.deep.equal(['--web.config.file', '/etc/dis-exporter/web.yml']);
+      expect(exporter.volumeMounts).to.deep.include(TLS_SECRET_MOUNT);
+      expect(pod.metadata!.annotations!['checksum/web-config']).to.match(/^[0-9a-f]{64}$/);
+      // The hash is in the Secret only.
+      expect(output.text).to.not.include('$2b$04$');
+    });
+
+    it('probes and scrapes over HTTPS with TLS, and probes by TCP when clients need a certificate', () => {
+      const output = template(WEB);
+      const exporter = container(output);
+      expect(exporter.livenessProbe!.httpGet).to.deep.equal({ path: '/-/healthy', port: 'http', scheme: 'HTTPS' });
+      expect(exporter.readinessProbe!.httpGet).to.deep.equal({ path: '/-/ready', port: 'http', scheme: 'HTTPS' });
+      expect(one(output, ServiceMonitor).spec.endpoints).to.deep.equal([
+        {
+          port: 'http',
+          path: '/metrics',
+          scheme: 'https',
+          interval: '60s',
+          scrapeTimeout: '10s',
+          tlsConfig: (WEB.serviceMonitor as Values).tlsConfig,
+          basicAuth: (WEB.serviceMonitor as Values).basicAuth,
+        },
+      ]);
+      const mtls = template({
+        ...WEB,
+        webConfig: {
+          tls_server_config: {
+            cert_file: '/etc/dis-exporter-tls/tls.crt',
+            key_file: '/etc/dis-exporter-tls/tls.key',
+            client_ca_file: '/etc/dis-exporter-tls/ca.crt',
+            client_auth_type: 'RequireAndVerifyClientCert',
+          },
+        },
+      });
+      expect(container(mtls).livenessProbe).to.not.have.property('httpGet');
+      expect(container(mtls).livenessProbe).to.deep.include({ tcpSocket: { port: 'http' } });
+      expect(container(mtls).readinessProbe).to.deep.include({ tcpSocket: { port: 'http' } });
+      expect(
+        container(template({ ...REQUIRED, webConfig: { basic_auth_users: {} } })).livenessProbe!.httpGet,
+      ).to.deep.equal({ path: '/-/healthy', port: 'http' });
+    });
+
+    it('refuses a webConfig key the exporter does not know', () => {
+      expect(templateError({ ...REQUIRED, webConfig: { tls_config: {} } })).to.include('webConfig');
     });
   });
 

@@ -3,12 +3,61 @@ import baseGot from 'got';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
-import type { Config, Credentials } from '../../src/config/types.js';
+import type { AccessKeyPair, Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
+import type { WebSecurity } from '../../src/web/web-security.js';
 import { flush } from './manual-clock.js';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
-export const CREDENTIALS: Credentials = { accessKey: 'TESTACCESSKEY0000000', secretKey: 'test-secret-key-0123456789' };
+/** The AK/SK of the tests: in the simulator's scenarios, and what the exporter signs with unless told otherwise. */
+export const CREDENTIALS: AccessKeyPair = {
+  accessKey: 'TESTACCESSKEY0000000',
+  secretKey: 'test-secret-key-0123456789',
+};
+
+/** `auth.iam` with every key unset: AK/SK signing. */
+export const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
+
+/** Time zero of SCENARIO: 2024-01-01T00:00:00Z. */
+export const SCENARIO_EPOCH_MS = Date.UTC(2024, 0, 1);
+
+/** A simulator scenario with the two dump tasks that testConfig polls by default. */
+export const SCENARIO = {
+  projectId: PROJECT_ID,
+  credentials: [CREDENTIALS],
+  epochMs: SCENARIO_EPOCH_MS,
+  streams: [
+    {
+      name: 'orders',
+      partitions: [
+        { initialRecords: 1000, recordsPerSecond: 10 },
+        { initialRecords: 2000, recordsPerSecond: 5 },
+      ],
+      tasks: [
+        {
+          name: 'orders-to-obs',
+          id: 'task-orders-0001',
+          destinationType: 'OBS',
+          createdMsAgo: 86_400_000,
+          destination: { obs_bucket_path: 'orders-archive', deliver_time_interval: 60 },
+        },
+      ],
+    },
+    {
+      name: 'clicks',
+      partitions: [{ initialRecords: 500, recordsPerSecond: 1 }],
+      tasks: [
+        {
+          name: 'clicks-to-dli',
+          id: 'task-clicks-0001',
+          destinationType: 'DLI',
+          createdMsAgo: 86_400_000,
+          destination: { dli_database_name: 'analytics', dli_table_name: 'clicks', deliver_time_interval: 30 },
+        },
+      ],
+    },
+  ],
+};
 
 /** A full config for tests: loopback, port 0, fast timeouts, no retries unless asked. */
 export function testConfig(
@@ -17,7 +66,8 @@ export function testConfig(
   targets?: Config['targets'],
 ): Config {
   return {
-    server: { host: '127.0.0.1', port: 0 },
+    server: { host: '127.0.0.1', port: 0, maxRequests: 40 },
+    web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID },
     auth: {
@@ -26,12 +76,21 @@ export function testConfig(
       securityToken: '',
       accessKeyFile: '',
       secretKeyFile: '',
+      iam: NO_IAM,
     },
     targets: targets ?? [
       { stream: 'orders', task: 'orders-to-obs' },
       { stream: 'clicks', task: 'clicks-to-dli' },
     ],
-    poll: { intervalMs: 60_000, timeoutMs: 2_000, concurrency: 4, retries: 0, staleAfterMs: 300_000, ...overrides },
+    poll: {
+      intervalMs: 60_000,
+      timeoutMs: 2_000,
+      concurrency: 4,
+      retries: 0,
+      staleAfterMs: 300_000,
+      maxRequestsPerSecond: 0,
+      ...overrides,
+    },
     discovery: { intervalMs: 300_000 },
     lag: { records: true },
     shard: { index: 0, total: 1, fromHostname: false },
@@ -39,27 +98,34 @@ export function testConfig(
   };
 }
 
-/** Starts the whole exporter (real HTTP, real client) with an injected clock. */
+/**
+ * Starts the whole exporter (real HTTP, real client) with an injected clock. `credentials` is an AK/SK to sign with,
+ * or a getter (a test may swap what it returns, as a reload does); `logger` defaults to a silent one.
+ */
 export async function startExporter(
   config: Config,
   options: {
     clock: Clock;
-    credentials?: Credentials;
+    credentials?: AccessKeyPair | (() => Credentials);
     processMetrics?: boolean;
     /** What a reload reads; by default the same config again. */
     readConfig?: () => Config;
     /** Silent by default. */
     logger?: Logger;
+    web?: WebSecurity;
   },
 ): Promise<{ app: App; server: RunningServer }> {
+  const given = options.credentials ?? CREDENTIALS;
+  const credentials = typeof given === 'function' ? given : (): Credentials => ({ kind: 'aksk', ...given });
   const app = createApp(config, {
     logger: options.logger ?? pino({ level: 'silent' }),
-    credentials: options.credentials ?? CREDENTIALS,
+    credentials,
     readConfig: options.readConfig ?? (() => config),
     build: { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v20.0.0' },
     clock: options.clock,
     random: () => 0.5,
     processMetrics: options.processMetrics ?? false,
+    ...(options.web === undefined ? {} : { web: options.web }),
   });
   const server = await app.start();
   return { app, server };

@@ -25,16 +25,18 @@ export class ManualClock implements Clock {
         resolve();
         return;
       }
-      const sleeper: Sleeper = { until: this.#now + ms, resolve };
+      const onAbort = (): void => {
+        this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
+        reject(signal?.reason);
+      };
+      // Like systemClock, a sleeper that wakes leaves no listener behind on a long-lived signal.
+      const wake = (): void => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const sleeper: Sleeper = { until: this.#now + ms, resolve: wake };
       this.#sleepers.push(sleeper);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.#sleepers = this.#sleepers.filter((s) => s !== sleeper);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 

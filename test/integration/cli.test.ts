@@ -78,6 +78,9 @@ poll: { interval: 30s }
     expect(result.stdout).to.equal(`server:
   host: 0.0.0.0
   port: 9873
+  maxRequests: 40
+web:
+  configFile: ""
 log:
   level: info
   format: json
@@ -91,6 +94,12 @@ auth:
   securityToken: "[REDACTED]"
   accessKeyFile: ""
   secretKeyFile: ""
+  iam:
+    endpoint: ""
+    domain: ""
+    username: ""
+    password: ""
+    passwordFile: ""
 targets:
   - { stream: orders, task: orders-to-obs }
 poll:
@@ -99,6 +108,7 @@ poll:
   concurrency: 8
   retries: 2
   staleAfter: 5m
+  maxRequestsPerSecond: 20
 discovery:
   interval: 5m
 lag:
@@ -147,6 +157,35 @@ extra: 1
     expect(lines).to.include('targets: at least one target is required');
     expect(lines.some((line) => line.startsWith('dis.endpoint: '))).to.equal(true);
     expect(lines.some((line) => line.startsWith('poll.concurrency: '))).to.equal(true);
+  });
+
+  it('--web.config.file wins over web.configFile and its variable; --check-config shows and validates it', async () => {
+    const web = configFile('web.yml', 'basic_auth_users: {}\n');
+    const config = configFile('with-web.yaml', `${GOOD}web: { configFile: /from/the/key.yml }\n`);
+    const env = { DIS_EXPORTER_WEB_CONFIG_FILE: '/from/the/variable.yml' };
+    const flag = await runCli(['--check-config', '--config', config, '--web.config.file', web], env);
+    expect([flag.code, flag.stderr]).to.deep.equal([0, '']);
+    expect(flag.stdout).to.include(`\nweb:\n  configFile: ${web}\n`);
+    const variable = await runCli(['--check-config', '--config', config], env);
+    expect([variable.code, variable.stdout, variable.stderr]).to.deep.equal([
+      1,
+      '',
+      'web.configFile /from/the/variable.yml: cannot read: ENOENT\n',
+    ]);
+    const key = await runCli(['--check-config', '--config', config]);
+    expect(key.stderr).to.equal('web.configFile /from/the/key.yml: cannot read: ENOENT\n');
+  });
+
+  it('refuses to start on a bad web config: exit 1, one line per problem naming the file and the key', async () => {
+    const web = configFile('bad-web.yml', 'tls_server_config:\n  cert_file: /nope.pem\n  key_file: /nope-key.pem\n');
+    const result = await runCli(['--config', configFile('good.yaml', GOOD), '--web.config.file', web]);
+    expect(result).to.deep.equal({
+      code: 1,
+      stdout: '',
+      stderr:
+        `web.configFile ${web}: tls_server_config.cert_file: cannot read "/nope.pem": ENOENT\n` +
+        `web.configFile ${web}: tls_server_config.key_file: cannot read "/nope-key.pem": ENOENT\n`,
+    });
   });
 
   it('rejects an unknown flag with exit 1', async () => {

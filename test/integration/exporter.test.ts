@@ -10,6 +10,8 @@ import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
 import {
   CREDENTIALS,
   PROJECT_ID,
+  SCENARIO,
+  SCENARIO_EPOCH_MS,
   cyclesCompleted,
   scrape,
   seriesOf,
@@ -17,8 +19,8 @@ import {
   testConfig,
   withoutDurations,
 } from '../helpers/exporter.js';
-import { SCENARIO, T0 } from '../helpers/scenarios.js';
 
+const T0 = SCENARIO_EPOCH_MS;
 // got retries a 503 by default, which would hide /-/ready's answer
 const got = baseGot.extend({ retry: { limit: 0 } });
 
@@ -155,7 +157,7 @@ describe('exporter against the simulator (real HTTP)', () => {
   }
 
   it('reports reason auth on a bad signature (401 APIGW.0301) and counts the 401', async () => {
-    await setUp({}, { credentials: { accessKey: CREDENTIALS.accessKey, secretKey: 'wrong-secret' } });
+    await setUp({}, { credentials: { ...CREDENTIALS, secretKey: 'wrong-secret' } });
     await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;

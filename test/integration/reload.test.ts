@@ -68,10 +68,11 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     writeConfig(dis.url, settings);
     const readConfig = () => loadConfig({ file, env: {} });
     const config = readConfig();
+    const credentials = resolveCredentials(config.auth);
     const { logger, lines: logs } = logCapture(config.log.level);
     const { app, server } = await startExporter(config, {
       clock,
-      credentials: resolveCredentials(config.auth),
+      credentials: () => credentials,
       readConfig,
       logger,
     });

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import express from 'express';
+import type { Credentials } from '../../src/config/types.js';
 import { createDisClient, MAX_PAGES, type ApiRequestEvent, type DisClient } from '../../src/dis/client.js';
 import { DisClockSkewError, measureClockSkewSeconds } from '../../src/dis/clock-skew.js';
 import { DisCooldownError, type CooldownInfo } from '../../src/dis/cooldown.js';
@@ -11,6 +12,7 @@ import { DisError, DisHttpError, DisResponseError } from '../../src/dis/errors.j
 import { parseHttpDate } from '../../src/dis/http-date.js';
 import { parseRetryAfter } from '../../src/dis/retry-after.js';
 import { verifySignature } from '../../src/dis/signer.js';
+import { failureOf } from '../helpers/errors.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const PID = '0123456789abcdef0123456789abcdef';
@@ -54,7 +56,7 @@ function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0
   const c = createDisClient({
     endpoint: url,
     projectId: PID,
-    credentials: () => ({ accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
+    credentials: () => ({ kind: 'aksk', accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
     timeoutMs: 1000,
     retries: 0,
     maxSockets: 2,
@@ -206,15 +208,6 @@ const range = (prefix: string, from: number, to: number) =>
   Array.from({ length: to - from + 1 }, (_, i) => `${prefix}${String(from + i).padStart(10, '0')}`);
 
 /** What a test client call rejected with. */
-async function failureOf(pending: Promise<unknown>): Promise<DisError> {
-  const error = await pending.then(
-    () => expect.fail('should have failed'),
-    (e: unknown) => e,
-  );
-  expect(error).to.be.instanceOf(DisError);
-  return error as DisError;
-}
-
 describe('DIS client listings', () => {
   it('lists streams over every page, cursor RFC 3986-encoded, each page signed and counted', async () => {
     const pages: Record<string, object> = {
@@ -921,21 +914,21 @@ describe('DIS client cool-down', () => {
       else res.status(401).json(BAD_AUTH);
     });
     const clock = new ManualClock(NOW);
-    let credentials = { accessKey: 'AK-old', secretKey: 'SK-secret' };
+    let credentials: Credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
     const { c } = client(server.url, { clock, authFailuresBeforeCooldown: 2, credentials: () => credentials });
     try {
       for (let i = 0; i < 2; i++) expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_HTTP');
       expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
       // the same credentials in a new object are not new credentials
-      credentials = { accessKey: 'AK-old', secretKey: 'SK-secret' };
+      credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
       expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
-      credentials = { accessKey: 'AK-new', secretKey: 'SK-secret' };
+      credentials = { kind: 'aksk', accessKey: 'AK-new', secretKey: 'SK-secret' };
       expect((await c.getDumpTask('s', 't')).taskName).to.equal('my_task');
       expect(c.cooldownUntilMs()).to.equal(undefined);
       expect(server.seen).to.have.length(3);
 
       expect((await failureOf(c.getDumpTask('s', 'blocked'))).code).to.equal('ERR_DIS_HTTP');
-      credentials = { accessKey: 'AK-newer', secretKey: 'SK-secret' };
+      credentials = { kind: 'aksk', accessKey: 'AK-newer', secretKey: 'SK-secret' };
       expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
       expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
       expect(server.seen).to.have.length(4);

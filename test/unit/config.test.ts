@@ -42,8 +42,12 @@ function isDeepFrozen(value: unknown): boolean {
   return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen);
 }
 
+/** `auth.iam` with every key unset: AK/SK signing. */
+const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
+
 const MINIMAL: Config = {
-  server: { host: '0.0.0.0', port: 9873 },
+  server: { host: '0.0.0.0', port: 9873, maxRequests: 40 },
+  web: { configFile: '' },
   log: { level: 'info', format: 'json' },
   dis: {
     endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
@@ -56,9 +60,17 @@ const MINIMAL: Config = {
     securityToken: '',
     accessKeyFile: '',
     secretKeyFile: '',
+    iam: NO_IAM,
   },
   targets: [{ stream: 'orders', task: 'orders-to-obs' }],
-  poll: { intervalMs: 60_000, timeoutMs: 10_000, concurrency: 8, retries: 2, staleAfterMs: 300_000 },
+  poll: {
+    intervalMs: 60_000,
+    timeoutMs: 10_000,
+    concurrency: 8,
+    retries: 2,
+    staleAfterMs: 300_000,
+    maxRequestsPerSecond: 20,
+  },
   discovery: { intervalMs: 300_000 },
   lag: { records: true },
   shard: { index: 0, total: 1, fromHostname: false },
@@ -211,8 +223,16 @@ describe('loadConfig', () => {
             securityToken: 'TOKEN-ENV',
             accessKeyFile: '',
             secretKeyFile: '',
+            iam: NO_IAM,
           },
-          poll: { intervalMs: 300_000, timeoutMs: 2500, concurrency: 256, retries: 0, staleAfterMs: 0 },
+          poll: {
+            intervalMs: 300_000,
+            timeoutMs: 2500,
+            concurrency: 256,
+            retries: 0,
+            staleAfterMs: 0,
+            maxRequestsPerSecond: 2.5,
+          },
         },
       },
       {
@@ -221,6 +241,8 @@ describe('loadConfig', () => {
         env: {
           DIS_EXPORTER_HOST: '::',
           DIS_EXPORTER_PORT: '9200',
+          DIS_EXPORTER_MAX_REQUESTS: '0',
+          DIS_EXPORTER_WEB_CONFIG_FILE: '/etc/dis-exporter/web.yml',
           LOG_LEVEL: 'warn',
           LOG_FORMAT: 'pretty',
           DIS_ENDPOINT: 'http://127.0.0.1:18080/',
@@ -230,9 +252,11 @@ describe('loadConfig', () => {
           DIS_POLL_CONCURRENCY: '4',
           DIS_POLL_RETRIES: '5',
           DIS_POLL_STALE_AFTER: '15m',
+          DIS_POLL_MAX_REQUESTS_PER_SECOND: '0.5',
         },
         expected: {
-          server: { host: '::', port: 9200 },
+          server: { host: '::', port: 9200, maxRequests: 0 },
+          web: { configFile: '/etc/dis-exporter/web.yml' },
           log: { level: 'warn', format: 'pretty' },
           dis: {
             endpoint: 'http://127.0.0.1:18080',
@@ -241,7 +265,14 @@ describe('loadConfig', () => {
           },
           auth: MINIMAL.auth,
           targets: MINIMAL.targets,
-          poll: { intervalMs: 60_000, timeoutMs: 3000, concurrency: 4, retries: 5, staleAfterMs: 900_000 },
+          poll: {
+            intervalMs: 60_000,
+            timeoutMs: 3000,
+            concurrency: 4,
+            retries: 5,
+            staleAfterMs: 900_000,
+            maxRequestsPerSecond: 0.5,
+          },
           discovery: MINIMAL.discovery,
           lag: MINIMAL.lag,
           shard: MINIMAL.shard,
@@ -477,6 +508,7 @@ describe('resolveCredentials and key files', () => {
     securityToken: '',
     accessKeyFile: '',
     secretKeyFile: '',
+    iam: NO_IAM,
   };
 
   function keyFile(name: string, contents: string): string {
@@ -486,11 +518,12 @@ describe('resolveCredentials and key files', () => {
   }
 
   it('returns inline values, without a security token when it is empty', () => {
-    expect(resolveCredentials(inline)).to.deep.equal({ accessKey: 'AK-INLINE', secretKey: 'SK-INLINE' });
+    expect(resolveCredentials(inline)).to.deep.equal({ kind: 'aksk', accessKey: 'AK-INLINE', secretKey: 'SK-INLINE' });
   });
 
   it('adds the security token when set', () => {
     expect(resolveCredentials({ ...inline, securityToken: 'TOKEN' })).to.deep.equal({
+      kind: 'aksk',
       accessKey: 'AK-INLINE',
       secretKey: 'SK-INLINE',
       securityToken: 'TOKEN',
@@ -503,7 +536,7 @@ describe('resolveCredentials and key files', () => {
       accessKeyFile: keyFile('ak', '  AK-FILE\n'),
       secretKeyFile: keyFile('sk', '\tSK-FILE\r\n\n'),
     });
-    expect(credentials).to.deep.equal({ accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
+    expect(credentials).to.deep.equal({ kind: 'aksk', accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
   });
 
   it('names each missing key', () => {
@@ -537,7 +570,7 @@ describe('resolveCredentials and key files', () => {
       env: { HUAWEICLOUD_SDK_AK_FILE: accessKeyFile, HUAWEICLOUD_SDK_SK_FILE: secretKeyFile },
     });
     expect(config.auth).to.deep.equal({ ...MINIMAL.auth, accessKeyFile, secretKeyFile });
-    expect(resolveCredentials(config.auth)).to.deep.equal({ accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
+    expect(resolveCredentials(config.auth)).to.deep.equal({ kind: 'aksk', accessKey: 'AK-FILE', secretKey: 'SK-FILE' });
 
     const missing = join(dir, 'missing');
     const error = configErrorOf(() =>
@@ -545,6 +578,135 @@ describe('resolveCredentials and key files', () => {
     );
     expect(error.problems).to.deep.equal([
       `auth.secretKeyFile: cannot read "${missing}": ENOENT (set by HUAWEICLOUD_SDK_SK_FILE)`,
+    ]);
+  });
+});
+
+describe('resolveCredentials with an IAM user (auth.iam)', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dis-exporter-iam-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const noKeys: Config['auth'] = {
+    accessKey: '',
+    secretKey: '',
+    securityToken: '',
+    accessKeyFile: '',
+    secretKeyFile: '',
+    iam: {
+      endpoint: 'https://iam.cn-north-4.myhuaweicloud.com',
+      domain: ' acme ',
+      username: 'dis-monitor',
+      password: 'PASSWORD-INLINE',
+      passwordFile: '',
+    },
+  };
+
+  it('returns IAM password credentials, values trimmed', () => {
+    expect(resolveCredentials(noKeys)).to.deep.equal({
+      kind: 'iam',
+      endpoint: 'https://iam.cn-north-4.myhuaweicloud.com',
+      domain: 'acme',
+      username: 'dis-monitor',
+      password: 'PASSWORD-INLINE',
+    });
+  });
+
+  it('reads the password file (trimmed) over the inline password, again on every call (a reload)', () => {
+    const passwordFile = join(dir, 'password');
+    writeFileSync(passwordFile, '  PASSWORD-FILE-1\n');
+    const auth = { ...noKeys, iam: { ...noKeys.iam, passwordFile } };
+    expect(resolveCredentials(auth)).to.deep.include({ kind: 'iam', password: 'PASSWORD-FILE-1' });
+    writeFileSync(passwordFile, 'PASSWORD-FILE-2');
+    expect(resolveCredentials(auth)).to.deep.include({ kind: 'iam', password: 'PASSWORD-FILE-2' });
+  });
+
+  it('reports an unreadable or empty password file with its path, never a password', () => {
+    const missing = join(dir, 'missing');
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '\n');
+    for (const [file, problem] of [
+      [missing, 'ENOENT'],
+      [empty, 'file is empty'],
+    ] as const) {
+      const error = configErrorOf(() => resolveCredentials({ ...noKeys, iam: { ...noKeys.iam, passwordFile: file } }));
+      expect(error.problems).to.deep.equal([`auth.iam.passwordFile: cannot read "${file}": ${problem}`]);
+      expect(error.message).not.to.include('PASSWORD-INLINE');
+    }
+  });
+
+  it('is in use once any auth.iam key is set, and then names each missing key', () => {
+    const only = (key: keyof Config['auth']['iam'], value: string): Config['auth'] => ({
+      ...noKeys,
+      iam: { ...NO_IAM, [key]: value },
+    });
+    expect(configErrorOf(() => resolveCredentials(only('domain', 'acme'))).problems).to.deep.equal([
+      'auth.iam.endpoint: is required for IAM authentication',
+      'auth.iam.username: is required for IAM authentication',
+      'auth.iam.password: is required for IAM authentication (or auth.iam.passwordFile)',
+    ]);
+    expect(configErrorOf(() => resolveCredentials(only('password', 'x'))).problems).to.deep.equal([
+      'auth.iam.endpoint: is required for IAM authentication',
+      'auth.iam.domain: is required for IAM authentication',
+      'auth.iam.username: is required for IAM authentication',
+    ]);
+    // Blank values count as unset: AK/SK signing, whose keys are then missing.
+    expect(configErrorOf(() => resolveCredentials(only('username', '  '))).problems).to.deep.equal([
+      'auth.accessKey: is required (or auth.accessKeyFile)',
+      'auth.secretKey: is required (or auth.secretKeyFile)',
+    ]);
+  });
+
+  it('refuses any AK/SK setting next to auth.iam, naming both', () => {
+    const error = configErrorOf(() =>
+      resolveCredentials({ ...noKeys, securityToken: 'TOKEN', secretKeyFile: join(dir, 'sk') }),
+    );
+    expect(error.problems).to.deep.equal([
+      'auth.iam: cannot be used together with auth.securityToken, auth.secretKeyFile; ' +
+        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
+    ]);
+  });
+
+  it('takes every auth.iam key from its environment variable, and hints at it in a problem', () => {
+    const passwordFile = join(dir, 'password');
+    writeFileSync(passwordFile, 'PASSWORD-FILE\n');
+    const env = {
+      HUAWEICLOUD_SDK_PROJECT_ID: '0123456789abcdef0123456789abcdef',
+      DIS_TARGETS: 'orders/orders-to-obs',
+      HUAWEICLOUD_SDK_IAM_ENDPOINT: 'http://127.0.0.1:18080',
+      DIS_IAM_DOMAIN: 'acme',
+      DIS_IAM_USERNAME: 'dis-monitor',
+      DIS_IAM_PASSWORD: 'PASSWORD-ENV',
+      DIS_IAM_PASSWORD_FILE: passwordFile,
+    };
+    const config = loadConfig({ env });
+    expect(config.auth).to.deep.equal({
+      ...noKeys,
+      iam: {
+        endpoint: 'http://127.0.0.1:18080',
+        domain: 'acme',
+        username: 'dis-monitor',
+        password: 'PASSWORD-ENV',
+        passwordFile,
+      },
+    });
+    expect(resolveCredentials(config.auth)).to.deep.equal({
+      kind: 'iam',
+      endpoint: 'http://127.0.0.1:18080',
+      domain: 'acme',
+      username: 'dis-monitor',
+      password: 'PASSWORD-FILE',
+    });
+    const missing = join(dir, 'missing');
+    const error = configErrorOf(() => loadConfig({ env: { ...env, DIS_IAM_PASSWORD_FILE: missing } }));
+    expect(error.problems).to.deep.equal([
+      `auth.iam.passwordFile: cannot read "${missing}": ENOENT (set by DIS_IAM_PASSWORD_FILE)`,
+    ]);
+    expect(configErrorOf(() => loadConfig({ env: { ...env, HUAWEICLOUD_SDK_AK: 'AK' } })).problems).to.deep.equal([
+      'auth.iam: cannot be used together with auth.accessKey; ' +
+        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
     ]);
   });
 });
@@ -557,6 +719,9 @@ describe('describeConfig', () => {
         'server:',
         '  host: 127.0.0.1',
         '  port: 9100',
+        '  maxRequests: 8',
+        'web:',
+        '  configFile: /etc/dis-exporter/web.yml',
         'log:',
         '  level: debug',
         '  format: pretty',
@@ -570,6 +735,12 @@ describe('describeConfig', () => {
         '  securityToken: "[REDACTED]"',
         '  accessKeyFile: ""',
         '  secretKeyFile: ""',
+        '  iam:',
+        '    endpoint: ""',
+        '    domain: ""',
+        '    username: ""',
+        '    password: ""',
+        '    passwordFile: ""',
         'targets:',
         '  - { stream: orders, task: orders-to-obs }',
         '  - { stream: Clicks_2024, task: clicks-to-dli }',
@@ -582,6 +753,7 @@ describe('describeConfig', () => {
         '  concurrency: 256',
         '  retries: 0',
         '  staleAfter: 0s',
+        '  maxRequestsPerSecond: 2.5',
         'discovery:',
         '  interval: 10m',
         'lag:',
@@ -623,6 +795,28 @@ describe('describeConfig', () => {
     expect(describeConfig(config)).to.include(
       ['shard:', '  index: 0 # 2, from the host name', '  total: 3', '  fromHostname: true', ''].join('\n'),
     );
+  });
+
+  it('shows the IAM settings with the password as [REDACTED]', () => {
+    const text = describeConfig(loadConfig({ file: fixture('iam.ok.yaml'), env: {} }));
+    expect(text).to.include(
+      [
+        'auth:',
+        '  accessKey: ""',
+        '  secretKey: ""',
+        '  securityToken: ""',
+        '  accessKeyFile: ""',
+        '  secretKeyFile: ""',
+        '  iam:',
+        '    endpoint: https://iam.cn-north-4.myhuaweicloud.com',
+        '    domain: acme',
+        '    username: dis-monitor',
+        '    password: "[REDACTED]"',
+        '    passwordFile: ""',
+        'targets:',
+      ].join('\n'),
+    );
+    expect(text).not.to.include('hunter2');
   });
 
   it('shows an unset secret as ""', () => {
@@ -712,6 +906,17 @@ describe('secrets never appear in any output', () => {
       text: `dis:\n  endpoint: "https://${AK}:${PASSWORD}@ bad host"\n`,
     },
     {
+      name: 'an IAM password of the wrong type, or next to an AK/SK',
+      file: 'c.yaml',
+      text: `${head}auth:\n  accessKey: ${AK}\n  iam:\n    username: u\n    password: [${PASSWORD}]\n`,
+    },
+    {
+      name: 'an IAM password with other problems',
+      file: 'c.yaml',
+      text: `${head}auth:\n  iam:\n    endpoint: "https://u:${PASSWORD}@iam.example.com"\n    password: ${PASSWORD}\n`,
+      env: { DIS_IAM_PASSWORD: PASSWORD },
+    },
+    {
       name: 'secrets from the environment with other problems',
       file: 'c.yaml',
       text: `server:\n  port: x\n`,
@@ -739,6 +944,7 @@ describe('secrets never appear in any output', () => {
         securityToken: TOKEN,
         accessKeyFile: join(dir, 'ak'),
         secretKeyFile: join(dir, 'nope'),
+        iam: NO_IAM,
       }),
     );
     for (const secret of SECRETS) expect(error.message).not.to.include(secret);
@@ -776,6 +982,8 @@ describe('config schema', () => {
     expect(Object.fromEntries(leaves.map(({ path, env }) => [path, env]))).to.deep.equal({
       'server.host': 'DIS_EXPORTER_HOST',
       'server.port': 'DIS_EXPORTER_PORT',
+      'server.maxRequests': 'DIS_EXPORTER_MAX_REQUESTS',
+      'web.configFile': 'DIS_EXPORTER_WEB_CONFIG_FILE',
       'log.level': 'LOG_LEVEL',
       'log.format': 'LOG_FORMAT',
       'dis.endpoint': 'DIS_ENDPOINT',
@@ -786,11 +994,17 @@ describe('config schema', () => {
       'auth.securityToken': 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
       'auth.accessKeyFile': 'HUAWEICLOUD_SDK_AK_FILE',
       'auth.secretKeyFile': 'HUAWEICLOUD_SDK_SK_FILE',
+      'auth.iam.endpoint': 'HUAWEICLOUD_SDK_IAM_ENDPOINT',
+      'auth.iam.domain': 'DIS_IAM_DOMAIN',
+      'auth.iam.username': 'DIS_IAM_USERNAME',
+      'auth.iam.password': 'DIS_IAM_PASSWORD',
+      'auth.iam.passwordFile': 'DIS_IAM_PASSWORD_FILE',
       targets: 'DIS_TARGETS',
       'poll.interval': 'DIS_POLL_INTERVAL',
       'poll.timeout': 'DIS_POLL_TIMEOUT',
       'poll.concurrency': 'DIS_POLL_CONCURRENCY',
       'poll.retries': 'DIS_POLL_RETRIES',
+      'poll.maxRequestsPerSecond': 'DIS_POLL_MAX_REQUESTS_PER_SECOND',
       'poll.staleAfter': 'DIS_POLL_STALE_AFTER',
       'discovery.interval': 'DIS_DISCOVERY_INTERVAL',
       'lag.records': 'DIS_LAG_RECORDS',
@@ -802,11 +1016,12 @@ describe('config schema', () => {
     });
   });
 
-  it('marks exactly the AK, SK and security token sensitive', () => {
+  it('marks exactly the AK, SK, security token and IAM password sensitive', () => {
     expect(leaves.filter((leaf) => leaf.sensitive).map((leaf) => leaf.path)).to.deep.equal([
       'auth.accessKey',
       'auth.secretKey',
       'auth.securityToken',
+      'auth.iam.password',
     ]);
   });
 

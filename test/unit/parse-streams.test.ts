@@ -198,6 +198,13 @@ describe('parseStreamDetailsPage', () => {
         message: 'partitions[1].partitionId: duplicate "3" (first at partitions[0])',
       },
       {
+        // Found by the fast-check property (parse-properties.test.ts): a duplicate was quoted whole, so a long id made an
+        // error message (logged, shown on the landing page) as long as the id.
+        body: { stream_name: 's', partitions: [{ partition_id: 'p'.repeat(300) }, { partition_id: 'p'.repeat(300) }] },
+        field: 'partitions[1].partition_id',
+        message: `partitions[1].partition_id: duplicate "${'p'.repeat(40)}…" (first at partitions[0])`,
+      },
+      {
         body: { stream_name: 's', partitions: [{ partition_id: 'p0', status: 1 }] },
         field: 'partitions[0].status',
         message: 'partitions[0].status: must be a string (got 1)',
@@ -280,6 +287,11 @@ describe('parseStreamNamesPage', () => {
         body: { stream_names: ['a', 'b', 'a'] },
         field: 'stream_names[2]',
         message: 'stream_names[2]: duplicate "a" (first at stream_names[0])',
+      },
+      {
+        body: { stream_names: ['s'.repeat(300), 's'.repeat(300)] },
+        field: 'stream_names[1]',
+        message: `stream_names[1]: duplicate "${'s'.repeat(40)}…" (first at stream_names[0])`,
       },
       {
         body: { stream_info_list: {} },
@@ -366,6 +378,11 @@ describe('parseDumpTaskList', () => {
         body: { tasks: [{ task_name: 'a' }, { task_name: 'a' }] },
         field: 'tasks[1].task_name',
         message: 'tasks[1].task_name: duplicate "a" (first at tasks[0])',
+      },
+      {
+        body: { tasks: [{ task_name: 't'.repeat(300) }, { task_name: 't'.repeat(300) }] },
+        field: 'tasks[1].task_name',
+        message: `tasks[1].task_name: duplicate "${'t'.repeat(40)}…" (first at tasks[0])`,
       },
     ]);
   });

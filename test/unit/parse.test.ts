@@ -555,6 +555,13 @@ describe('parseDumpTask', () => {
         message: 'partitions[1].partition_id: duplicate "0" (first at partitions[0])',
       },
       {
+        // Found by the fast-check property (parse-properties.test.ts): a duplicate was quoted whole, so a long id made an
+        // error message (logged, shown on the landing page) as long as the id.
+        body: { ...MINIMAL, partitions: [{ partitionId: 'p'.repeat(300) }, { partitionId: 'p'.repeat(300) }] },
+        field: 'partitions[1].partitionId',
+        message: `partitions[1].partitionId: duplicate "${'p'.repeat(40)}…" (first at partitions[0])`,
+      },
+      {
         body: { ...MINIMAL, partitions: [partition, partition, { partitionId: 'p2', last_transfer_offset: -5 }] },
         field: 'partitions[1].partitionId',
         message: 'partitions[1].partitionId: duplicate "shardId-0000000000" (first at partitions[0])',

@@ -6,7 +6,7 @@ import { DisHttpError, DisRequestError } from '../../src/dis/errors.js';
 import type { DumpTask } from '../../src/dis/types.js';
 import { Poller, type PollerOptions } from '../../src/poller.js';
 import { SnapshotStore } from '../../src/store.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const START = Date.UTC(2024, 0, 1);
@@ -71,6 +71,38 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 describe('Poller', () => {
+  it('lets every request in flight listen for the stop without a MaxListenersExceededWarning', async () => {
+    const clock = new ManualClock(START);
+    const warnings: string[] = [];
+    const onWarning = (warning: Error): void => {
+      warnings.push(warning.name);
+    };
+    process.on('warning', onWarning);
+    try {
+      const release: Array<() => void> = [];
+      const { client } = fakeClient(async (s, t) => task(s, t));
+      const listening: DisClient = {
+        ...client,
+        getDumpTask: (stream, name, signal) =>
+          new Promise((resolve, reject) => {
+            signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
+            release.push(() => resolve(task(stream, name)));
+          }),
+      };
+      const targets = Array.from({ length: 20 }, (_, i) => ({ stream: 's', task: `t${i}` }));
+      const { p, store } = poller(targets, listening, clock, { concurrency: 20 });
+      p.start();
+      await until(() => release.length === 20);
+      for (const done of release) done();
+      await until(() => store.current().cyclesCompleted === 1);
+      await p.stop();
+      await flush();
+      expect(warnings).to.deep.equal([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('polls at start, then once per interval, and replaces the snapshot each cycle', async () => {
     const clock = new ManualClock(START);
     const { client, calls } = fakeClient(async (s, t) => task(s, t));

@@ -15,7 +15,7 @@ describe('keepRestartOnlyKeys', () => {
   it('keeps the running server, log format and DIS account, names each changed one, and takes the rest', () => {
     const next: Config = {
       ...running,
-      server: { host: '0.0.0.0', port: 9999 },
+      server: { host: '0.0.0.0', port: 9999, maxRequests: 40 },
       log: { level: 'debug', format: 'pretty' },
       dis: { endpoint: 'http://127.0.0.1:2', region: 'ap-southeast-1', projectId: 'other' },
       targets: [{ stream: 'new', task: '*' }],

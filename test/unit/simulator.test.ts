@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import got, { RequestError } from 'got';
@@ -99,7 +100,13 @@ const SCENARIO_DATA = {
   ],
 };
 
-type Reply = { status: number; body: unknown; text: string; requestId: string | undefined };
+type Reply = {
+  status: number;
+  body: unknown;
+  text: string;
+  requestId: string | undefined;
+  headers: IncomingHttpHeaders;
+};
 
 describe('simulator (fake DIS)', () => {
   const servers: FakeDis[] = [];
@@ -146,6 +153,7 @@ describe('simulator (fake DIS)', () => {
       body,
       text: response.body,
       requestId: typeof requestId === 'string' ? requestId : undefined,
+      headers: response.headers,
     };
   }
 
@@ -1247,6 +1255,7 @@ describe('simulator (fake DIS)', () => {
           status: 400,
           requestId: rid(4),
           faults: [],
+          errorCode: 'DIS.4354',
         },
       ]);
       dis.control.resetRequests();
@@ -1465,6 +1474,84 @@ describe('simulator (fake DIS)', () => {
       expect([wrong.status, wrong.text]).to.deep.equal([200, '{"partitions":"none"}']);
     });
 
+    it('malformed and status send the given Content-Type: a proxy’s HTML page', async () => {
+      const page = '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>';
+      dis.control.addFault({ kind: 'status', status: 502, body: page, contentType: 'text/html', times: 1 });
+      dis.control.addFault({ kind: 'malformed', body: page, contentType: 'text/html; charset=utf-8', times: 1 });
+      const gateway = await get(`${BASE}/streams`);
+      expect([gateway.status, gateway.headers['content-type'], gateway.text]).to.deep.equal([502, 'text/html', page]);
+      const portal = await get(`${BASE}/streams`);
+      expect([portal.status, portal.headers['content-type'], portal.text]).to.deep.equal([
+        200,
+        'text/html; charset=utf-8',
+        page,
+      ]);
+    });
+
+    it('records the error code of each error body sent, DIS or gateway, object or text', async () => {
+      dis.control.addFault({ kind: 'status', status: 429, times: 1 });
+      dis.control.addFault({ kind: 'status', status: 400, body: '{"errorCode":"DIS.4305"}', times: 1 });
+      dis.control.addFault({ kind: 'status', status: 502, body: '<html></html>', times: 1 });
+      for (let i = 0; i < 3; i++) await get(`${BASE}/streams`);
+      await get(`${BASE}/streams/nope`);
+      expect(dis.control.requests().map((r) => [r.status, r.errorCode])).to.deep.equal([
+        [429, 'APIGW.0308'],
+        [400, 'DIS.4305'],
+        [502, undefined],
+        [400, 'DIS.4301'],
+      ]);
+    });
+
+    it('oversized streams exactly `bytes` bytes without a Content-Length; the client may hang up part way', async () => {
+      dis.control.addFault({ kind: 'oversized', bytes: 300_000, times: 1 });
+      const whole = await get(`${BASE}/streams/s1/transfer-tasks/to-obs`);
+      expect([
+        whole.status,
+        whole.text.length,
+        whole.headers['content-length'],
+        whole.headers['transfer-encoding'],
+      ]).to.deep.equal([200, 300_000, undefined, 'chunked']);
+      expect(whole.text.startsWith('{"padding":"xxx')).to.equal(true);
+
+      dis.control.addFault({ kind: 'oversized', bytes: 50_000_000, times: 1 });
+      const url = new URL(`${dis.url}${BASE}/streams`);
+      const headers = { 'X-Project-Id': PROJECT };
+      const stream = got.stream(url, {
+        headers: { ...headers, ...signRequest({ method: 'GET', url, headers }, CREDS, T0) },
+      });
+      let received = 0;
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        if (received > 100_000) break;
+      }
+      expect(received).to.be.below(1_000_000);
+      expect((await get(`${BASE}/streams`)).status).to.equal(200);
+      expect(dis.control.requests().map((r) => [r.status, r.faults])).to.deep.equal([
+        [200, ['oversized']],
+        [200, ['oversized']],
+        [200, []],
+      ]);
+    });
+
+    it('validates bytes and contentType: bytes required for oversized, each only for its kinds', () => {
+      const faults = [
+        { kind: 'oversized' },
+        { kind: 'oversized', bytes: 0 },
+        { kind: 'status', status: 500, bytes: 10 },
+        { kind: 'timeout', contentType: 'text/html' },
+        { kind: 'malformed', contentType: '' },
+      ];
+      expect(() => parseScenario({ ...SCENARIO_DATA, faults }, 'f.yaml')).to.throw(
+        [
+          'f.yaml: faults[0].bytes: is required',
+          'f.yaml: faults[1].bytes: must be an integer >= 1',
+          'f.yaml: faults[2].bytes: only applies to kind oversized',
+          'f.yaml: faults[3].contentType: only applies to kind status or malformed',
+          'f.yaml: faults[4].contentType: must be a non-empty string',
+        ].join('\n'),
+      );
+    });
+
     it('applies latency and then a terminal fault; clearFaults removes them all', async () => {
       dis.control.addFault({ kind: 'latency', latencyMs: 40 });
       dis.control.addFault({ kind: 'status', status: 503 });
@@ -1564,8 +1651,8 @@ describe('simulator (fake DIS)', () => {
           'bad.yaml: streams[1].tasks[0].partitions.shardId-0000000000.stalled: must be true or false',
           'bad.yaml: streams[2].name: duplicate "ok"',
           'bad.yaml: faults[0].status: is required',
-          'bad.yaml: faults[1].kind: must be one of latency, status, timeout, malformed, reset',
-          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task',
+          'bad.yaml: faults[1].kind: must be one of latency, status, timeout, malformed, reset, oversized',
+          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task, iam_token',
           'bad.yaml: faults[2].status: only applies to kind status',
           'bad.yaml: faults[2].probability: must be a number from 0 to 1',
           'bad.yaml: faults[2].untilMs: must be greater than fromMs',

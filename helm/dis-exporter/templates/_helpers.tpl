@@ -110,12 +110,67 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- toYaml $config }}
 {{- end }}
 
+{{/* The Secret holding the web config; "" when values.webConfig is empty. */}}
+{{- define "dis-exporter.webConfigSecretName" -}}
+{{- if .Values.webConfig }}
+{{- printf "%s-web-config" (include "dis-exporter.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* "https" when the web config turns TLS on, else "http". */}}
+{{- define "dis-exporter.scheme" -}}
+{{- if dig "tls_server_config" dict (.Values.webConfig | default dict) }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/*
+A probe of `path`: an HTTP(S) GET, or a TCP check when every client must show a certificate (the kubelet has none).
+*/}}
+{{- define "dis-exporter.probe" -}}
+{{- $tls := dig "tls_server_config" dict (.root.Values.webConfig | default dict) }}
+{{- if has (get $tls "client_auth_type") (list "RequireAnyClientCert" "RequireAndVerifyClientCert" "RequireClientCert") }}
+tcpSocket:
+  port: http
+{{- else }}
+httpGet:
+  path: {{ .path }}
+  port: http
+  {{- if $tls }}
+  scheme: HTTPS
+  {{- end }}
+{{- end }}
+{{- end }}
+
 {{/* The pod template shared by the Deployment (shards = 1) and the StatefulSet (shards > 1). */}}
+{{/*
+The V8 heap cap in MB: nodeHeapMB when set (0: none), else 60% of resources.limits.memory when it is written in
+Mi, Gi, M or G, else none. Without a cap V8 sizes its heap from the node's memory, not the container's limit, and lets it
+grow to several times the live set between collections: a large fleet would be OOM-killed at the limit.
+*/}}
+{{- define "dis-exporter.heapMB" -}}
+{{- $explicit := toString .Values.nodeHeapMB -}}
+{{- $limit := "" -}}
+{{- with .Values.resources }}{{ with .limits }}{{ $limit = toString (.memory | default "") }}{{ end }}{{ end -}}
+{{- if ne $explicit "" -}}
+{{- if ne $explicit "0" }}{{ $explicit }}{{ end -}}
+{{- else if regexMatch "^[0-9]+Mi$" $limit -}}
+{{- div (mul (trimSuffix "Mi" $limit | atoi) 60) 100 -}}
+{{- else if regexMatch "^[0-9]+Gi$" $limit -}}
+{{- div (mul (trimSuffix "Gi" $limit | atoi) 1024 60) 100 -}}
+{{- else if regexMatch "^[0-9]+M$" $limit -}}
+{{- div (mul (trimSuffix "M" $limit | atoi) 60 1000000) (mul 100 1048576) -}}
+{{- else if regexMatch "^[0-9]+G$" $limit -}}
+{{- div (mul (trimSuffix "G" $limit | atoi) 60 1000000000) (mul 100 1048576) -}}
+{{- end -}}
+{{- end }}
+
 {{- define "dis-exporter.podTemplate" -}}
 {{- $secretName := include "dis-exporter.secretName" . -}}
 metadata:
   annotations:
     checksum/config: {{ include "dis-exporter.config" . | sha256sum }}
+    {{- if .Values.webConfig }}
+    checksum/web-config: {{ toYaml .Values.webConfig | sha256sum }}
+    {{- end }}
     {{- if and $secretName (not .Values.existingSecret) }}
     checksum/secret: {{ printf "%s\n%s" .Values.credentials.accessKey .Values.credentials.secretKey | sha256sum }}
     {{- end }}
@@ -149,9 +204,18 @@ spec:
     - name: dis-exporter
       image: "{{ .Values.image.repository }}:{{ include "dis-exporter.imageTag" . }}"
       imagePullPolicy: {{ .Values.image.pullPolicy }}
+      {{- if .Values.webConfig }}
+      args:
+        - --web.config.file
+        - {{ include "dis-exporter.configDir" . }}/web.yml
+      {{- end }}
       env:
         - name: DIS_EXPORTER_CONFIG
           value: {{ include "dis-exporter.configDir" . }}/config.yaml
+        {{- with include "dis-exporter.heapMB" . }}
+        - name: NODE_OPTIONS
+          value: --max-old-space-size={{ . }}
+        {{- end }}
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -160,16 +224,12 @@ spec:
           containerPort: {{ include "dis-exporter.port" . }}
           protocol: TCP
       livenessProbe:
-        httpGet:
-          path: /-/healthy
-          port: http
+        {{- include "dis-exporter.probe" (dict "root" . "path" "/-/healthy") | trim | nindent 8 }}
         {{- with .Values.livenessProbe }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
       readinessProbe:
-        httpGet:
-          path: /-/ready
-          port: http
+        {{- include "dis-exporter.probe" (dict "root" . "path" "/-/ready") | trim | nindent 8 }}
         {{- with .Values.readinessProbe }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -211,6 +271,13 @@ spec:
                   path: secrets/accessKey
                 - key: {{ $keys.secretKey | quote }}
                   path: secrets/secretKey
+          {{- end }}
+          {{- with include "dis-exporter.webConfigSecretName" . }}
+          - secret:
+              name: {{ . }}
+              items:
+                - key: web.yml
+                  path: web.yml
           {{- end }}
     - name: tmp
       emptyDir:

@@ -1,0 +1,167 @@
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import type { RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import { ConfigError } from '../config/config-error.js';
+import { BasicAuth, type PasswordVerifier } from './basic-auth.js';
+import { loadWebConfig, type LoadedWebConfig } from './load-web-config.js';
+import { createRequestRateLimit, type RequestRateLimit } from './request-rate-limit.js';
+import { securityHeaders } from './security-headers.js';
+import { createTlsServer, type TlsServer } from './tls-server.js';
+import { OPEN_WEB_CONFIG, type WebConfig } from './web-config.js';
+
+/** The paths Kubernetes probes: never behind basic auth or the rate limit, and they tell nothing but their status. */
+export const PROBE_PATHS: readonly string[] = ['/-/healthy', '/-/ready'];
+
+/** The realm of the WWW-Authenticate challenge. */
+export const AUTH_REALM = 'dis-exporter';
+
+/** What WebSecurity needs besides the web config. */
+export type WebSecurityDeps = Readonly<{
+  clock: Clock;
+  logger: Logger;
+  /** Replaces bcrypt (tests count the comparisons). */
+  verify?: PasswordVerifier;
+}>;
+
+type Active = Readonly<{
+  config: WebConfig;
+  auth: BasicAuth;
+  headers: Readonly<Record<string, string>>;
+  rateLimit?: RequestRateLimit;
+}>;
+
+/**
+ * The web config in force (TLS, basic auth, headers, rate limit) and what applies it: the HTTP(S) server and the
+ * express middleware. `reload()` replaces it in one step, or keeps it when the file has a problem.
+ */
+export class WebSecurity {
+  readonly #deps: WebSecurityDeps;
+  #loaded: LoadedWebConfig | undefined;
+  #active: Active;
+  #tlsServer: TlsServer | undefined;
+
+  /** `loaded` undefined = no web config file: plain HTTP, no authentication. */
+  constructor(loaded: LoadedWebConfig | undefined, deps: WebSecurityDeps) {
+    this.#deps = deps;
+    this.#loaded = loaded;
+    this.#active = this.#activate(loaded);
+  }
+
+  /** Loads `file` ("" = none); throws ConfigError (one line per problem) like loadWebConfig. */
+  static load(file: string, deps: WebSecurityDeps): WebSecurity {
+    return new WebSecurity(file === '' ? undefined : loadWebConfig(file), deps);
+  }
+
+  /** Whether the server speaks HTTPS. */
+  get tls(): boolean {
+    return this.#loaded?.material !== undefined;
+  }
+
+  /** The web config file in force, or "" for none. */
+  get file(): string {
+    return this.#loaded?.file ?? '';
+  }
+
+  /** The server `app` is served by: HTTPS with the web config's certificate, else plain HTTP. */
+  createServer(app: RequestListener): Server {
+    const tls = this.#loaded?.config.tls;
+    const material = this.#loaded?.material;
+    if (tls === undefined || material === undefined) return createHttpServer(app);
+    this.#tlsServer = createTlsServer(
+      app,
+      { tls, material },
+      {
+        clock: this.#deps.clock,
+        logger: this.#deps.logger,
+      },
+    );
+    return this.#tlsServer.server;
+  }
+
+  /** Express middleware that puts the security headers on every answer. */
+  headers(): RequestHandler {
+    return (_req, res, next) => {
+      res.set(this.#active.headers);
+      next();
+    };
+  }
+
+  /**
+   * Express middleware for every request but the probes: the rate limit (429), then basic auth (401 with a Basic
+   * challenge when the credentials are missing or wrong).
+   */
+  guard(): RequestHandler {
+    return (req, res, next) => {
+      const active = this.#active;
+      if (PROBE_PATHS.includes(req.path)) {
+        next();
+        return;
+      }
+      if (active.rateLimit !== undefined && !active.rateLimit.tryTake()) {
+        res.status(429).type('text/plain').send('too many requests\n');
+        return;
+      }
+      if (!active.auth.enabled) {
+        next();
+        return;
+      }
+      active.auth.check(req.get('authorization')).then(
+        (ok) => {
+          if (ok) next();
+          else {
+            res
+              .status(401)
+              .set('WWW-Authenticate', `Basic realm="${AUTH_REALM}"`)
+              .type('text/plain')
+              .send('unauthorized\n');
+          }
+        },
+        (error: unknown) => next(error),
+      );
+    };
+  }
+
+  /**
+   * Reads the web config file again (or `file` instead, "" for none) and puts it in force. On a problem the one in
+   * force stays and the problems are returned, one line each; [] on success. TLS cannot be turned on or off
+   * without a restart (the listening socket would change); certificates and every other setting can.
+   */
+  reload(file: string = this.file): readonly string[] {
+    let loaded: LoadedWebConfig | undefined;
+    try {
+      loaded = file === '' ? undefined : loadWebConfig(file);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      this.#deps.logger.error({ problems: error.problems }, 'web config rejected; keeping the previous one');
+      return error.problems;
+    }
+    if ((loaded?.material !== undefined) !== this.tls) {
+      const problem = `web.configFile ${file === '' ? '""' : file}: tls_server_config: turning TLS ${
+        this.tls ? 'off' : 'on'
+      } needs a restart`;
+      this.#deps.logger.error({ problems: [problem] }, 'web config rejected; keeping the previous one');
+      return [problem];
+    }
+    if (loaded?.config.tls !== undefined && loaded.material !== undefined) {
+      this.#tlsServer?.replace(loaded.config.tls, loaded.material);
+    }
+    this.#loaded = loaded;
+    this.#active = this.#activate(loaded);
+    this.#deps.logger.info({ file: this.file, tls: this.tls }, 'web config reloaded');
+    return [];
+  }
+
+  #activate(loaded: LoadedWebConfig | undefined): Active {
+    const config = loaded?.config ?? OPEN_WEB_CONFIG;
+    const limit = config.rateLimit;
+    return {
+      config,
+      auth: new BasicAuth(config.basicAuthUsers, this.#deps.verify),
+      headers: securityHeaders(config.headers, loaded?.material !== undefined),
+      ...(limit === undefined
+        ? {}
+        : { rateLimit: createRequestRateLimit(limit.intervalMs, limit.burst, this.#deps.clock) }),
+    };
+  }
+}

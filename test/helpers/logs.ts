@@ -1,0 +1,14 @@
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+
+/** A pino logger at `level` whose JSON lines are parsed and kept in `lines`, oldest first. */
+export function logCapture(level: pino.LevelWithSilent = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), lines };
+}

@@ -1,0 +1,109 @@
+import { expect } from 'chai';
+import baseGot from 'got';
+import { pino } from 'pino';
+import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
+import { SnapshotStore } from '../../src/store.js';
+import { BasicAuth, parseBasicAuthorization } from '../../src/web/basic-auth.js';
+
+const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
+
+describe('server.maxRequests', () => {
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.close(0);
+    server = undefined;
+  });
+
+  it('answers 503 at once to a /metrics request beyond the limit, and frees the slot when one is done', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started = 0;
+    let onStarted: () => void = () => undefined;
+    const metrics = async function* (): AsyncGenerator<string> {
+      started += 1;
+      onStarted();
+      await gate;
+      yield 'm 1\n';
+    };
+    const app = createHttpApp({
+      metrics,
+      store: new SnapshotStore(),
+      isAlive: () => true,
+      version: '0.0.0-test',
+      projectId: 'p',
+      logger: pino({ level: 'silent' }),
+      maxRequests: 2,
+      reload: async () => ({ ok: true }),
+    });
+    server = await listen(app, '127.0.0.1', 0);
+    const url = `${server.url}/metrics`;
+    const bothStarted = new Promise<void>((resolve) => (onStarted = () => started === 2 && resolve()));
+    const first = got(url);
+    const second = got(url);
+    await bothStarted;
+    const third = await got(url);
+    expect([third.statusCode, third.body]).to.deep.equal([
+      503,
+      'too many concurrent requests (server.maxRequests is 2)\n',
+    ]);
+    // Other paths are not counted.
+    expect((await got(`${server.url}/-/healthy`)).statusCode).to.equal(200);
+    release();
+    expect([(await first).body, (await second).body]).to.deep.equal(['m 1\n', 'm 1\n']);
+    const fourth = await got(url);
+    expect([fourth.statusCode, fourth.body]).to.deep.equal([200, 'm 1\n']);
+    // And slow clients cannot hold a socket for long.
+    const { headersTimeout, requestTimeout, keepAliveTimeout, timeout } = server.server;
+    expect({ headersTimeout, requestTimeout, keepAliveTimeout, timeout }).to.deep.equal({
+      headersTimeout: 10_000,
+      requestTimeout: 30_000,
+      keepAliveTimeout: 65_000,
+      timeout: 120_000,
+    });
+  });
+});
+
+describe('basic auth', () => {
+  it('parses an Authorization: Basic header; a password may hold ":"', () => {
+    const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    expect(parseBasicAuthorization(header('alice:pa:ss wörd'))).to.deep.equal({
+      user: 'alice',
+      password: 'pa:ss wörd',
+    });
+    expect(parseBasicAuthorization(`basic  ${Buffer.from('a:').toString('base64')}`)).to.deep.equal({
+      user: 'a',
+      password: '',
+    });
+    expect(parseBasicAuthorization(header('no-colon'))).to.equal(undefined);
+    expect(parseBasicAuthorization('Bearer abc')).to.equal(undefined);
+    expect(parseBasicAuthorization('Basic !!!')).to.equal(undefined);
+    expect(parseBasicAuthorization(undefined)).to.equal(undefined);
+  });
+
+  it('compares one password at a time, and remembers only successes', async () => {
+    const calls: string[] = [];
+    let running = 0;
+    const auth = new BasicAuth(new Map([['alice', 'HASH']]), async (password) => {
+      running += 1;
+      expect(running).to.equal(1);
+      calls.push(password);
+      await new Promise((resolve) => setImmediate(resolve));
+      running -= 1;
+      return password === 'right';
+    });
+    const header = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const results = await Promise.all([
+      auth.check(header('alice', 'right')),
+      auth.check(header('alice', 'wrong')),
+      auth.check(header('bob', 'right')),
+    ]);
+    expect(results).to.deep.equal([true, false, false]);
+    expect(await auth.check(header('alice', 'right'))).to.equal(true);
+    expect(await auth.check(header('alice', 'wrong'))).to.equal(false);
+    expect(calls).to.deep.equal(['right', 'wrong', 'right', 'wrong']);
+  });
+
+  it('lets everything through when no user is configured', async () => {
+    expect(await new BasicAuth(new Map()).check(undefined)).to.equal(true);
+  });
+});
