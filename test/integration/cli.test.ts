@@ -7,12 +7,12 @@ import { expect } from 'chai';
 import baseGot from 'got';
 import { run, type CliIo } from '../../src/cli.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { CREDENTIALS, PROJECT_ID, SCENARIO, SCENARIO_EPOCH_MS } from '../helpers/exporter.js';
+import { logCapture } from '../helpers/logs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { freePort } from '../helpers/net.js';
-import { SCENARIO, T0 } from '../helpers/scenarios.js';
 
+const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
 

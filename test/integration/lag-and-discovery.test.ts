@@ -6,6 +6,7 @@ import { parseScenario, startFakeDis } from '../../src/simulator/fake-dis.js';
 import {
   CREDENTIALS,
   PROJECT_ID,
+  SCENARIO_EPOCH_MS,
   cyclesCompleted,
   scrape,
   seriesOf,
@@ -13,8 +14,8 @@ import {
   testConfig,
 } from '../helpers/exporter.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { T0 } from '../helpers/scenarios.js';
 
+const T0 = SCENARIO_EPOCH_MS;
 const P = PROJECT_ID;
 
 type Running = { app: App; server: RunningServer };

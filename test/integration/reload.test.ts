@@ -11,6 +11,8 @@ import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/f
 import {
   CREDENTIALS,
   PROJECT_ID,
+  SCENARIO,
+  SCENARIO_EPOCH_MS,
   cyclesCompleted,
   scrape,
   seriesOf,
@@ -18,10 +20,10 @@ import {
   withoutDurations,
 } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { logCapture } from '../helpers/logs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
-import { SCENARIO, T0 } from '../helpers/scenarios.js';
 
+const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 const START = T0 + 90_000;
 const ORDERS = { stream: 'orders', task: 'orders-to-obs' };

@@ -4,7 +4,7 @@ import { keepRestartOnlyKeys } from '../../src/config/restart-only.js';
 import type { Config } from '../../src/config/types.js';
 import { Reloader, type ReloadStep } from '../../src/reload.js';
 import { testConfig } from '../helpers/exporter.js';
-import { logCapture } from '../helpers/log-capture.js';
+import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const NOW = Date.UTC(2024, 0, 1);
