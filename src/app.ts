@@ -12,7 +12,7 @@ import { renderExposition } from './metrics/render.js';
 import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poller.js';
-import { Reloader, type ReloadOutcome, type ReloadStep } from './reload.js';
+import { Reloader, type ReloadOutcome } from './reload.js';
 import { SnapshotStore } from './store.js';
 import { WebSecurity } from './web/web-security.js';
 
@@ -42,13 +42,11 @@ export type App = Readonly<{
   /** The /metrics body as it is served, in chunks. */
   metrics(openMetrics: boolean): AsyncIterable<string>;
   poller: Poller;
-  /** Re-reads the configuration and the credential files and applies them (SIGHUP, `POST /-/reload`); never rejects. */
-  reload(): Promise<ReloadOutcome>;
   /**
-   * TLS, basic auth and headers of the HTTP endpoint. `web.reload()` re-reads its file and returns the problems
-   * ([] when it took effect); give it the new web.configFile on a config reload, unless --web.config.file is set.
+   * Re-reads the configuration, the credential files and the web config file and applies them, all or nothing
+   * (SIGHUP, `POST /-/reload`); never rejects.
    */
-  web: WebSecurity;
+  reload(): Promise<ReloadOutcome>;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
   /** Stops polling, lets in-flight scrapes finish (10 s at most) and closes connections. */
@@ -181,19 +179,22 @@ export function createApp(config: Config, deps: AppDeps): App {
     httpClient?.reconfigure(clientLimits(applied));
     poller.reconfigure(pollerSettings(applied));
   };
-  // In order; all must prepare before any applies.
-  const reloadSteps: ReloadStep[] = [
-    {
-      name: 'config',
-      prepare: () => {
-        const next = deps.readConfig();
-        const nextCredentials = resolveCredentials(next.auth);
-        return () => applyConfig(next, nextCredentials);
+  const webDeps = { clock, logger: logger.child({ component: 'web' }) };
+  const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
+  // Each step checks its part of the configuration read, in order; all must prepare before any applies.
+  const reloader = new Reloader<Config>({
+    read: deps.readConfig,
+    steps: [
+      {
+        name: 'config',
+        prepare: (next) => {
+          const nextCredentials = resolveCredentials(next.auth);
+          return () => applyConfig(next, nextCredentials);
+        },
       },
-    },
-  ];
-  const reloader = new Reloader({
-    steps: reloadSteps,
+      // The file of the new configuration: `--web.config.file` is in it already when given (cli.ts).
+      { name: 'web config', prepare: (next) => web.prepareReload(next.web.configFile) },
+    ],
     clock,
     logger: reloadLogger,
     onOutcome: (successful, atMs) => self.recordConfigReload(successful, atMs),
@@ -201,15 +202,12 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   let running: RunningServer | undefined;
   const httpLogger = logger.child({ component: 'http' });
-  const webDeps = { clock, logger: logger.child({ component: 'web' }) };
-  const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
 
   return {
     registry,
     store,
     metrics,
     poller,
-    web,
     reload: () => reloader.reload(),
     async start() {
       const app = createHttpApp({

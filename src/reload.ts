@@ -6,18 +6,21 @@ import { ConfigError } from './config/config-error.js';
 export type ReloadOutcome = Readonly<{ ok: true } | { ok: false; problems: readonly string[] }>;
 
 /**
- * One part of a reload, such as "the config file and the credential files". `prepare` reads and checks what the
- * step owns and returns `apply`, which puts it into effect; it rejects (a ConfigError naming the keys) to refuse it.
- * `apply` only swaps in values that are already checked, and must not throw.
+ * One part of a reload, such as "the credential files" or "the web config file". `prepare` reads and checks what
+ * the step owns, given what the reload read (the new configuration), and returns `apply`, which puts it into
+ * effect; it rejects (a ConfigError naming the keys) to refuse it. `apply` only swaps in values that are already
+ * checked, and must not throw.
  */
-export type ReloadStep = Readonly<{
+export type ReloadStep<T> = Readonly<{
   name: string;
-  prepare: () => (() => void) | Promise<() => void>;
+  prepare: (next: T) => (() => void) | Promise<() => void>;
 }>;
 
-/** What a Reloader needs: its steps in order, and where the outcome goes. */
-export type ReloaderOptions = Readonly<{
-  steps: readonly ReloadStep[];
+/** What a Reloader needs: how to read the new configuration, its steps in order, and where the outcome goes. */
+export type ReloaderOptions<T> = Readonly<{
+  /** Reads the new configuration (file and environment); throws a ConfigError to refuse it. */
+  read: () => T | Promise<T>;
+  steps: readonly ReloadStep<T>[];
   clock: Clock;
   logger: Logger;
   /** Called after every reload: whether it was applied, and when it ended. */
@@ -25,14 +28,15 @@ export type ReloaderOptions = Readonly<{
 }>;
 
 /**
- * Runs reloads one at a time (a second waits for the first) and all or nothing: every step prepares, and only when
- * none refused are they applied, in order. A refused reload changes nothing and logs its problems once.
+ * Runs reloads one at a time (a second waits for the first) and all or nothing: the configuration is read, every
+ * step prepares from it, and only when none refused are they applied, in order. A refused reload changes nothing
+ * and logs its problems once.
  */
-export class Reloader {
-  readonly #options: ReloaderOptions;
+export class Reloader<T> {
+  readonly #options: ReloaderOptions<T>;
   #last: Promise<unknown> = Promise.resolve();
 
-  constructor(options: ReloaderOptions) {
+  constructor(options: ReloaderOptions<T>) {
     this.#options = options;
   }
 
@@ -44,27 +48,30 @@ export class Reloader {
   }
 
   async #run(): Promise<ReloadOutcome> {
-    const { steps, clock, logger, onOutcome } = this.#options;
-    const applies: { step: ReloadStep; apply: () => void }[] = [];
+    const { read, steps, clock, logger, onOutcome } = this.#options;
+    let next: T;
+    try {
+      next = await read();
+    } catch (error) {
+      // Nothing was read, so no step has anything to check.
+      return this.#reject(problemsOf('config', error));
+    }
+    const applies: { step: ReloadStep<T>; apply: () => void }[] = [];
     const problems: string[] = [];
     for (const step of steps) {
       try {
-        applies.push({ step, apply: await step.prepare() });
+        applies.push({ step, apply: await step.prepare(next) });
       } catch (error) {
-        problems.push(...problemsOf(step, error));
+        problems.push(...problemsOf(step.name, error));
       }
     }
-    if (problems.length > 0) {
-      logger.error({ problems }, 'reload rejected; the running configuration is kept');
-      onOutcome(false, clock.now());
-      return { ok: false, problems };
-    }
+    if (problems.length > 0) return this.#reject(problems);
     for (const { step, apply } of applies) {
       try {
         apply();
       } catch (error) {
         // A bug, which may leave the reload half applied: say so rather than take the process down.
-        const failed = problemsOf(step, error);
+        const failed = problemsOf(step.name, error);
         logger.error({ problems: failed }, 'reload failed while being applied');
         onOutcome(false, clock.now());
         return { ok: false, problems: failed };
@@ -74,10 +81,16 @@ export class Reloader {
     onOutcome(true, clock.now());
     return { ok: true };
   }
+
+  #reject(problems: readonly string[]): ReloadOutcome {
+    this.#options.logger.error({ problems }, 'reload rejected; the running configuration is kept');
+    this.#options.onOutcome(false, this.#options.clock.now());
+    return { ok: false, problems };
+  }
 }
 
-function problemsOf(step: ReloadStep, error: unknown): readonly string[] {
+function problemsOf(name: string, error: unknown): readonly string[] {
   if (error instanceof ConfigError) return error.problems;
   // Not a refused input but a bug: only its message, named after the step.
-  return [`${step.name}: ${error instanceof Error ? error.message : String(error)}`];
+  return [`${name}: ${error instanceof Error ? error.message : String(error)}`];
 }

@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import bcrypt from 'bcryptjs';
 import baseGot from 'got';
 import { run, type CliIo } from '../../src/cli.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
@@ -405,5 +406,55 @@ targets: [${targets}]
     }
     expect(await exit).to.equal(0);
     expect(reloadSignal).to.equal(undefined);
+  });
+
+  it('re-reads the --web.config.file file on a reload; the flag still wins over web.configFile', async () => {
+    const file = join(dir, 'config-web.yaml');
+    const webFile = join(dir, 'web-flag.yml');
+    // Never read: the flag wins, at start and on every reload.
+    const ignored = join(dir, 'web-from-config.yml');
+    writeFileSync(
+      file,
+      `
+server: { host: 127.0.0.1, port: 0 }
+web: { configFile: "${ignored}" }
+dis: { projectId: ${PROJECT_ID}, endpoint: "${dis.url}" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey} }
+targets: [{ stream: orders, task: orders-to-obs }]
+`,
+    );
+    writeFileSync(webFile, '');
+    const { logger, lines: logs } = logCapture();
+    let reloadSignal: (() => void) | undefined;
+    let stopSignal: ((signal: string) => void) | undefined;
+    let url: string | undefined;
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: () => {},
+      stopSignal: () => new Promise((resolve) => (stopSignal = resolve)),
+      onReloadSignal: (reload) => {
+        reloadSignal = reload;
+        return () => (reloadSignal = undefined);
+      },
+      clock,
+      logger,
+      onListening: (listening) => (url = listening),
+    };
+    const exit = run(['--config', file, '--web.config.file', webFile], {}, io);
+    const reloads = () => logs.filter((line) => line.component === 'reload').map((line) => line.msg);
+    try {
+      for (let i = 0; i < 1000 && url === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+      expect((await got(`${url}/metrics`)).statusCode).to.equal(200);
+      writeFileSync(webFile, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync('scrape-password-0123', 4)}"\n`);
+      reloadSignal!();
+      for (let i = 0; i < 1000 && reloads().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(reloads()).to.deep.equal(['configuration reloaded']);
+      expect((await got(`${url}/metrics`)).statusCode).to.equal(401);
+      const authorization = `Basic ${Buffer.from('prometheus:scrape-password-0123').toString('base64')}`;
+      expect((await got(`${url}/metrics`, { headers: { authorization } })).statusCode).to.equal(200);
+    } finally {
+      stopSignal!('SIGTERM');
+    }
+    expect(await exit).to.equal(0);
   });
 });

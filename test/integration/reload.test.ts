@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import bcrypt from 'bcryptjs';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import { resolveCredentials } from '../../src/config/credentials.js';
@@ -63,11 +64,17 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     writeFileSync(file, JSON.stringify(config));
   }
 
-  /** The simulator, then the exporter on the file's config, as the CLI builds it; a reload reads the file again. */
-  async function setUp(settings: Record<string, unknown> = {}, simulatorCredentials = [CREDENTIALS]): Promise<Harness> {
+  /**
+   * The simulator (SCENARIO unless given), then the exporter on the file's config, as the CLI builds it; a reload
+   * reads the file again. `settings` may depend on the simulator's URL.
+   */
+  async function setUp(
+    settings: Record<string, unknown> | ((url: string) => Record<string, unknown>) = {},
+    scenario: unknown = SCENARIO,
+  ): Promise<Harness> {
     const clock = new ManualClock(START);
-    const dis = await startFakeDis({ scenario: parseScenario(SCENARIO), clock, credentials: simulatorCredentials });
-    writeConfig(dis.url, settings);
+    const dis = await startFakeDis({ scenario: parseScenario(scenario), clock });
+    writeConfig(dis.url, typeof settings === 'function' ? settings(dis.url) : settings);
     const readConfig = () => loadConfig({ file, env: {} });
     const config = readConfig();
     const credentials = resolveCredentials(config.auth);
@@ -82,8 +89,8 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     return h;
   }
 
-  const reload = async (server: RunningServer) => {
-    const response = await got.post(`${server.url}/-/reload`);
+  const reload = async (server: RunningServer, headers: Record<string, string> = {}) => {
+    const response = await got.post(`${server.url}/-/reload`, { headers });
     return [response.statusCode, response.body];
   };
 
@@ -196,7 +203,10 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     writeFileSync(akFile, `${CREDENTIALS.accessKey}\n`);
     writeFileSync(skFile, `${CREDENTIALS.secretKey}\n`);
     // the simulator verifies every signature and knows only the new key
-    const { dis, app, server } = await setUp({ auth: { accessKeyFile: akFile, secretKeyFile: skFile } }, [NEW]);
+    const { dis, app, server } = await setUp(
+      { auth: { accessKeyFile: akFile, secretKeyFile: skFile } },
+      { ...SCENARIO, credentials: [NEW] },
+    );
     await cyclesCompleted(app, 1);
     expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 401', 'orders/orders-to-obs 401']);
     expect(await scrape(server)).to.include(`dis_exporter_target_errors_total{${labels(ORDERS)},reason="auth"} 1`);
@@ -219,6 +229,42 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     dis.control.resetRequests();
     await nextCycle(h!);
     expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+  });
+
+  it('refuses the whole reload when the web config is bad: the old config and web config stay', async () => {
+    const webFile = join(dir, 'web.yml');
+    writeFileSync(webFile, '');
+    const { dis, app, server } = await setUp({ web: { configFile: webFile } });
+    await cyclesCompleted(app, 1);
+    writeConfig(dis.url, { targets: [ORDERS], web: { configFile: webFile } });
+    writeFileSync(webFile, 'basic_auth_users: [prometheus]\n');
+    expect(await reload(server)).to.deep.equal([
+      500,
+      `web.configFile ${webFile}: basic_auth_users: must be a mapping of user names to bcrypt hashes (got a list)\n`,
+    ]);
+    expect((await got(`${server.url}/metrics`)).statusCode).to.equal(200);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+    expect(seriesOf(await scrape(server), 'dis_exporter_config_last_reload_successful')).to.deep.equal([
+      'dis_exporter_config_last_reload_successful 0',
+    ]);
+
+    // Fixed: the new targets and basic auth both apply.
+    const password = 'scrape-password-0123';
+    writeConfig(dis.url, { targets: [ORDERS], web: { configFile: webFile } });
+    writeFileSync(webFile, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync(password, 4)}"\n`);
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    expect((await got(`${server.url}/metrics`)).statusCode).to.equal(401);
+    const authorization = `Basic ${Buffer.from(`prometheus:${password}`).toString('base64')}`;
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['orders/orders-to-obs 200']);
+    const text = (await got(`${server.url}/metrics`, { headers: { authorization } })).body;
+    expect(seriesOf(text, 'dis_exporter_config_last_reload_successful')).to.deep.equal([
+      'dis_exporter_config_last_reload_successful 1',
+    ]);
+    expect(await reload(server, { authorization })).to.deep.equal([200, 'configuration reloaded\n']);
   });
 
   it('keeps the settings that need a restart, warns once naming them, and applies the rest at once', async () => {

@@ -48,27 +48,35 @@ describe('keepRestartOnlyKeys', () => {
 });
 
 describe('Reloader', () => {
-  function reloader(steps: ReloadStep[]) {
+  /** A Reloader whose `read` returns "v1", "v2", ... (or what `read` gives), with its log and outcomes. */
+  function reloader(steps: ReloadStep<string>[], read?: () => string) {
     const clock = new ManualClock(NOW);
     const { logger, lines } = logCapture();
     const outcomes: [boolean, number][] = [];
-    const r = new Reloader({ steps, clock, logger, onOutcome: (ok, atMs) => outcomes.push([ok, atMs]) });
+    let reads = 0;
+    const r = new Reloader<string>({
+      read: read ?? (() => `v${++reads}`),
+      steps,
+      clock,
+      logger,
+      onOutcome: (ok, atMs) => outcomes.push([ok, atMs]),
+    });
     return { r, clock, lines, outcomes };
   }
 
-  it('applies every step in order once all have prepared, and reports success with the time', async () => {
+  it('reads once, applies every step in order once all have prepared from it, and reports success with the time', async () => {
     const events: string[] = [];
-    const step = (name: string): ReloadStep => ({
+    const step = (name: string): ReloadStep<string> => ({
       name,
-      prepare: async () => {
-        events.push(`prepare ${name}`);
+      prepare: async (next) => {
+        events.push(`prepare ${name} ${next}`);
         return () => events.push(`apply ${name}`);
       },
     });
     const { r, clock, lines, outcomes } = reloader([step('config'), step('web')]);
     await clock.advance(5_000);
     expect(await r.reload()).to.deep.equal({ ok: true });
-    expect(events).to.deep.equal(['prepare config', 'prepare web', 'apply config', 'apply web']);
+    expect(events).to.deep.equal(['prepare config v1', 'prepare web v1', 'apply config', 'apply web']);
     expect(outcomes).to.deep.equal([[true, NOW + 5_000]]);
     expect(lines).to.deep.equal([{ level: 30, msg: 'configuration reloaded' }]);
   });
@@ -97,6 +105,18 @@ describe('Reloader', () => {
     expect(lines).to.deep.equal([{ level: 50, problems, msg: 'reload rejected; the running configuration is kept' }]);
   });
 
+  it('prepares no step when the configuration cannot be read, and reports why', async () => {
+    const prepared: string[] = [];
+    const problems = ['config.yaml: cannot read: ENOENT'];
+    const { r, lines, outcomes } = reloader([{ name: 'web', prepare: (next) => () => prepared.push(next) }], () => {
+      throw new ConfigError(problems);
+    });
+    expect(await r.reload()).to.deep.equal({ ok: false, problems });
+    expect(prepared).to.deep.equal([]);
+    expect(outcomes).to.deep.equal([[false, NOW]]);
+    expect(lines).to.deep.equal([{ level: 50, problems, msg: 'reload rejected; the running configuration is kept' }]);
+  });
+
   it('runs one reload at a time: a second waits for the first to finish', async () => {
     const events: string[] = [];
     let release: (() => void) | undefined;
@@ -104,9 +124,9 @@ describe('Reloader', () => {
     const { r } = reloader([
       {
         name: 'config',
-        prepare: async () => {
+        prepare: async (next) => {
           const n = ++call;
-          events.push(`start ${n}`);
+          events.push(`start ${n} ${next}`);
           if (n === 1) await new Promise<void>((resolve) => (release = resolve));
           events.push(`end ${n}`);
           return () => events.push(`apply ${n}`);
@@ -116,10 +136,10 @@ describe('Reloader', () => {
     const first = r.reload();
     const second = r.reload();
     await flush();
-    expect(events).to.deep.equal(['start 1']);
+    expect(events).to.deep.equal(['start 1 v1']);
     release!();
     expect(await Promise.all([first, second])).to.deep.equal([{ ok: true }, { ok: true }]);
-    expect(events).to.deep.equal(['start 1', 'end 1', 'apply 1', 'start 2', 'end 2', 'apply 2']);
+    expect(events).to.deep.equal(['start 1 v1', 'end 1', 'apply 1', 'start 2 v2', 'end 2', 'apply 2']);
   });
 
   it('reports a step that fails while applying, and keeps reloading afterwards', async () => {
