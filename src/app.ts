@@ -121,7 +121,6 @@ export function createApp(config: Config, deps: AppDeps): App {
           ...clientLimits(config),
           clock,
           userAgent: `dis-exporter/${deps.build.version}`,
-          maxRequestsPerSecond: config.poll.maxRequestsPerSecond,
           onRequest: (event) => self.recordApiRequest(event),
           // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would
           // show the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
@@ -246,7 +245,8 @@ function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
 }
 
 function clientLimits(config: Config): ClientLimits {
-  return { timeoutMs: config.poll.timeoutMs, retries: config.poll.retries, maxSockets: config.poll.concurrency };
+  const { timeoutMs, retries, concurrency, maxRequestsPerSecond } = config.poll;
+  return { timeoutMs, retries, maxSockets: concurrency, maxRequestsPerSecond };
 }
 
 function pollerSettings(config: Config): PollerSettings {

@@ -22,7 +22,7 @@ import {
   parseStreamDetailsPage,
   parseStreamNamesPage,
 } from './parse.js';
-import { createRateLimiter } from './rate-limiter.js';
+import { createRateLimiter, type Rate } from './rate-limiter.js';
 import { parseRetryAfter } from './retry-after.js';
 import { signRequest } from './signer.js';
 import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
@@ -117,8 +117,8 @@ export type DisClientOptions = Readonly<{
   onIamToken?: (event: IamTokenEvent) => void;
 }>;
 
-/** The limits of createDisClient that a reload may change. */
-export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'maxSockets'>;
+/** The limits of createDisClient that a reload may change (an omitted maxRequestsPerSecond turns the limit off). */
+export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond'>;
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
@@ -243,12 +243,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   const random = options.random ?? Math.random;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const requestsPerSecond = options.maxRequestsPerSecond ?? Infinity;
-  const limiter = createRateLimiter({
-    requestsPerSecond,
-    burst: options.rateLimitBurst ?? Math.ceil(requestsPerSecond),
-    clock: options.clock,
+  const rateOf = (maxRequestsPerSecond = Infinity): Rate => ({
+    requestsPerSecond: maxRequestsPerSecond,
+    burst: options.rateLimitBurst ?? Math.ceil(maxRequestsPerSecond),
   });
+  const limiter = createRateLimiter({ ...rateOf(options.maxRequestsPerSecond), clock: options.clock });
   const cooldown = createCooldownGuard({
     clock: options.clock,
     cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
@@ -256,7 +255,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
   });
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
-  let limits: ClientLimits = { timeoutMs: options.timeoutMs, retries: options.retries, maxSockets: options.maxSockets };
+  let limits = { timeoutMs: options.timeoutMs, retries: options.retries };
   let signingWith = options.credentials();
   const tokens = createIamTokenSource({
     projectId: options.projectId,
@@ -568,9 +567,10 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     },
     cooldownUntilMs: () => cooldown.untilMs(),
     reconfigure(next) {
-      limits = { ...next };
+      limits = { timeoutMs: next.timeoutMs, retries: next.retries };
       agent.http.maxSockets = next.maxSockets;
       agent.https.maxSockets = next.maxSockets;
+      limiter.setRate(rateOf(next.maxRequestsPerSecond));
     },
     close() {
       tokens.close();

@@ -22,7 +22,7 @@ import {
 } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
 import { logCapture } from '../helpers/logs.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
@@ -98,6 +98,11 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     const done = app.store.current().cyclesCompleted;
     await clock.advance(60_000);
     await cyclesCompleted(app, done + 1);
+  }
+
+  /** Lets the requests that may go now reach the simulator. */
+  async function flushMany(): Promise<void> {
+    for (let i = 0; i < 50; i++) await flush();
   }
 
   const taskRequests = (dis: FakeDis) =>
@@ -265,6 +270,32 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
       'dis_exporter_config_last_reload_successful 1',
     ]);
     expect(await reload(server, { authorization })).to.deep.equal([200, 'configuration reloaded\n']);
+  });
+
+  it('paces the next cycle with a new poll.maxRequestsPerSecond, and stops pacing when it is 0', async () => {
+    const { dis, app, server, clock } = await setUp();
+    await cyclesCompleted(app, 1);
+    // Each cycle: two task details and two stream details, all at once under the default 20/s.
+    expect(dis.control.requests()).to.have.length(4);
+    writeConfig(dis.url, { poll: { maxRequestsPerSecond: 2 } });
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    dis.control.resetRequests();
+    await clock.advance(60_000);
+    const seen: number[] = [];
+    for (let step = 0; step < 3; step++) {
+      await flushMany();
+      seen.push(dis.control.requests().length);
+      await clock.advance(500);
+    }
+    // a burst of one second's worth (2), then one every 500 ms
+    expect(seen).to.deep.equal([2, 3, 4]);
+    await cyclesCompleted(app, 2);
+
+    writeConfig(dis.url, { poll: { maxRequestsPerSecond: 0 } });
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(dis.control.requests()).to.have.length(4);
   });
 
   it('keeps the settings that need a restart, warns once naming them, and applies the rest at once', async () => {
