@@ -217,7 +217,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         projectId: config.dis.projectId,
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
-        maxRequests: config.server.maxRequests,
+        maxRequests: () => current.server.maxRequests,
         reload: () => reloader.reload(),
       });
       running = await listen(app, config.server.host, config.server.port, (listener) => web.createServer(listener));

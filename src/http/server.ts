@@ -23,8 +23,11 @@ export type HttpAppOptions = Readonly<{
   logger: Logger;
   /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
   web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
-  /** Concurrent /metrics requests at most (`server.maxRequests`); more get 503. 0 or none = no limit. */
-  maxRequests?: number;
+  /**
+   * Concurrent /metrics requests at most (`server.maxRequests`, read per request so that a reload applies it); more
+   * get 503. 0 or none = no limit.
+   */
+  maxRequests?: () => number;
   /** Re-reads the configuration (`POST /-/reload`). */
   reload: () => Promise<ReloadOutcome>;
 }>;
@@ -41,7 +44,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   // Body buffers kept between scrapes: allocating megabytes per scrape would churn the heap and the RSS.
   const spare: Buffer[] = [];
 
-  app.get('/metrics', limitConcurrency(options.maxRequests ?? 0), async (req, res) => {
+  app.get('/metrics', limitConcurrency(options.maxRequests ?? (() => 0)), async (req, res) => {
     const openMetrics = wantsOpenMetrics(req.get('accept'));
     const gzip = acceptsGzip(req.get('accept-encoding'));
     const chunks = options.metrics(openMetrics)[Symbol.asyncIterator]();
