@@ -236,6 +236,50 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
   });
 
+  it('with IAM, re-reads the password file: the next token request uses the new password, the old token is dropped', async () => {
+    const user = { domain: 'acme', name: 'dis-monitor', password: 'Monitor-Password-1' };
+    const unknown = 'Monitor-Password-2';
+    const passwordFile = join(dir, 'iam-password');
+    writeFileSync(passwordFile, `${user.password}\n`);
+    const iam = (url: string) => ({
+      auth: { iam: { endpoint: url, domain: user.domain, username: user.name, passwordFile } },
+    });
+    const { dis, app, server, logs } = await setUp(iam, { ...SCENARIO, iam: { users: [user] } });
+    const tokenRequests = () =>
+      dis.control
+        .requests()
+        .filter((r) => r.operation === 'iam_token')
+        .map((r) => r.status);
+    const targetUp = async () => seriesOf(await scrape(server), 'dis_exporter_target_up');
+    await cyclesCompleted(app, 1);
+    await nextCycle(h!);
+    expect(tokenRequests()).to.deep.equal([201]); // one token, still valid for hours, serves both cycles
+
+    // A password IAM does not know: the cached token is dropped and the next token request is refused.
+    writeFileSync(passwordFile, `${unknown}\n`);
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    await nextCycle(h!);
+    expect(tokenRequests()).to.deep.equal([201, 401]);
+    expect(await targetUp()).to.deep.equal([
+      `dis_exporter_target_up{${labels(ORDERS)}} 0`,
+      `dis_exporter_target_up{${labels(CLICKS)}} 0`,
+    ]);
+
+    // The right password again: a token at once (the back-off was the other password's), every target recovers.
+    writeFileSync(passwordFile, `${user.password}\n`);
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    await nextCycle(h!);
+    expect(tokenRequests()).to.deep.equal([201, 401, 201]);
+    expect(await targetUp()).to.deep.equal([
+      `dis_exporter_target_up{${labels(ORDERS)}} 1`,
+      `dis_exporter_target_up{${labels(CLICKS)}} 1`,
+    ]);
+    const log = JSON.stringify(logs);
+    for (const secret of [user.password, unknown, ...dis.control.issuedIamTokens()]) {
+      expect(log.includes(secret), `the log contains ${secret}`).to.equal(false);
+    }
+  });
+
   it('refuses the whole reload when the web config is bad: the old config and web config stay', async () => {
     const webFile = join(dir, 'web.yml');
     writeFileSync(webFile, '');
