@@ -81,9 +81,11 @@ async function main(): Promise<number> {
 
     gc();
     const baseline = memory();
-    app = createApp(benchConfig(options, ready.url, fleetTargets(shape)), {
+    const config = benchConfig(options, ready.url, fleetTargets(shape));
+    app = createApp(config, {
       logger: pino({ level: 'warn' }, pino.destination(2)),
       credentials: () => ({ kind: 'aksk', ...BENCH_CREDENTIALS }),
+      readConfig: () => config,
       build: { version: 'bench', revision: 'bench', nodejsVersion: process.version },
       processMetrics: true,
     });

@@ -1,22 +1,28 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
+import { resolveCredentials } from './config/credentials.js';
+import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
-import { createDisClient, type DisClient } from './dis/client.js';
+import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
 import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
 import { createHttpApp, listen, type RunningServer } from './http/server.js';
-import { createExposition } from './metrics/exposition.js';
+import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
 import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
-import { Poller } from './poller.js';
+import { Poller, type PollerSettings } from './poller.js';
+import { Reloader, type ReloadOutcome } from './reload.js';
 import { SnapshotStore } from './store.js';
 import { WebSecurity } from './web/web-security.js';
 
-/** What createApp takes besides the config; everything here has a production default. */
+/** What createApp takes besides the config; everything after `build` has a production default. */
 export type AppDeps = Readonly<{
   logger: Logger;
+  /** What requests authenticate with: `config.auth` resolved at start. A reload replaces it with its own. */
   credentials: () => Credentials;
+  /** Reads the configuration again as at start (file, then environment) for a reload; throws ConfigError. */
+  readConfig: () => Config;
   build: BuildInfo;
   clock?: Clock;
   random?: () => number;
@@ -37,10 +43,10 @@ export type App = Readonly<{
   metrics(openMetrics: boolean): AsyncIterable<string>;
   poller: Poller;
   /**
-   * TLS, basic auth and headers of the HTTP endpoint. `web.reload()` re-reads its file and returns the problems
-   * ([] when it took effect); give it the new web.configFile on a config reload, unless --web.config.file is set.
+   * Re-reads the configuration, the credential files and the web config file and applies them, all or nothing
+   * (SIGHUP, `POST /-/reload`); never rejects.
    */
-  web: WebSecurity;
+  reload(): Promise<ReloadOutcome>;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
   /** Stops polling, lets in-flight scrapes finish (10 s at most) and closes connections. */
@@ -80,81 +86,73 @@ function logIamToken(logger: Logger, event: IamTokenEvent): void {
   else logger.debug(fields, 'IAM token obtained');
 }
 
-/** Composition root: client → poller → store → metrics → http. */
+/** Composition root: client → poller → store → metrics → http; a reload swaps the settings of each. */
 export function createApp(config: Config, deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const registry = new Registry();
   const store = new SnapshotStore();
+  // The configuration in effect and its credentials (read by the client at each request): a reload replaces both.
+  let current = config;
+  let credentials = deps.credentials;
 
   // The data families come straight from the snapshot (their text cached per snapshot); the registry holds only
   // the long-lived instruments, which are rendered after them.
-  const exposition = createExposition({
-    pollIntervalMs: config.poll.intervalMs,
-    logger: logger.child({ component: 'metrics' }),
-    projectId: config.dis.projectId,
-    staleAfterMs: config.poll.staleAfterMs,
-    stateSets: config.metrics.stateSets,
-    ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
-  });
+  const metricsLogger = logger.child({ component: 'metrics' });
+  let exposition = createExposition(expositionOptions(config, metricsLogger));
   // A scrape goes first: while one is rendered, the poller's new DIS requests wait (a second at most).
   const priority = new ScrapePriority(clock);
   const metrics = (openMetrics: boolean): AsyncIterable<string> =>
     priority.first(
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
-  const self = registerSelfMetrics(registry, deps.build, config.shard);
+  const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
   const iamLogger = logger.child({ component: 'iam' });
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
   const clientLogger = logger.child({ component: 'dis' });
   const clockSkew = clockSkewReporter(clientLogger, clock);
-  const client =
-    deps.client ??
-    createDisClient({
-      endpoint: config.dis.endpoint,
-      projectId: config.dis.projectId,
-      credentials: deps.credentials,
-      timeoutMs: config.poll.timeoutMs,
-      retries: config.poll.retries,
-      maxSockets: config.poll.concurrency,
-      clock,
-      userAgent: `dis-exporter/${deps.build.version}`,
-      maxRequestsPerSecond: config.poll.maxRequestsPerSecond,
-      onRequest: (event) => self.recordApiRequest(event),
-      // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would show
-      // the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
-      onCooldown: ({ untilMs, error }) =>
-        clientLogger.error(
-          { until: new Date(untilMs).toISOString(), error: error.message },
-          'DIS requests paused (cool-down)',
-        ),
-      onClockSkew: clockSkew,
-      // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it stale.
-      iamFailureBackoffMs: config.poll.intervalMs,
-      iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * config.poll.intervalMs),
-      onIamToken: (event) => logIamToken(iamLogger, event),
-      ...(deps.random === undefined ? {} : { random: deps.random }),
-    });
+  const httpClient: HttpDisClient | undefined =
+    deps.client === undefined
+      ? createDisClient({
+          endpoint: config.dis.endpoint,
+          projectId: config.dis.projectId,
+          credentials: () => credentials(),
+          ...clientLimits(config),
+          clock,
+          userAgent: `dis-exporter/${deps.build.version}`,
+          onRequest: (event) => self.recordApiRequest(event),
+          // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would
+          // show the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
+          onCooldown: ({ untilMs, error }) =>
+            clientLogger.error(
+              { until: new Date(untilMs).toISOString(), error: error.message },
+              'DIS requests paused (cool-down)',
+            ),
+          onClockSkew: clockSkew,
+          // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it
+          // stale.
+          iamFailureBackoffMs: config.poll.intervalMs,
+          iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * config.poll.intervalMs),
+          onIamToken: (event) => logIamToken(iamLogger, event),
+          ...(deps.random === undefined ? {} : { random: deps.random }),
+        })
+      : undefined;
+  const client = deps.client ?? httpClient!;
 
   const poller = new Poller({
-    selectors: config.targets,
+    ...pollerSettings(config),
     projectId: config.dis.projectId,
-    shard: config.shard,
-    discoveryIntervalMs: config.discovery.intervalMs,
-    lagRecords: config.lag.records,
     client: priority.gate(client),
     store,
     clock,
     logger: logger.child({ component: 'poller' }),
-    intervalMs: config.poll.intervalMs,
-    concurrency: config.poll.concurrency,
     onOverrun: (seconds, inARow) => {
       self.recordPollOverrun();
       // Logged when cycles start to overrun, not on every cycle while they do.
       if (inARow > 1) return;
       logger.warn(
-        { component: 'poller', durationSeconds: seconds, intervalSeconds: config.poll.intervalMs / 1000 },
+        { component: 'poller', durationSeconds: seconds, intervalSeconds: current.poll.intervalMs / 1000 },
         'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
           'poll.maxRequestsPerSecond, or shard the targets',
       );
@@ -167,17 +165,49 @@ export function createApp(config: Config, deps: AppDeps): App {
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
 
-  let running: RunningServer | undefined;
-  const httpLogger = logger.child({ component: 'http' });
+  const reloadLogger = logger.child({ component: 'reload' });
+  /** Puts a checked configuration into effect: from the next cycle for polling, from the next scrape for metrics. */
+  const applyConfig = (next: Config, nextCredentials: Credentials): void => {
+    const { config: applied, ignored } = keepRestartOnlyKeys(current, next);
+    if (ignored.length > 0) reloadLogger.warn({ keys: ignored }, 'changed settings need a restart; kept as they were');
+    current = applied;
+    credentials = () => nextCredentials;
+    logger.level = applied.log.level;
+    exposition = createExposition(expositionOptions(applied, metricsLogger));
+    self.setShard(applied.shard);
+    httpClient?.reconfigure(clientLimits(applied));
+    poller.reconfigure(pollerSettings(applied));
+  };
   const webDeps = { clock, logger: logger.child({ component: 'web' }) };
   const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
+  // Each step checks its part of the configuration read, in order; all must prepare before any applies.
+  const reloader = new Reloader<Config>({
+    read: deps.readConfig,
+    steps: [
+      {
+        name: 'config',
+        prepare: (next) => {
+          const nextCredentials = resolveCredentials(next.auth);
+          return () => applyConfig(next, nextCredentials);
+        },
+      },
+      // The file of the new configuration: `--web.config.file` is in it already when given (cli.ts).
+      { name: 'web config', prepare: (next) => web.prepareReload(next.web.configFile) },
+    ],
+    clock,
+    logger: reloadLogger,
+    onOutcome: (successful, atMs) => self.recordConfigReload(successful, atMs),
+  });
+
+  let running: RunningServer | undefined;
+  const httpLogger = logger.child({ component: 'http' });
 
   return {
     registry,
     store,
     metrics,
     poller,
-    web,
+    reload: () => reloader.reload(),
     async start() {
       const app = createHttpApp({
         metrics,
@@ -187,7 +217,8 @@ export function createApp(config: Config, deps: AppDeps): App {
         projectId: config.dis.projectId,
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
-        maxRequests: config.server.maxRequests,
+        maxRequests: () => current.server.maxRequests,
+        reload: () => reloader.reload(),
       });
       running = await listen(app, config.server.host, config.server.port, (listener) => web.createServer(listener));
       httpLogger.info({ url: running.url }, 'listening');
@@ -199,5 +230,32 @@ export function createApp(config: Config, deps: AppDeps): App {
       await running?.close(SHUTDOWN_GRACE_MS);
       client.close();
     },
+  };
+}
+
+function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
+  return {
+    pollIntervalMs: config.poll.intervalMs,
+    logger,
+    projectId: config.dis.projectId,
+    staleAfterMs: config.poll.staleAfterMs,
+    stateSets: config.metrics.stateSets,
+    ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
+  };
+}
+
+function clientLimits(config: Config): ClientLimits {
+  const { timeoutMs, retries, concurrency, maxRequestsPerSecond } = config.poll;
+  return { timeoutMs, retries, maxSockets: concurrency, maxRequestsPerSecond };
+}
+
+function pollerSettings(config: Config): PollerSettings {
+  return {
+    selectors: config.targets,
+    shard: config.shard,
+    intervalMs: config.poll.intervalMs,
+    concurrency: config.poll.concurrency,
+    discoveryIntervalMs: config.discovery.intervalMs,
+    lagRecords: config.lag.records,
   };
 }

@@ -1,12 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
+import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { resolveCredentials } from './config/credentials.js';
 import { describeConfig } from './config/describe.js';
-import type { Config } from './config/types.js';
+import type { Config, Credentials } from './config/types.js';
 import { createLogger } from './logger.js';
-import { systemClock } from './clock.js';
 import { readBuildInfo } from './version.js';
 import { loadWebConfig, type LoadedWebConfig } from './web/load-web-config.js';
 import { WebSecurity } from './web/web-security.js';
@@ -17,6 +17,10 @@ export type CliIo = Readonly<{
   stderr: (text: string) => void;
   /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
   stopSignal: () => Promise<string>;
+  /** Calls `reload` whenever the process is asked to reload its configuration (SIGHUP); returns how to stop that. */
+  onReloadSignal: (reload: () => void) => () => void;
+  /** The clock to run on instead of the system's (tests). */
+  clock?: Clock;
   /** The logger to use instead of one built from the config (tests). */
   logger?: Logger;
   /** Called once the exporter listens, with its URL (tests, demo). */
@@ -47,6 +51,11 @@ export const processIo: CliIo = {
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     }),
+  onReloadSignal: (reload) => {
+    const onSignal = (): void => reload();
+    process.on('SIGHUP', onSignal);
+    return () => process.off('SIGHUP', onSignal);
+  },
 };
 
 /** The whole command line: returns the exit code (0 clean stop, 1 bad usage, bad config or port in use). */
@@ -90,10 +99,15 @@ export async function run(
   }
 
   const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
+  // A reload reads the same file and environment again (and --web.config.file still wins).
+  const readConfig = (): Config =>
+    withWebConfigFile(loadConfig({ ...(file === undefined ? {} : { file }), env }), flags['web.config.file']);
   let config: Config;
+  let credentials: Credentials;
   let web: LoadedWebConfig | undefined;
   try {
-    config = withWebConfigFile(loadConfig({ ...(file === undefined ? {} : { file }), env }), flags['web.config.file']);
+    config = readConfig();
+    credentials = resolveCredentials(config.auth);
     web = config.web.configFile === '' ? undefined : loadWebConfig(config.web.configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -108,9 +122,17 @@ export async function run(
   // Listen for SIGTERM/SIGINT before starting: as PID 1 in a container a stop can come at any moment.
   const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
-  const initial = resolveCredentials(config.auth);
-  const security = new WebSecurity(web, { clock: systemClock, logger: logger.child({ component: 'web' }) });
-  const app = createApp(config, { logger, credentials: () => initial, build, web: security });
+  const clock = io.clock ?? systemClock;
+  const security = new WebSecurity(web, { clock, logger: logger.child({ component: 'web' }) });
+  const app = createApp(config, {
+    logger,
+    credentials: () => credentials,
+    readConfig,
+    build,
+    clock,
+    web: security,
+  });
+  const stopReloading = io.onReloadSignal(() => void app.reload());
   try {
     const running = await app.start();
     io.onListening?.(running.url);
@@ -120,6 +142,7 @@ export async function run(
       { host: config.server.host, port: config.server.port, code },
       code === 'EADDRINUSE' ? 'port already in use' : 'cannot listen',
     );
+    stopReloading();
     await app.stop();
     return 1;
   }
@@ -129,6 +152,7 @@ export async function run(
   );
   const signal = await stopping;
   logger.info({ signal }, 'stopping');
+  stopReloading();
   await app.stop();
   logger.info('stopped');
   return 0;

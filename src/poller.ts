@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
+import { isDeepStrictEqual } from 'node:util';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import { startStopwatch } from './clock.js';
+import { describeSelector } from './config/targets.js';
 import type { Target, TargetSelector } from './config/types.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { CallOptions, DisClient } from './dis/client.js';
@@ -12,27 +14,32 @@ import { ownedTargets, type Shard } from './shard.js';
 import type { DiscoveryStatus, SnapshotStore, StreamStatus, TargetError, TargetStatus } from './store.js';
 import { advanceTrack, type PartitionTrack } from './verdict.js';
 
-/** What the poller needs; the clock and the random source are injected so tests drive them. */
-export type PollerOptions = Readonly<{
+/** The poller's settings that a reload may change (see Poller.reconfigure). */
+export type PollerSettings = Readonly<{
   selectors: readonly TargetSelector[];
-  projectId: string;
   shard: Shard;
-  client: DisClient;
-  store: SnapshotStore;
-  clock: Clock;
-  logger: Logger;
   intervalMs: number;
   concurrency: number;
   discoveryIntervalMs: number;
   /** Fetch stream details each cycle, for lag in records and the verdicts. */
   lagRecords: boolean;
-  /** Uniform [0, 1) source for the interval jitter. */
-  random?: () => number;
-  /** Called after every finished cycle with its duration. */
-  onCycle?: (durationSeconds: number) => void;
-  /** Called after a cycle that took longer than the interval (the next one starts late), with how many in a row. */
-  onOverrun?: (durationSeconds: number, inARow: number) => void;
 }>;
+
+/** What the poller needs; the clock and the random source are injected so tests drive them. */
+export type PollerOptions = PollerSettings &
+  Readonly<{
+    projectId: string;
+    client: DisClient;
+    store: SnapshotStore;
+    clock: Clock;
+    logger: Logger;
+    /** Uniform [0, 1) source for the interval jitter. */
+    random?: () => number;
+    /** Called after every finished cycle with its duration. */
+    onCycle?: (durationSeconds: number) => void;
+    /** Called after a cycle that took longer than the interval (the next one starts late), with how many in a row. */
+    onOverrun?: (durationSeconds: number, inARow: number) => void;
+  }>;
 
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
 const JITTER_RATIO = 0.05;
@@ -42,11 +49,13 @@ const YIELD_EVERY = 1000;
 
 /** Polls every target once per interval and swaps the results into the store as one snapshot. */
 export class Poller {
-  readonly #options: PollerOptions;
+  #options: PollerOptions;
   readonly #random: () => number;
   readonly #abort = new AbortController();
-  readonly #needsDiscovery: boolean;
-  #discovered: readonly (readonly Target[])[] | undefined;
+  /** Aborted to cut the wait for the next cycle short: by stop(), or by a reload that changes the interval. */
+  #wake = new AbortController();
+  /** The targets the latest discovery found for each wildcard selector, by selectorKey. */
+  #discovered = new Map<string, readonly Target[]>();
   #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
   #alive = false;
@@ -56,7 +65,6 @@ export class Poller {
   constructor(options: PollerOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
-    this.#needsDiscovery = options.selectors.some(isWildcard);
     // Every request in flight (up to poll.concurrency) and every wait listens for the stop: not a leak, so no
     // MaxListenersExceededWarning past 10.
     setMaxListeners(0, this.#abort.signal);
@@ -79,7 +87,25 @@ export class Poller {
   /** Stops polling: aborts in-flight requests and waits for the loop to end. */
   async stop(): Promise<void> {
     this.#abort.abort(new Error('poller stopped'));
+    this.#wake.abort();
     await this.#loop;
+  }
+
+  /**
+   * Takes new settings (a reload) for the next cycle; a cycle under way finishes with the old ones. A new interval
+   * counts from the start of the last cycle, so a shorter one can start the next cycle at once. A changed selector
+   * list is discovered afresh at the next cycle; until then, and where that discovery fails, a selector that was
+   * already configured keeps what it found before.
+   */
+  reconfigure(settings: PollerSettings): void {
+    const previous = this.#options;
+    this.#options = { ...previous, ...settings };
+    if (!isDeepStrictEqual(settings.selectors, previous.selectors)) {
+      const kept = new Set(settings.selectors.map(selectorKey));
+      for (const key of this.#discovered.keys()) if (!kept.has(key)) this.#discovered.delete(key);
+      this.#lastDiscoveryMs = undefined;
+    }
+    if (settings.intervalMs !== previous.intervalMs) this.#wake.abort();
   }
 
   /**
@@ -144,23 +170,30 @@ export class Poller {
   /** The targets this replica owns: configured pairs and the latest discovery, filtered by shard. */
   #currentTargets(): Target[] {
     const { selectors, projectId, shard } = this.#options;
-    const all =
-      this.#discovered ?? selectors.filter((s) => !isWildcard(s)).map((s) => [{ stream: s.stream, task: s.task }]);
+    const all = selectors.map((s) =>
+      isWildcard(s) ? (this.#discovered.get(selectorKey(s)) ?? []) : [{ stream: s.stream, task: s.task }],
+    );
     return ownedTargets(projectId, uniqueTargets(all), shard);
   }
 
   async #discoverIfDue(previous: DiscoveryStatus | undefined, call: CallOptions): Promise<DiscoveryStatus | undefined> {
-    if (!this.#needsDiscovery) return undefined;
     const { clock, discoveryIntervalMs, selectors, client, concurrency, logger } = this.#options;
+    if (!selectors.some(isWildcard)) return undefined;
     const startedMs = clock.now();
     if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
     this.#lastDiscoveryMs = startedMs;
-    const result = await discover(selectors, this.#discovered, client, {
+    const found = selectors.map((s) => this.#discovered.get(selectorKey(s)) ?? []);
+    const result = await discover(selectors, found, client, {
       concurrency,
       signal: this.#abort.signal,
       call,
     });
-    this.#discovered = result.perSelector;
+    // A reload during the discovery may have dropped some of these selectors: keep only those still configured.
+    const configured = new Set(this.#options.selectors.map(selectorKey));
+    selectors.forEach((selector, index) => {
+      const key = selectorKey(selector);
+      if (isWildcard(selector) && configured.has(key)) this.#discovered.set(key, result.perSelector[index] ?? []);
+    });
     const now = clock.now();
     const log = logger.child({ component: 'discovery' });
     const wasFailing = previous?.lastError !== undefined;
@@ -180,7 +213,7 @@ export class Poller {
   }
 
   async #run(): Promise<void> {
-    const { clock, intervalMs, logger } = this.#options;
+    const { clock, logger } = this.#options;
     const signal = this.#abort.signal;
     while (!signal.aborted) {
       const startedMs = clock.now();
@@ -190,12 +223,22 @@ export class Poller {
         // runCycle turns every DIS failure into data; reaching here is a bug, and the loop must outlive it.
         logger.error({ error: error instanceof Error ? error.message : String(error) }, 'poll cycle failed');
       }
-      const jitter = (this.#random() * 2 - 1) * JITTER_RATIO * intervalMs;
-      const waitMs = Math.max(0, startedMs + intervalMs + jitter - clock.now());
+      await this.#waitForNextCycle(startedMs, (this.#random() * 2 - 1) * JITTER_RATIO);
+    }
+  }
+
+  /** Sleeps until one interval (± jitter) after `startedMs`; a reload that changes the interval starts it over. */
+  async #waitForNextCycle(startedMs: number, jitterRatio: number): Promise<void> {
+    const { clock } = this.#options;
+    while (!this.#abort.signal.aborted) {
+      const { intervalMs } = this.#options;
+      const waitMs = Math.max(0, startedMs + intervalMs + jitterRatio * intervalMs - clock.now());
       try {
-        await clock.sleep(Math.round(waitMs), signal);
+        await clock.sleep(Math.round(waitMs), this.#wake.signal);
+        return;
       } catch {
-        // aborted: the while condition ends the loop
+        // stopped (the loop ends) or a new interval (the wait is worked out again)
+        this.#wake = new AbortController();
       }
     }
   }
@@ -275,6 +318,9 @@ export class Poller {
 export function targetKey(target: Target): string {
   return `${target.stream}/${target.task}`;
 }
+
+/** A selector's identity: its pair and filters. */
+const selectorKey = describeSelector;
 
 /** A failure of the client as a whole (no IAM token) that it has already reported once, for the app to log. */
 function isReported(error: unknown): boolean {

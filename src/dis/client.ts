@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isDeepStrictEqual } from 'node:util';
 import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
@@ -21,7 +22,7 @@ import {
   parseStreamDetailsPage,
   parseStreamNamesPage,
 } from './parse.js';
-import { createRateLimiter } from './rate-limiter.js';
+import { createRateLimiter, type Rate } from './rate-limiter.js';
 import { parseRetryAfter } from './retry-after.js';
 import { signRequest } from './signer.js';
 import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
@@ -57,14 +58,18 @@ export interface DisClient {
   close(): void;
 }
 
-/** The client createDisClient builds: a DisClient that always reports its cool-down. */
+/** The client createDisClient builds: a DisClient that always reports its cool-down and takes new limits. */
 export interface HttpDisClient extends DisClient {
   cooldownUntilMs(): number | undefined;
+  /** Applies new limits to the calls that start from now on (a reload); calls under way keep theirs. */
+  reconfigure(limits: ClientLimits): void;
 }
 
 /**
- * Everything createDisClient needs; credentials are a getter so a reload can swap them. With IAM credentials every
- * DIS request carries one shared IAM token as `X-Auth-Token` instead of an AK/SK signature.
+ * Everything createDisClient needs. Credentials are a getter so a reload can swap them: when it returns different
+ * ones, a cool-down that auth failures started ends (the new credentials get their try). With IAM credentials every
+ * DIS request carries one shared IAM token as `X-Auth-Token` instead of an AK/SK signature; the token source drops
+ * its token when the credentials change.
  */
 export type DisClientOptions = Readonly<{
   endpoint: string;
@@ -111,6 +116,9 @@ export type DisClientOptions = Readonly<{
   /** Called when an IAM token is obtained, and once for each new kind of token request failure (not per call). */
   onIamToken?: (event: IamTokenEvent) => void;
 }>;
+
+/** The limits of createDisClient that a reload may change (an omitted maxRequestsPerSecond turns the limit off). */
+export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond'>;
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
@@ -235,12 +243,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   const random = options.random ?? Math.random;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const requestsPerSecond = options.maxRequestsPerSecond ?? Infinity;
-  const limiter = createRateLimiter({
-    requestsPerSecond,
-    burst: options.rateLimitBurst ?? Math.ceil(requestsPerSecond),
-    clock: options.clock,
+  const rateOf = (maxRequestsPerSecond = Infinity): Rate => ({
+    requestsPerSecond: maxRequestsPerSecond,
+    burst: options.rateLimitBurst ?? Math.ceil(maxRequestsPerSecond),
   });
+  const limiter = createRateLimiter({ ...rateOf(options.maxRequestsPerSecond), clock: options.clock });
   const cooldown = createCooldownGuard({
     clock: options.clock,
     cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
@@ -248,6 +255,8 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
   });
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
+  let limits = { timeoutMs: options.timeoutMs, retries: options.retries };
+  let signingWith = options.credentials();
   const tokens = createIamTokenSource({
     projectId: options.projectId,
     clock: options.clock,
@@ -267,7 +276,6 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   const client: Got = got.extend({
     agent,
     headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    timeout: { request: options.timeoutMs },
     // Retries are ours (below): got's would hide each attempt from the request self-metrics and ignore our clock.
     retry: { limit: 0 },
     throwHttpErrors: false,
@@ -292,6 +300,11 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
 
   /** Fails a call that may not send now (a cool-down); every request waits for a rate-limit token first. */
   async function admit(signal: AbortSignal | undefined): Promise<void> {
+    const credentials = options.credentials();
+    if (credentials !== signingWith) {
+      if (!isDeepStrictEqual(credentials, signingWith)) cooldown.credentialsChanged();
+      signingWith = credentials;
+    }
     const before = cooldown.blocked();
     if (before !== undefined) throw before;
     await limiter.acquire(signal);
@@ -302,6 +315,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
 
   // got's stream API, not its promise: the promise buffers the whole body before we could look at its size.
   async function send(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<Sent> {
+    const { timeoutMs } = limits;
     const elapsed = startStopwatch();
     // got never removes its 'abort' listener from the signal it is given: handing it the poller's long-lived
     // signal would pile up one listener (holding the request) per request. Give it a signal of its own, linked
@@ -313,6 +327,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
       context: outgoing.signWith === undefined ? {} : { [SIGN_WITH]: outgoing.signWith },
       signal: own.signal,
+      timeout: { request: timeoutMs },
     });
     // An abort after the body ended errors the finished stream, and an 'error' without a listener would crash
     // the process. Errors that matter reach responseOf or the body loop.
@@ -325,7 +340,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     } catch (error) {
       options.onRequest?.({ operation: outgoing.operation, code: 'error', durationSeconds: elapsed() });
       if (signal?.aborted) throw signal.reason;
-      return { ok: false, error: toRequestError(error, outgoing.method, outgoing.path) };
+      return { ok: false, error: toRequestError(error, outgoing.method, outgoing.path, timeoutMs) };
     } finally {
       own.unlink();
     }
@@ -391,6 +406,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     signal: AbortSignal | undefined,
     call: CallOptions | undefined,
   ): Promise<string> {
+    const { retries } = limits;
     let tokenRenewed = false;
     for (let retry = 0; ;) {
       const outcome = await attempt(operation, path, signal);
@@ -404,7 +420,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
         continue;
       }
       if (error instanceof DisHttpError) cooldown.failed(error);
-      if (!isRetryable(error.reason) || retry >= options.retries) throw error;
+      if (!isRetryable(error.reason) || retry >= retries) throw error;
       if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;
       // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), unless the server said when.
       const delayMs = retryAfterMs ?? Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
@@ -466,13 +482,13 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     return `/v2/${options.projectId}${path}`;
   }
 
-  function toRequestError(error: unknown, method: string, path: string): DisRequestError {
+  function toRequestError(error: unknown, method: string, path: string, timeoutMs: number): DisRequestError {
     if (error instanceof TimeoutError) {
       return new DisRequestError({
         method,
         path,
         reason: 'timeout',
-        detail: `no response within ${options.timeoutMs} ms`,
+        detail: `no response within ${timeoutMs} ms`,
         cause: error,
       });
     }
@@ -550,6 +566,12 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       });
     },
     cooldownUntilMs: () => cooldown.untilMs(),
+    reconfigure(next) {
+      limits = { timeoutMs: next.timeoutMs, retries: next.retries };
+      agent.http.maxSockets = next.maxSockets;
+      agent.https.maxSockets = next.maxSockets;
+      limiter.setRate(rateOf(next.maxRequestsPerSecond));
+    },
     close() {
       tokens.close();
       agent.http.destroy();

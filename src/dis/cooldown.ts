@@ -39,6 +39,8 @@ export interface CooldownGuard {
   succeeded(): void;
   /** A non-2xx response: may start a cool-down. */
   failed(error: DisHttpError): void;
+  /** New credentials deserve a try: ends a cool-down that auth failures started (not DIS.4309's) and the streak. */
+  credentialsChanged(): void;
 }
 
 const CHECK_CREDENTIALS = 'check the AK/SK and project id';
@@ -51,18 +53,18 @@ function remedy(apiCode: string | undefined): string {
 /** Creates the guard that one client shares across all of its calls. */
 export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
   let streak = 0;
-  let current: { untilMs: number; message: string; cause: DisHttpError } | undefined;
+  let current: { untilMs: number; message: string; cause: DisHttpError; byAuth: boolean } | undefined;
 
   function active() {
     if (current !== undefined && options.clock.now() >= current.untilMs) current = undefined;
     return current;
   }
 
-  function start(cause: DisHttpError, describe: (until: string) => string): void {
+  function start(cause: DisHttpError, byAuth: boolean, describe: (until: string) => string): void {
     streak = 0;
     if (options.cooldownMs <= 0 || active() !== undefined) return;
     const untilMs = options.clock.now() + options.cooldownMs;
-    current = { untilMs, message: describe(new Date(untilMs).toISOString()), cause };
+    current = { untilMs, message: describe(new Date(untilMs).toISOString()), cause, byAuth };
     options.onCooldown?.({ untilMs, error: new DisCooldownError(current.message, untilMs, cause) });
   }
 
@@ -81,6 +83,7 @@ export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
       if (error.apiCode === BLACKLISTED) {
         start(
           error,
+          false,
           (until) =>
             `DIS blocked this IP after too many failed requests (${BLACKLISTED}); no requests until ${until}; ${CHECK_CREDENTIALS}`,
         );
@@ -93,8 +96,13 @@ export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
       const what = error.apiCode ?? `HTTP ${error.statusCode}`;
       start(
         error,
+        true,
         (until) => `authentication failed${times} (${what}); no requests until ${until}; ${remedy(error.apiCode)}`,
       );
+    },
+    credentialsChanged() {
+      streak = 0;
+      if (current?.byAuth === true) current = undefined;
     },
   };
 }

@@ -7,6 +7,7 @@ import { constants as zlib, createGzip } from 'node:zlib';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../metrics/render.js';
+import type { ReloadOutcome } from '../reload.js';
 import type { SnapshotStore } from '../store.js';
 import { limitConcurrency, rejectLargeBodies } from '../web/request-limits.js';
 import { renderLandingPage } from './landing-page.js';
@@ -22,11 +23,16 @@ export type HttpAppOptions = Readonly<{
   logger: Logger;
   /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
   web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
-  /** Concurrent /metrics requests at most (`server.maxRequests`); more get 503. 0 or none = no limit. */
-  maxRequests?: number;
+  /**
+   * Concurrent /metrics requests at most (`server.maxRequests`, read per request so that a reload applies it); more
+   * get 503. 0 or none = no limit.
+   */
+  maxRequests?: () => number;
+  /** Re-reads the configuration (`POST /-/reload`). */
+  reload: () => Promise<ReloadOutcome>;
 }>;
 
-/** The express app: /metrics, /-/healthy, /-/ready and the landing page. */
+/** The express app: /metrics, /-/healthy, /-/ready, /-/reload and the landing page. */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -38,7 +44,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   // Body buffers kept between scrapes: allocating megabytes per scrape would churn the heap and the RSS.
   const spare: Buffer[] = [];
 
-  app.get('/metrics', limitConcurrency(options.maxRequests ?? 0), async (req, res) => {
+  app.get('/metrics', limitConcurrency(options.maxRequests ?? (() => 0)), async (req, res) => {
     const openMetrics = wantsOpenMetrics(req.get('accept'));
     const gzip = acceptsGzip(req.get('accept-encoding'));
     const chunks = options.metrics(openMetrics)[Symbol.asyncIterator]();
@@ -78,6 +84,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/-/ready', (_req, res) => {
     if (options.store.current().cyclesCompleted > 0) res.type('text/plain').send('Ready\n');
     else res.status(503).type('text/plain').send('first poll cycle not finished\n');
+  });
+
+  // As Prometheus does: 200 once applied, 500 with the problems (one a line) when the new configuration is refused.
+  app.all('/-/reload', async (req, res) => {
+    if (req.method !== 'POST') {
+      res.status(405).set('Allow', 'POST').type('text/plain').send('use POST to reload the configuration\n');
+      return;
+    }
+    const outcome = await options.reload();
+    if (outcome.ok) res.type('text/plain').send('configuration reloaded\n');
+    else
+      res
+        .status(500)
+        .type('text/plain')
+        .send(outcome.problems.map((problem) => `${problem}\n`).join(''));
   });
 
   app.get('/', (_req, res) => {

@@ -200,6 +200,14 @@ export const SELF_METRICS = {
     name: 'dis_exporter_shard_info',
     help: 'This replica shard index and the number of shards, always 1.',
   },
+  configReloadSuccessful: {
+    name: 'dis_exporter_config_last_reload_successful',
+    help: 'Whether the last configuration reload succeeded (1 from start); 0 means it was rejected and the previous configuration still runs.',
+  },
+  configReloadSuccessTimestamp: {
+    name: 'dis_exporter_config_last_reload_success_timestamp_seconds',
+    help: 'When the running configuration was loaded (at start or by the last successful reload), in seconds since the epoch.',
+  },
 } as const;
 
 /** Formats a poll interval for HELP strings: "every 60s", "every 5m". */

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiRequestEvent } from '../dis/client.js';
+import type { Shard } from '../shard.js';
 import { SELF_METRICS } from './names.js';
 
 /** Where the client and the poller report what they did. */
@@ -7,6 +8,10 @@ export interface SelfMetrics {
   recordApiRequest(event: ApiRequestEvent): void;
   recordPollCycle(durationSeconds: number): void;
   recordPollOverrun(): void;
+  /** A configuration reload that was applied (with when) or rejected. */
+  recordConfigReload(successful: boolean, atMs: number): void;
+  /** The shard a reload moved this replica to. */
+  setShard(shard: Shard): void;
 }
 
 /** Version facts for dis_exporter_build_info. */
@@ -15,11 +20,12 @@ export type BuildInfo = Readonly<{ version: string; revision: string; nodejsVers
 const API_BUCKETS = [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const POLL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300];
 
-/** Registers the long-lived self-metric instruments on `registry`. */
+/** Registers the long-lived self-metric instruments on `registry`; the configuration was loaded at `configLoadedAtMs`. */
 export function registerSelfMetrics(
   registry: Registry,
   build: BuildInfo,
-  shard: Readonly<{ index: number; total: number }>,
+  shard: Shard,
+  configLoadedAtMs: number,
 ): SelfMetrics {
   const requests = new Counter({
     ...SELF_METRICS.apiRequests,
@@ -40,11 +46,16 @@ export function registerSelfMetrics(
     registers: [registry],
   });
   buildInfo.set({ version: build.version, revision: build.revision, nodejs_version: build.nodejsVersion }, 1);
-  new Gauge({
-    ...SELF_METRICS.shardInfo,
-    labelNames: ['index', 'total'],
-    registers: [registry],
-  }).set({ index: String(shard.index), total: String(shard.total) }, 1);
+  const shardInfo = new Gauge({ ...SELF_METRICS.shardInfo, labelNames: ['index', 'total'], registers: [registry] });
+  const setShard = ({ index, total }: Shard): void => {
+    shardInfo.reset();
+    shardInfo.set({ index: String(index), total: String(total) }, 1);
+  };
+  setShard(shard);
+  const reloadSuccessful = new Gauge({ ...SELF_METRICS.configReloadSuccessful, registers: [registry] });
+  reloadSuccessful.set(1);
+  const reloadSuccessTimestamp = new Gauge({ ...SELF_METRICS.configReloadSuccessTimestamp, registers: [registry] });
+  reloadSuccessTimestamp.set(configLoadedAtMs / 1000);
 
   return {
     recordApiRequest(event) {
@@ -57,5 +68,10 @@ export function registerSelfMetrics(
     recordPollOverrun() {
       pollOverruns.inc();
     },
+    recordConfigReload(successful, atMs) {
+      reloadSuccessful.set(successful ? 1 : 0);
+      if (successful) reloadSuccessTimestamp.set(atMs / 1000);
+    },
+    setShard,
   };
 }

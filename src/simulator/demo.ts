@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm run demo`: the bundled DIS simulator on loopback and the real exporter against it, AK/SK-signed.
-import { run } from '../cli.js';
+import { processIo, run } from '../cli.js';
 import { bundledScenarioPath, loadScenario, startFakeDis } from './fake-dis.js';
 
 const SIMULATOR_PORT = Number(process.env.DEMO_SIMULATOR_PORT ?? 0);
@@ -33,6 +33,7 @@ async function main(): Promise<number> {
         process.once('SIGINT', () => resolve('SIGINT'));
         process.once('SIGTERM', () => resolve('SIGTERM'));
       }),
+    onReloadSignal: processIo.onReloadSignal,
     onListening: (url) => {
       process.stdout.write(
         `\nDIS simulator:  ${dis.url} (${targets.length} dump tasks, discovered by the exporter: ${targets.join(', ')})\n` +

@@ -34,12 +34,14 @@ export function rejectLargeBodies(maxBytes: number = MAX_BODY_BYTES): RequestHan
 }
 
 /**
- * Lets at most `max` requests through at once (0 = no limit); one more gets 503 at once, as node_exporter's
- * --web.max-requests does, instead of queueing scrapes that would each hold a rendered body.
+ * Lets at most `limit()` requests through at once (0 = no limit; read per request, so a reload can change it); one
+ * more gets 503 at once, as node_exporter's --web.max-requests does, instead of queueing scrapes that would each hold
+ * a rendered body.
  */
-export function limitConcurrency(max: number): RequestHandler {
+export function limitConcurrency(limit: () => number): RequestHandler {
   let inFlight = 0;
   return (_req, res, next) => {
+    const max = limit();
     if (max > 0 && inFlight >= max) {
       res.status(503).type('text/plain').send(`too many concurrent requests (server.maxRequests is ${max})\n`);
       return;

@@ -33,7 +33,7 @@ type Active = Readonly<{
 
 /**
  * The web config in force (TLS, basic auth, headers, rate limit) and what applies it: the HTTP(S) server and the
- * express middleware. `reload()` replaces it in one step, or keeps it when the file has a problem.
+ * express middleware. A reload checks a new file first (`prepareReload`) and then replaces the config in one step.
  */
 export class WebSecurity {
   readonly #deps: WebSecurityDeps;
@@ -123,33 +123,28 @@ export class WebSecurity {
   }
 
   /**
-   * Reads the web config file again (or `file` instead, "" for none) and puts it in force. On a problem the one in
-   * force stays and the problems are returned, one line each; [] on success. TLS cannot be turned on or off
-   * without a restart (the listening socket would change); certificates and every other setting can.
+   * Reads and checks a web config file for a reload (`file`, "" for none) and returns what puts it in force in one
+   * step: new connections get its TLS settings and certificate, requests its users, headers and rate limit. Throws
+   * ConfigError (one line per problem) and changes nothing when the file has a problem or would turn TLS on or off,
+   * which needs a restart (the listening socket would change).
    */
-  reload(file: string = this.file): readonly string[] {
-    let loaded: LoadedWebConfig | undefined;
-    try {
-      loaded = file === '' ? undefined : loadWebConfig(file);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      this.#deps.logger.error({ problems: error.problems }, 'web config rejected; keeping the previous one');
-      return error.problems;
-    }
+  prepareReload(file: string): () => void {
+    const loaded = file === '' ? undefined : loadWebConfig(file);
     if ((loaded?.material !== undefined) !== this.tls) {
-      const problem = `web.configFile ${file === '' ? '""' : file}: tls_server_config: turning TLS ${
-        this.tls ? 'off' : 'on'
-      } needs a restart`;
-      this.#deps.logger.error({ problems: [problem] }, 'web config rejected; keeping the previous one');
-      return [problem];
+      throw new ConfigError([
+        `web.configFile ${file === '' ? '""' : file}: tls_server_config: turning TLS ${
+          this.tls ? 'off' : 'on'
+        } needs a restart`,
+      ]);
     }
-    if (loaded?.config.tls !== undefined && loaded.material !== undefined) {
-      this.#tlsServer?.replace(loaded.config.tls, loaded.material);
-    }
-    this.#loaded = loaded;
-    this.#active = this.#activate(loaded);
-    this.#deps.logger.info({ file: this.file, tls: this.tls }, 'web config reloaded');
-    return [];
+    const active = this.#activate(loaded);
+    return () => {
+      if (loaded?.config.tls !== undefined && loaded.material !== undefined) {
+        this.#tlsServer?.replace(loaded.config.tls, loaded.material);
+      }
+      this.#loaded = loaded;
+      this.#active = active;
+    };
   }
 
   #activate(loaded: LoadedWebConfig | undefined): Active {

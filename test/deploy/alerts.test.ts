@@ -42,6 +42,7 @@ const ALERTS = [
   'DisExporterDiscoveryNeverSucceeded',
   'DisExporterDown',
   'DisExporterAbsent',
+  'DisExporterConfigReloadFailed',
 ];
 
 type Rule = {
@@ -149,7 +150,7 @@ function testMutatedRules(testFile: string, from: string, to: string): number | 
 }
 
 describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
-  it('passes `promtool check rules` with exactly 16 rules', function () {
+  it('passes `promtool check rules` with exactly 17 rules', function () {
     requireTool(this, 'promtool');
     const result = promtool('check', 'rules', ALERTS_FILE);
     expect(result.output).to.include(`SUCCESS: ${ALERTS.length} rules found`);
@@ -286,6 +287,12 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         'DisExporterTargetDown.test.yaml',
         'dis_exporter_target_up == 0\n        for: 10m',
         'dis_exporter_target_up == 0\n        for: 1m',
+      ],
+      [
+        'a short `for` makes a reload refused for a moment fire',
+        'DisExporterConfigReloadFailed.test.yaml',
+        'dis_exporter_config_last_reload_successful == 0\n        for: 10m',
+        'dis_exporter_config_last_reload_successful == 0\n        for: 5m',
       ],
       [
         'counting auth failures of recovered targets fires on a single 401',

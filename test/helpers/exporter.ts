@@ -1,9 +1,12 @@
+import { expect } from 'chai';
+import baseGot from 'got';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
 import type { AccessKeyPair, Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
 import type { WebSecurity } from '../../src/web/web-security.js';
+import { flush } from './manual-clock.js';
 
 export const PROJECT_ID = '0123456789abcdef0123456789abcdef';
 /** The AK/SK of the tests: in the simulator's scenarios, and what the exporter signs with unless told otherwise. */
@@ -105,6 +108,9 @@ export async function startExporter(
     clock: Clock;
     credentials?: AccessKeyPair | (() => Credentials);
     processMetrics?: boolean;
+    /** What a reload reads; by default the same config again. */
+    readConfig?: () => Config;
+    /** Silent by default. */
     logger?: Logger;
     web?: WebSecurity;
   },
@@ -114,6 +120,7 @@ export async function startExporter(
   const app = createApp(config, {
     logger: options.logger ?? pino({ level: 'silent' }),
     credentials,
+    readConfig: options.readConfig ?? (() => config),
     build: { version: '0.0.0-test', revision: 'test', nodejsVersion: 'v20.0.0' },
     clock: options.clock,
     random: () => 0.5,
@@ -137,4 +144,20 @@ export function withoutDurations(exposition: string): string {
     .split('\n')
     .filter((line) => !/^dis_exporter_(api_request|poll)_duration_seconds_(bucket|sum|count)/.test(line))
     .join('\n');
+}
+
+/** Lets the poll loop run (on its injected clock) until `count` cycles have completed; fails if it does not get there. */
+export async function cyclesCompleted(app: App, count: number): Promise<void> {
+  for (let i = 0; i < 2000 && app.store.current().cyclesCompleted < count; i++) await flush();
+  expect(app.store.current().cyclesCompleted).to.equal(count);
+}
+
+// got retries some statuses by default, which would hide the exporter's own answer
+const got = baseGot.extend({ retry: { limit: 0 } });
+
+/** GET /metrics, which must answer 200; its body. */
+export async function scrape(server: RunningServer): Promise<string> {
+  const response = await got(`${server.url}/metrics`);
+  expect(response.statusCode).to.equal(200);
+  return response.body;
 }

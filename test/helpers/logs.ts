@@ -1,7 +1,10 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 
-/** A pino logger at `level` whose JSON lines are parsed and kept in `lines`, oldest first. */
+/**
+ * A pino logger at `level` whose JSON lines are parsed and kept in `lines`, oldest first; without pid, host name
+ * and time, so that whole lines compare.
+ */
 export function logCapture(level: pino.LevelWithSilent = 'info'): { logger: Logger; lines: Record<string, unknown>[] } {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
@@ -10,5 +13,5 @@ export function logCapture(level: pino.LevelWithSilent = 'info'): { logger: Logg
       done();
     },
   });
-  return { logger: pino({ level }, stream), lines };
+  return { logger: pino({ level, base: undefined, timestamp: false }, stream), lines };
 }

@@ -4,11 +4,16 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import bcrypt from 'bcryptjs';
 import baseGot from 'got';
+import { run, type CliIo } from '../../src/cli.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
+import { CREDENTIALS, PROJECT_ID, SCENARIO, SCENARIO_EPOCH_MS } from '../helpers/exporter.js';
+import { logCapture } from '../helpers/logs.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 import { freePort } from '../helpers/net.js';
 
+const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 const MAIN = ['--import', 'tsx', 'src/main.ts'];
 
@@ -267,5 +272,189 @@ extra: 1
       expect(result.stdout).not.to.include('Signature=');
       expect(result.stderr).to.equal('');
     });
+
+    it('re-reads its config file on SIGHUP: takes a good one at once, refuses a bad one and keeps running', async () => {
+      const port = await freePort();
+      const settings = (targets: string, interval: string) => `
+server: { host: 127.0.0.1, port: ${port} }
+dis: { projectId: ${PROJECT_ID}, endpoint: "${dis.url}" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey} }
+targets: [${targets}]
+poll: { interval: ${interval} }
+`;
+      const file = configFile('sighup.yaml', settings('{ stream: orders, task: orders-to-obs }', '1h'));
+      const { child, done } = start(['--config', file]);
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        await waitFor(`${base}/-/ready`, 200);
+        expect((await got(`${base}/metrics`)).body).to.include('(polled every 1h)');
+
+        // an hour-long wait is cut short: the new interval counts from the first cycle, a second ago at most
+        configFile(
+          'sighup.yaml',
+          settings('{ stream: orders, task: orders-to-obs }, { stream: orders, task: missing-task }', '1s'),
+        );
+        child.kill('SIGHUP');
+        const missing = `dis_exporter_target_up{project_id="${PROJECT_ID}",stream="orders",task="missing-task"} 0`;
+        const metrics = await waitForMetrics(base, (text) => text.includes(missing));
+        expect(metrics).to.include('(polled every 1s)');
+        expect(metrics).to.include('\ndis_exporter_config_last_reload_successful 1\n');
+
+        configFile('sighup.yaml', settings('', '1s'));
+        child.kill('SIGHUP');
+        await waitForMetrics(base, (text) => text.includes('\ndis_exporter_config_last_reload_successful 0\n'));
+        child.kill('SIGTERM');
+      } catch (error) {
+        child.kill('SIGKILL'); // a failed step must not leave the exporter running (and mocha waiting)
+        throw error;
+      }
+      const result = await done;
+      expect(result.code).to.equal(0);
+      const lines = result.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.component === 'reload')
+        .map(({ level, msg, problems }) => ({ level, msg, problems }));
+      expect(lines).to.deep.equal([
+        { level: 30, msg: 'configuration reloaded', problems: undefined },
+        {
+          level: 50,
+          msg: 'reload rejected; the running configuration is kept',
+          problems: ['targets: at least one target is required'],
+        },
+      ]);
+    });
+  });
+});
+
+/** Scrapes until `ready` holds for the body (real time, a few seconds at most); the body. */
+async function waitForMetrics(base: string, ready: (text: string) => boolean): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const text = (await got(`${base}/metrics`)).body;
+    if (ready(text)) return text;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${base}/metrics never showed what was expected`);
+}
+
+describe('run() in this process, with the clock and signals injected through CliIo', function () {
+  this.timeout(30_000);
+  let dir: string;
+  let dis: FakeDis;
+  const clock = new ManualClock(T0 + 90_000);
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'dis-exporter-run-'));
+    dis = await startFakeDis({ scenario: parseScenario(SCENARIO), clock });
+  });
+  after(async () => {
+    await dis.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reloads on the reload signal, applies the new targets at the next cycle, and stops listening on exit', async () => {
+    const file = join(dir, 'config.yaml');
+    const settings = (targets: string) => `
+server: { host: 127.0.0.1, port: 0 }
+dis: { projectId: ${PROJECT_ID}, endpoint: "${dis.url}" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey} }
+targets: [${targets}]
+`;
+    writeFileSync(file, settings('{ stream: orders, task: orders-to-obs }'));
+    const { logger, lines: logs } = logCapture();
+    let reloadSignal: (() => void) | undefined;
+    let stopSignal: ((signal: string) => void) | undefined;
+    let url: string | undefined;
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: () => {},
+      stopSignal: () => new Promise((resolve) => (stopSignal = resolve)),
+      onReloadSignal: (reload) => {
+        reloadSignal = reload;
+        return () => (reloadSignal = undefined);
+      },
+      clock,
+      logger,
+      onListening: (listening) => (url = listening),
+    };
+    const exit = run(['--config', file], {}, io);
+    const reloads = () => logs.filter((line) => line.component === 'reload').map((line) => line.msg);
+    const until = async (condition: () => boolean) => {
+      for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
+      expect(condition()).to.equal(true);
+    };
+    try {
+      await until(() => url !== undefined);
+      await waitFor(`${url}/-/ready`, 200);
+
+      writeFileSync(file, settings('{ stream: orders, task: orders-to-obs }, { stream: clicks, task: clicks-to-dli }'));
+      await clock.advance(1_000);
+      reloadSignal!();
+      await until(() => reloads().length === 1);
+      expect(reloads()).to.deep.equal(['configuration reloaded']);
+      expect((await got(`${url}/metrics`)).body).to.include('\ndis_exporter_targets 1\n');
+      await clock.advance(62_000); // the next cycle: one interval (± 5 % jitter, random here) after the first
+      const clicksUp = `dis_exporter_target_up{project_id="${PROJECT_ID}",stream="clicks",task="clicks-to-dli"} 1`;
+      const metrics = await waitForMetrics(url!, (text) => text.includes(clicksUp));
+      expect(metrics).to.include('\ndis_exporter_targets 2\n');
+      expect(metrics).to.include(
+        `\ndis_exporter_config_last_reload_success_timestamp_seconds ${(T0 + 91_000) / 1000}\n`,
+      );
+    } finally {
+      stopSignal!('SIGTERM'); // also after a failed step: nothing may stay listening
+    }
+    expect(await exit).to.equal(0);
+    expect(reloadSignal).to.equal(undefined);
+  });
+
+  it('re-reads the --web.config.file file on a reload; the flag still wins over web.configFile', async () => {
+    const file = join(dir, 'config-web.yaml');
+    const webFile = join(dir, 'web-flag.yml');
+    // Never read: the flag wins, at start and on every reload.
+    const ignored = join(dir, 'web-from-config.yml');
+    writeFileSync(
+      file,
+      `
+server: { host: 127.0.0.1, port: 0 }
+web: { configFile: "${ignored}" }
+dis: { projectId: ${PROJECT_ID}, endpoint: "${dis.url}" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey} }
+targets: [{ stream: orders, task: orders-to-obs }]
+`,
+    );
+    writeFileSync(webFile, '');
+    const { logger, lines: logs } = logCapture();
+    let reloadSignal: (() => void) | undefined;
+    let stopSignal: ((signal: string) => void) | undefined;
+    let url: string | undefined;
+    const io: CliIo = {
+      stdout: () => {},
+      stderr: () => {},
+      stopSignal: () => new Promise((resolve) => (stopSignal = resolve)),
+      onReloadSignal: (reload) => {
+        reloadSignal = reload;
+        return () => (reloadSignal = undefined);
+      },
+      clock,
+      logger,
+      onListening: (listening) => (url = listening),
+    };
+    const exit = run(['--config', file, '--web.config.file', webFile], {}, io);
+    const reloads = () => logs.filter((line) => line.component === 'reload').map((line) => line.msg);
+    try {
+      for (let i = 0; i < 1000 && url === undefined; i++) await new Promise((r) => setTimeout(r, 5));
+      expect((await got(`${url}/metrics`)).statusCode).to.equal(200);
+      writeFileSync(webFile, `basic_auth_users:\n  prometheus: "${bcrypt.hashSync('scrape-password-0123', 4)}"\n`);
+      reloadSignal!();
+      for (let i = 0; i < 1000 && reloads().length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      expect(reloads()).to.deep.equal(['configuration reloaded']);
+      expect((await got(`${url}/metrics`)).statusCode).to.equal(401);
+      const authorization = `Basic ${Buffer.from('prometheus:scrape-password-0123').toString('base64')}`;
+      expect((await got(`${url}/metrics`, { headers: { authorization } })).statusCode).to.equal(200);
+    } finally {
+      stopSignal!('SIGTERM');
+    }
+    expect(await exit).to.equal(0);
   });
 });

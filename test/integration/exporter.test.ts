@@ -12,6 +12,8 @@ import {
   PROJECT_ID,
   SCENARIO,
   SCENARIO_EPOCH_MS,
+  cyclesCompleted,
+  scrape,
   seriesOf,
   startExporter,
   testConfig,
@@ -23,17 +25,6 @@ const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 } });
 
 type Harness = { clock: ManualClock; dis: FakeDis; app: App; server: RunningServer };
-
-async function cycles(app: App, count: number): Promise<void> {
-  for (let i = 0; i < 1000 && app.store.current().cyclesCompleted < count; i++) await flush();
-  expect(app.store.current().cyclesCompleted).to.equal(count);
-}
-
-async function scrape(server: RunningServer, accept?: string): Promise<string> {
-  const response = await got(`${server.url}/metrics`, accept === undefined ? {} : { headers: { accept } });
-  expect(response.statusCode).to.equal(200);
-  return response.body;
-}
 
 describe('exporter against the simulator (real HTTP)', () => {
   let h: Harness;
@@ -62,7 +53,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('serves the exact exposition after the first cycle (golden)', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     await h.clock.advance(15_000); // scrape 15 s after the poll: lag grows, nothing else changes
     const text = withoutDurations(await scrape(h.server));
     expect(text).to.equal(golden('integration-first-cycle.prom', text));
@@ -80,18 +71,18 @@ describe('exporter against the simulator (real HTTP)', () => {
     expect([healthy.statusCode, healthy.body]).to.deep.equal([200, 'OK\n']);
     await flush();
     await clock.advance(5_000);
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const readyAfter = await got(`${server.url}/-/ready`);
     expect([readyAfter.statusCode, readyAfter.body]).to.deep.equal([200, 'Ready\n']);
   });
 
   it('follows a task that turns ABNORMAL at the next cycle', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     h.dis.control.setTaskState('orders', 'orders-to-obs', 'ABNORMAL');
     h.dis.control.setPartitionState('orders', 'orders-to-obs', 'shardId-0000000001', 'ABNORMAL');
     await h.clock.advance(60_000);
-    await cycles(h.app, 2);
+    await cyclesCompleted(h.app, 2);
     const text = await scrape(h.server);
     expect(seriesOf(text, 'dis_dump_task_state').filter((l) => l.includes('orders-to-obs'))).to.deep.equal(
       ['ABNORMAL 1', 'DELETE 0', 'ERROR 0', 'PAUSED 0', 'RUNNING 0', 'STARTING 0'].map((s) => {
@@ -109,10 +100,10 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('drops every series of a deleted task at once and reports not_found', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     h.dis.control.deleteTask('orders', 'orders-to-obs');
     await h.clock.advance(60_000);
-    await cycles(h.app, 2);
+    await cyclesCompleted(h.app, 2);
     const text = await scrape(h.server);
     expect(text.split('\n').filter((l) => l.startsWith('dis_dump_task') && l.includes('orders-to-obs'))).to.deep.equal(
       [],
@@ -139,11 +130,11 @@ describe('exporter against the simulator (real HTTP)', () => {
   ] as const) {
     it(`keeps serving stale data on ${name}, marks the target down with reason ${reason}, then drops it after staleAfter`, async () => {
       await setUp();
-      await cycles(h.app, 1);
+      await cyclesCompleted(h.app, 1);
       const before = await scrape(h.server);
       h.dis.control.addFault({ match: { task: 'orders-to-obs' }, ...fault });
       await h.clock.advance(60_000);
-      await cycles(h.app, 2);
+      await cyclesCompleted(h.app, 2);
       const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
       const during = await scrape(h.server);
       expect(during).to.include(`dis_exporter_target_up{${labels}} 0`);
@@ -153,7 +144,7 @@ describe('exporter against the simulator (real HTTP)', () => {
       expect(offsets(during)).to.deep.equal(offsets(before));
       for (let cycle = 3; cycle <= 7; cycle++) {
         await h.clock.advance(60_000);
-        await cycles(h.app, cycle);
+        await cyclesCompleted(h.app, cycle);
       }
       // last success at +0 s; now +360 s > staleAfter (300 s): the data series are gone, self-metrics stay
       const after = await scrape(h.server);
@@ -167,7 +158,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('reports reason auth on a bad signature (401 APIGW.0301) and counts the 401', async () => {
     await setUp({}, { credentials: { ...CREDENTIALS, secretKey: 'wrong-secret' } });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
     expect(text).to.include(`dis_exporter_target_up{${labels}} 0`);
@@ -198,7 +189,7 @@ describe('exporter against the simulator (real HTTP)', () => {
     for (let i = 0; i < 500 && h.clock.sleeping === 0; i++) await new Promise((r) => setTimeout(r, 2));
     expect(h.clock.nextWake).to.equal(T0 + 90_000 + 125);
     await h.clock.advance(125);
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const taskRequests = seriesOf(text, 'dis_exporter_api_requests_total').filter((l) =>
       l.includes('show_transfer_task'),
@@ -219,7 +210,7 @@ describe('exporter against the simulator (real HTTP)', () => {
     await dis.close();
     const { app, server } = await startExporter(testConfig(closedUrl), { clock });
     h = { clock, dis, app, server };
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const text = await scrape(server);
     expect(text).to.include(
       `dis_exporter_target_errors_total{project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs",reason="network"} 1`,
@@ -231,7 +222,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('serves OpenMetrics on request without changing later text scrapes', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     const response = await got(`${h.server.url}/metrics`, {
       headers: { accept: 'application/openmetrics-text; version=1.0.0' },
@@ -244,7 +235,7 @@ describe('exporter against the simulator (real HTTP)', () => {
 
   it('gzips /metrics when the scraper accepts it (as Prometheus does), identical once unzipped', async () => {
     await setUp();
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const plain = await got(`${h.server.url}/metrics`, { headers: { 'accept-encoding': 'identity' } });
     expect(plain.headers['content-encoding']).to.equal(undefined);
     const zipped = await got(`${h.server.url}/metrics`, {
@@ -264,9 +255,9 @@ describe('exporter against the simulator (real HTTP)', () => {
     const config = { ...testConfig(dis.url), metrics: { stateSets: 'current' as const } };
     const { app, server } = await startExporter(config, { clock });
     h = { clock, dis, app, server };
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     await clock.advance(60_000);
-    await cycles(app, 2);
+    await cyclesCompleted(app, 2);
     const text = await scrape(server);
     const labels = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
     expect(seriesOf(text, 'dis_dump_task_state')).to.deep.equal([
@@ -288,7 +279,7 @@ describe('exporter against the simulator (real HTTP)', () => {
   it('lints clean with promtool check metrics on the live exposition', async function () {
     requireTool(this, 'promtool');
     await setUp({}, { processMetrics: true });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const text = await scrape(h.server);
     expect(text).to.include('process_cpu_seconds_total');
     // prom-client's default nodejs_active_*_total gauges break the _total rule (a prom-client wart, not ours)
@@ -309,7 +300,7 @@ describe('exporter against the simulator (real HTTP)', () => {
       status: 400,
       body: { errorCode: 'DIS.4300', message: '<script>alert(1)</script>' },
     });
-    await cycles(h.app, 1);
+    await cyclesCompleted(h.app, 1);
     const page = (await got(`${h.server.url}/`)).body;
     expect(page).to.include('<a href="metrics">Metrics</a>');
     expect(page).to.include('Version 0.0.0-test');

@@ -1,14 +1,21 @@
 import { expect } from 'chai';
-import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis } from '../../src/simulator/fake-dis.js';
-import { CREDENTIALS, PROJECT_ID, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
-import { ManualClock, flush } from '../helpers/manual-clock.js';
+import {
+  CREDENTIALS,
+  PROJECT_ID,
+  SCENARIO_EPOCH_MS,
+  cyclesCompleted,
+  scrape,
+  seriesOf,
+  startExporter,
+  testConfig,
+} from '../helpers/exporter.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
-const got = baseGot.extend({ retry: { limit: 0 } });
-const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
+const T0 = SCENARIO_EPOCH_MS;
 const P = PROJECT_ID;
 
 type Running = { app: App; server: RunningServer };
@@ -16,15 +23,6 @@ const obs = (interval = 60) => ({
   destinationType: 'OBS',
   destination: { obs_bucket_path: 'b', deliver_time_interval: interval },
 });
-
-async function cycles(app: App, count: number): Promise<void> {
-  for (let i = 0; i < 2000 && app.store.current().cyclesCompleted < count; i++) await flush();
-  expect(app.store.current().cyclesCompleted).to.equal(count);
-}
-
-async function scrape(server: RunningServer): Promise<string> {
-  return (await got(`${server.url}/metrics`)).body;
-}
 
 /** The value of one series, by metric name and an exact label fragment; undefined when absent. */
 function valueOf(text: string, name: string, labels: string): number | undefined {
@@ -72,7 +70,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       (url) => testConfig(url, { concurrency: 8 }, [{ stream: '*', task: '*', include: '^(s11|big)' }]),
       clock,
     );
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const text = await scrape(server);
     // s110..s119 and big: 11 targets
     expect(text).to.include('dis_exporter_targets 11\n');
@@ -120,7 +118,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       (url) => testConfig(url, {}, [{ stream: 'odd', task: 'odd-task' }]),
       clock,
     );
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const text = await scrape(server);
     expect(seriesOf(text, 'dis_stream_partition_start_offset', 'dis_stream_partition_end_offset')).to.deep.equal([
       `dis_stream_partition_start_offset{project_id="${P}",stream="odd",partition="shardId-0000000003"} 1`,
@@ -165,7 +163,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
     );
     const verdicts: string[] = [];
     for (let cycle = 1; cycle <= 6; cycle++) {
-      await cycles(app, cycle);
+      await cyclesCompleted(app, cycle);
       const text = await scrape(server);
       verdicts.push(
         ['0', '1', '2']
@@ -188,11 +186,11 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       'idle/0 progressing/0 stalled/300',
     ]);
     dis.control.rewindPartition('q', 'q-task', 'shardId-0000000001', 500);
-    await cycles(app, 7);
+    await cyclesCompleted(app, 7);
     let text = await scrape(server);
     expect(statusOf(text, 'q-task', 'shardId-0000000001')).to.equal('rewound');
     await clock.advance(60_000);
-    await cycles(app, 8);
+    await cyclesCompleted(app, 8);
     text = await scrape(server);
     expect(statusOf(text, 'q-task', 'shardId-0000000001')).to.equal('progressing');
     expect(statusOf(text, 'q-task', 'shardId-0000000000')).to.equal('idle');
@@ -226,7 +224,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
     const lags: number[] = [];
     const statuses: Array<string | undefined> = [];
     for (let cycle = 1; cycle <= 5; cycle++) {
-      await cycles(app, cycle);
+      await cyclesCompleted(app, cycle);
       const text = await scrape(server);
       lags.push(valueOf(text, 'dis_dump_task_partition_lag_records', 'partition="shardId-0000000000"')!);
       statuses.push(statusOf(text, 'f-task', 'shardId-0000000000'));
@@ -263,7 +261,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       (url) => testConfig(url, {}, [{ stream: 'r', task: 'r-task' }]),
       clock,
     );
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const text = await scrape(server);
     const offset = valueOf(text, 'dis_dump_task_partition_last_transfer_offset', 'partition="shardId-0000000000"');
     expect(offset).to.equal(5000); // never below the partition start: behindRecords 6000 is clamped
@@ -292,21 +290,21 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       (url) => ({ ...testConfig(url, {}, [{ stream: 'd', task: '*' }]), discovery: { intervalMs: 180_000 } }),
       clock,
     );
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     const up = (text: string) =>
       seriesOf(text, 'dis_exporter_target_up').map((l) => l.replace(/^.*task="([^"]+)"\} /, '$1 '));
     expect(up(await scrape(server))).to.deep.equal(['keep 1', 'vanish 1']);
     dis.control.addTask('d', { name: 'fresh', ...obs() });
     dis.control.deleteTask('d', 'vanish');
     await clock.advance(60_000);
-    await cycles(app, 2);
+    await cyclesCompleted(app, 2);
     // not rediscovered yet: the vanished task is polled (and not found), the new one is unknown
     expect(up(await scrape(server))).to.deep.equal(['keep 1', 'vanish 0']);
     await clock.advance(60_000);
-    await cycles(app, 3);
+    await cyclesCompleted(app, 3);
     expect(up(await scrape(server))).to.deep.equal(['keep 1', 'vanish 0']);
     await clock.advance(60_000); // +270 s: 180 s since the last discovery
-    await cycles(app, 4);
+    await cyclesCompleted(app, 4);
     const text = await scrape(server);
     expect(up(text)).to.deep.equal(['fresh 1', 'keep 1']);
     expect(text.split('\n').filter((l) => l.includes('task="vanish"'))).to.deep.equal([]);
@@ -331,10 +329,10 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       (url) => ({ ...testConfig(url, {}, [{ stream: '*', task: '*' }]), discovery: { intervalMs: 60_000 } }),
       clock,
     );
-    await cycles(app, 1);
+    await cyclesCompleted(app, 1);
     dis.control.addFault({ match: { operation: 'list_streams' }, kind: 'status', status: 500 });
     await clock.advance(60_000);
-    await cycles(app, 2);
+    await cyclesCompleted(app, 2);
     const text = await scrape(server);
     expect(text).to.include(`dis_exporter_target_up{project_id="${P}",stream="e",task="e-task"} 1`);
     expect(text).to.include('dis_exporter_discovery_errors_total 1\n');
@@ -365,7 +363,7 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
       };
       const { app, server } = await startExporter(config, { clock });
       cleanups.push(() => app.stop());
-      await cycles(app, 1);
+      await cyclesCompleted(app, 1);
       const text = await scrape(server);
       expect(text).to.include(`dis_exporter_shard_info{index="${index}",total="2"} 1`);
       const targets = seriesOf(text, 'dis_exporter_target_up').map((l) =>

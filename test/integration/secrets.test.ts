@@ -258,6 +258,57 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
     });
   }
 
+  it('in reload answers and logs: refused configs with secrets out of place, then an applied one', async () => {
+    const file = join(dir, 'reload.yaml');
+    const skFile = join(dir, 'reload-sk');
+    const webFile = join(dir, 'reload-web.yml');
+    const config = (auth: string, log = '{ level: trace }', web = '""') =>
+      `log: ${log}\nweb: { configFile: ${web} }\ndis: { projectId: ${PROJECT}, endpoint: "${dis.url}" }\n` +
+      `auth: ${auth}\ntargets: [{ stream: orders, task: to-obs }]\n`;
+    writeFileSync(file, config(`{ accessKey: ${AK}, secretKey: ${SK}, securityToken: ${TOKEN} }`));
+    const port = await freePort();
+    const env = { DIS_EXPORTER_HOST: '127.0.0.1', DIS_EXPORTER_PORT: String(port) };
+    const { run, pages } = await runCli(['--config', file], env, async (base) => {
+      const before = await collect(base);
+      writeFileSync(file, config(`{ accessKey: [${AK}], secretKey: { x: ${SK} }, securityToken: 5, bogus: ${TOKEN} }`));
+      const refused = await got.post(`${base}/-/reload`);
+      writeFileSync(skFile, `${SK}\n`);
+      const auth = `{ accessKey: ${AK}, secretKeyFile: "${skFile}", securityToken: ${TOKEN} }`;
+      // The basic-auth password where its hash belongs: the problem must not echo it.
+      writeFileSync(webFile, `basic_auth_users:\n  prometheus: "${SCRAPE_PASSWORD}"\n`);
+      writeFileSync(file, config(auth, '{ level: trace }', `"${webFile}"`));
+      const refusedWeb = await got.post(`${base}/-/reload`);
+      // log.format needs a restart: the reload warns about it
+      writeFileSync(file, config(auth, '{ level: trace, format: pretty }'));
+      const applied = await got.post(`${base}/-/reload`);
+      return [refused.body, refusedWeb.body, applied.body, ...before, ...(await collect(base))];
+    });
+    expect(run.code).to.equal(0);
+    expect(pages.slice(0, 3)).to.deep.equal([
+      'auth.accessKey: must be a string (got a list)\n' +
+        'auth.secretKey: must be a single value, not a mapping\n' +
+        'auth.securityToken: must be a string (got a number)\n' +
+        'auth.bogus: unknown key\n',
+      `web.configFile ${webFile}: basic_auth_users.prometheus: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)\n`,
+      'configuration reloaded\n',
+    ]);
+    const reloadLog = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>)
+      .filter((line) => line.component === 'reload')
+      .map((line) => line.msg);
+    expect(reloadLog).to.deep.equal([
+      'reload rejected; the running configuration is kept',
+      'reload rejected; the running configuration is kept',
+      'changed settings need a restart; kept as they were',
+      'configuration reloaded',
+    ]);
+    expect(pages[pages.length - 6]).to.include('dis_exporter_config_last_reload_successful 1');
+    expectNoSecret('the log', run.stdout + run.stderr);
+    pages.forEach((page, i) => expectNoSecret(`page ${i}`, page));
+  });
+
   it('in --check-config output and in config errors', async () => {
     const file = join(dir, 'config.yaml');
     writeFileSync(

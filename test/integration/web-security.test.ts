@@ -110,13 +110,20 @@ describe('securing the endpoint (web config)', function () {
     return file;
   }
 
-  async function start(file: string, options: { web?: WebSecurity; maxRequests?: number } = {}): Promise<string> {
+  /** Starts the exporter on web config `file`; a reload reads `webConfigFile()` as web.configFile (by default `file`). */
+  async function start(
+    file: string,
+    options: { web?: WebSecurity; maxRequests?: number; webConfigFile?: () => string } = {},
+  ): Promise<string> {
     const base = testConfig(dis.url, {}, [{ stream: 'orders', task: 'orders-to-obs' }]);
-    const config = {
+    const withWebConfig = (configFile: string) => ({
       ...base,
+      // The logger's level: a reload applies the config's.
+      log: { ...base.log, level: 'debug' as const },
       server: { ...base.server, maxRequests: options.maxRequests ?? 40 },
-      web: { configFile: file },
-    };
+      web: { configFile },
+    });
+    const config = withWebConfig(file);
     const logger = pino(
       { level: 'debug' },
       { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
@@ -124,6 +131,7 @@ describe('securing the endpoint (web config)', function () {
     running = await startExporter(config, {
       clock,
       logger,
+      readConfig: () => withWebConfig(options.webConfigFile?.() ?? file),
       ...(options.web === undefined ? {} : { web: options.web }),
     });
     return running.server.url;
@@ -338,29 +346,53 @@ describe('securing the endpoint (web config)', function () {
     });
   });
 
-  describe('reload', () => {
+  describe('reload (POST /-/reload)', () => {
+    /** POST /-/reload with the basic-auth user (needed once the web config has it): status and body. */
+    const reload = async (url: string, options: OptionsOfTextResponseBody = {}) => {
+      const headers = { authorization: basic('prometheus', PASSWORD) };
+      const response = await got.post(`${url}/-/reload`, { ...options, headers });
+      return [response.statusCode, response.body];
+    };
+
     it('puts a new file in force, keeps the old one when the new one is bad, and cannot turn TLS on', async () => {
       const file = webConfig('reload.yml', '');
-      const url = await start(file);
+      let configFile = file;
+      const url = await start(file, { webConfigFile: () => configFile });
       expect((await got(`${url}/metrics`)).statusCode).to.equal(200);
 
       writeFileSync(file, `basic_auth_users:\n  prometheus: "${HASH}"\n`);
-      expect(running?.app.web.reload()).to.deep.equal([]);
+      expect(await reload(url)).to.deep.equal([200, 'configuration reloaded\n']);
       expect((await got(`${url}/metrics`)).statusCode).to.equal(401);
 
       writeFileSync(file, 'basic_auth_users: [prometheus]\n');
-      expect(running?.app.web.reload()).to.deep.equal([
-        `web.configFile ${file}: basic_auth_users: must be a mapping of user names to bcrypt hashes (got a list)`,
+      expect(await reload(url)).to.deep.equal([
+        500,
+        `web.configFile ${file}: basic_auth_users: must be a mapping of user names to bcrypt hashes (got a list)\n`,
       ]);
       expect((await got(`${url}/metrics`)).statusCode).to.equal(401);
 
       writeFileSync(file, tlsConfig());
-      expect(running?.app.web.reload()).to.deep.equal([
-        `web.configFile ${file}: tls_server_config: turning TLS on needs a restart`,
+      expect(await reload(url)).to.deep.equal([
+        500,
+        `web.configFile ${file}: tls_server_config: turning TLS on needs a restart\n`,
       ]);
-      expect(running?.app.web.reload('')).to.deep.equal([]);
+      configFile = '';
+      expect(await reload(url)).to.deep.equal([200, 'configuration reloaded\n']);
       expect((await got(`${url}/metrics`)).statusCode).to.equal(200);
-      expect(logs.filter((line) => line.msg === 'web config rejected; keeping the previous one')).to.have.length(2);
+      expect(logs.filter((line) => line.msg === 'reload rejected; the running configuration is kept')).to.have.length(
+        2,
+      );
+    });
+
+    it('cannot turn TLS off', async () => {
+      let configFile = webConfig('reload-tls-off.yml', tlsConfig());
+      const url = await start(configFile, { webConfigFile: () => configFile });
+      configFile = '';
+      expect(await reload(url, https())).to.deep.equal([
+        500,
+        'web.configFile "": tls_server_config: turning TLS off needs a restart\n',
+      ]);
+      expect(await outcome(`${url}/metrics`, https())).to.equal(200);
     });
 
     it('replaces the TLS settings of new connections', async () => {
@@ -371,7 +403,7 @@ describe('securing the endpoint (web config)', function () {
         file,
         tlsConfig(`  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${join(TLS, 'ca.pem')}\n`),
       );
-      expect(running?.app.web.reload()).to.deep.equal([]);
+      expect(await reload(url, https(CLIENT))).to.deep.equal([200, 'configuration reloaded\n']);
       expect(await outcome(`${url}/metrics`, https())).to.equal('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED');
       expect(await outcome(`${url}/metrics`, https(CLIENT))).to.equal(200);
     });

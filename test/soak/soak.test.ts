@@ -452,6 +452,7 @@ describe('soak: the exporter under a random mix of every DIS fault', function ()
     app = createApp(config, {
       logger: logs.logger,
       credentials: () => ({ kind: 'aksk', ...CREDENTIALS }),
+      readConfig: () => config,
       build: { version: '0.0.0-soak', revision: 'soak', nodejsVersion: process.version },
       clock: systemClock,
       random: mulberry32(SEED + 1),

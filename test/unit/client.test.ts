@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import express from 'express';
+import type { Credentials } from '../../src/config/types.js';
 import { createDisClient, MAX_PAGES, type ApiRequestEvent, type DisClient } from '../../src/dis/client.js';
 import { DisClockSkewError, measureClockSkewSeconds } from '../../src/dis/clock-skew.js';
 import { DisCooldownError, type CooldownInfo } from '../../src/dis/cooldown.js';
@@ -900,6 +901,84 @@ describe('DIS client cool-down', () => {
       const error = await retrying;
       expect(error).to.be.instanceOf(DisCooldownError);
       expect(server.seen.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b']);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('ends an auth cool-down once the credentials getter returns other credentials (a reload), not a DIS.4309 one', async () => {
+    const server = await captureServer((res, req) => {
+      if (req.originalUrl.endsWith('/blocked')) res.status(400).json(BLACKLISTED);
+      else if (String(req.headers.authorization).includes('Access=AK-new,')) res.json(BODY);
+      else res.status(401).json(BAD_AUTH);
+    });
+    const clock = new ManualClock(NOW);
+    let credentials: Credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
+    const { c } = client(server.url, { clock, authFailuresBeforeCooldown: 2, credentials: () => credentials });
+    try {
+      for (let i = 0; i < 2; i++) expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_HTTP');
+      expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
+      // the same credentials in a new object are not new credentials
+      credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
+      expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
+      credentials = { kind: 'aksk', accessKey: 'AK-new', secretKey: 'SK-secret' };
+      expect((await c.getDumpTask('s', 't')).taskName).to.equal('my_task');
+      expect(c.cooldownUntilMs()).to.equal(undefined);
+      expect(server.seen).to.have.length(3);
+
+      expect((await failureOf(c.getDumpTask('s', 'blocked'))).code).to.equal('ERR_DIS_HTTP');
+      credentials = { kind: 'aksk', accessKey: 'AK-newer', secretKey: 'SK-secret' };
+      expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
+      expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
+      expect(server.seen).to.have.length(4);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+});
+
+describe('DIS client reconfigure (a reload)', () => {
+  it('applies a new timeout and retry count to the calls that start after it', async () => {
+    const server = await captureServer((res, req) => {
+      if (!req.originalUrl.endsWith('/hang')) res.status(503).json(SYSTEM_ERROR);
+    });
+    const { c, events } = client(server.url, { retries: 0, timeoutMs: 60_000, random: () => 0 });
+    try {
+      expect((await failureOf(c.getDumpTask('s', 't'))).reason).to.equal('server_error');
+      expect(events).to.have.length(1);
+      c.reconfigure({ timeoutMs: 50, retries: 2, maxSockets: 2 });
+      expect((await failureOf(c.getDumpTask('s', 't'))).reason).to.equal('server_error');
+      expect(events.map((e) => e.code)).to.deep.equal(['503', '503', '503', '503']);
+      const hanging = await failureOf(c.getDumpTask('s', 'hang'));
+      expect(hanging.message).to.equal(`GET /v2/${PID}/streams/s/transfer-tasks/hang: no response within 50 ms`);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('applies a new maxSockets to the requests sent after it', async () => {
+    const waiting: express.Response[] = [];
+    const server = await captureServer((res) => waiting.push(res));
+    const { c } = client(server.url, { maxSockets: 1 });
+    const answerAll = () => waiting.splice(0).forEach((res) => res.json(BODY));
+    try {
+      const one = [c.getDumpTask('s', 'a'), c.getDumpTask('s', 'b')];
+      await until(() => waiting.length === 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(server.seen).to.have.length(1);
+      answerAll();
+      await until(() => waiting.length === 1);
+      answerAll();
+      await Promise.all(one);
+      c.reconfigure({ timeoutMs: 1000, retries: 0, maxSockets: 2 });
+      const two = [c.getDumpTask('s', 'c'), c.getDumpTask('s', 'd')];
+      await until(() => waiting.length === 2);
+      answerAll();
+      await Promise.all(two);
+      expect(server.seen.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b', '/c', '/d']);
     } finally {
       c.close();
       await server.close();

@@ -46,6 +46,7 @@ describe('/metrics over HTTP', () => {
         version: '0.0.0-test',
         projectId: 'p',
         logger: pino({ level: 'silent' }),
+        reload: async () => ({ ok: true }),
       });
       server = await listen(app, '127.0.0.1', 0);
       return `${server.url}/metrics`;

@@ -12,6 +12,8 @@ import { largeSnapshot } from '../helpers/large-snapshot.js';
 import { SCRAPE_MS, fixedSnapshot, ordersTask } from '../helpers/snapshots.js';
 import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
 
+/** When the golden files' exporter loaded its configuration: at start, 10 minutes before the scrape. */
+const CONFIG_LOADED_MS = SCRAPE_MS - 600_000;
 const OPTIONS = { projectId: '0123456789abcdef0123456789abcdef', staleAfterMs: 300_000 };
 const silent = pino({ level: 'silent' });
 
@@ -38,6 +40,7 @@ function addSelfMetrics(registry: Registry): Registry {
     registry,
     { version: '1.2.3', revision: 'abc123', nodejsVersion: 'v20.0.0' },
     { index: 1, total: 3 },
+    CONFIG_LOADED_MS,
   );
   self.recordApiRequest({ operation: 'show_transfer_task', code: '200', durationSeconds: 0.042 });
   self.recordApiRequest({ operation: 'show_transfer_task', code: 'error', durationSeconds: 10 });

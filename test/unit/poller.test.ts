@@ -372,3 +372,125 @@ describe('Poller: discovery, sharding and stream details', () => {
     expect(seen[1]!.length).to.be.greaterThan(0);
   });
 });
+
+describe('Poller.reconfigure (a reload)', () => {
+  const settings = (targets: Target[], intervalMs = 60_000) => ({
+    selectors: targets,
+    shard: { index: 0, total: 1 },
+    intervalMs,
+    concurrency: 8,
+    discoveryIntervalMs: 300_000,
+    lagRecords: false,
+  });
+
+  it('polls the new target list from the next cycle on; the cycle under way keeps the old one', async () => {
+    const clock = new ManualClock(START);
+    let release: (() => void) | undefined;
+    const { client, calls } = fakeClient(async (s, t) => {
+      if (t === 'slow') await new Promise<void>((resolve) => (release = resolve));
+      return task(s, t);
+    });
+    const { p, store } = poller(
+      [
+        { stream: 's', task: 'slow' },
+        { stream: 's', task: 'kept' },
+      ],
+      client,
+      clock,
+    );
+    const underWay = p.runCycle();
+    await until(() => release !== undefined);
+    p.reconfigure(
+      settings([
+        { stream: 's', task: 'kept' },
+        { stream: 's', task: 'added' },
+      ]),
+    );
+    release!();
+    await underWay;
+    expect(store.current().targets.map((t) => t.target.task)).to.deep.equal(['slow', 'kept']);
+    await p.runCycle();
+    expect(calls).to.deep.equal(['s/slow', 's/kept', 's/kept', 's/added']);
+    expect(store.current().targets.map((t) => [t.target.task, t.lastSuccessMs])).to.deep.equal([
+      ['kept', START],
+      ['added', START],
+    ]);
+  });
+
+  it('counts a new interval from the start of the last cycle: shorter starts the next one early, longer later', async () => {
+    const clock = new ManualClock(START);
+    const { client, calls } = fakeClient(async (s, t) => task(s, t));
+    const targets = [{ stream: 's', task: 't' }];
+    const { p, store } = poller(targets, client, clock);
+    p.start();
+    await until(() => store.current().cyclesCompleted === 1);
+    await clock.advance(5_000);
+    p.reconfigure(settings(targets, 60_000));
+    await flush();
+    expect([clock.sleeping, clock.nextWake]).to.deep.equal([1, START + 60_000]);
+    p.reconfigure(settings(targets, 10_000));
+    await until(() => clock.nextWake === START + 10_000);
+    expect(clock.sleeping).to.equal(1);
+    await clock.advance(5_000);
+    await until(() => store.current().cyclesCompleted === 2);
+    expect(calls).to.have.length(2);
+    await clock.advance(5_000);
+    p.reconfigure(settings(targets, 120_000));
+    await until(() => clock.nextWake === START + 130_000);
+    p.reconfigure(settings(targets, 1_000));
+    // already overdue: the next cycle starts at once
+    await until(() => store.current().cyclesCompleted === 3);
+    expect(clock.now()).to.equal(START + 15_000);
+    await p.stop();
+    expect(p.isAlive()).to.equal(false);
+  });
+
+  it('discovers a changed selector list at the next cycle; a kept selector whose listing fails keeps its tasks', async () => {
+    const clock = new ManualClock(START);
+    const calls: string[] = [];
+    const failing = new Set<string>();
+    const tasksOf: Record<string, string[]> = { s: ['a', 'b'], s2: ['x'] };
+    const client: DisClient = {
+      listStreams: async () => Object.keys(tasksOf),
+      async listDumpTasks(stream) {
+        calls.push(`list ${stream}`);
+        if (failing.has(stream)) throw new DisHttpError({ method: 'GET', path: '/l', statusCode: 503 });
+        return (tasksOf[stream] ?? []).map((taskName) => ({ taskName }));
+      },
+      getStream: async (stream) => ({ streamName: stream, partitions: [] }),
+      getDumpTask: async (stream, name) => task(stream, name),
+      close() {},
+    };
+    const { p, store } = poller([{ stream: 's', task: '*' }], client, clock);
+    const tasks = () => store.current().targets.map((t) => `${t.target.stream}/${t.target.task}`);
+    await p.runCycle();
+    expect([calls, tasks()]).to.deep.equal([['list s'], ['s/a', 's/b']]);
+
+    failing.add('s');
+    p.reconfigure(
+      settings([
+        { stream: 's', task: '*' },
+        { stream: 's2', task: '*' },
+      ]),
+    );
+    await clock.advance(60_000); // well within discovery.interval (5m)
+    await p.runCycle();
+    expect(calls).to.deep.equal(['list s', 'list s', 'list s2']);
+    expect(tasks()).to.deep.equal(['s/a', 's/b', 's2/x']);
+    expect(store.current().discovery?.errors).to.equal(1);
+
+    p.reconfigure(settings([{ stream: 's2', task: '*' }]));
+    await p.runCycle();
+    expect(calls.slice(3)).to.deep.equal(['list s2']);
+    expect(tasks()).to.deep.equal(['s2/x']);
+
+    // an unchanged list is not listed again before discovery.interval
+    p.reconfigure(settings([{ stream: 's2', task: '*' }], 30_000));
+    await p.runCycle();
+    expect(calls.slice(4)).to.deep.equal([]);
+
+    p.reconfigure(settings([{ stream: 's', task: 'a' }]));
+    await p.runCycle();
+    expect([calls.slice(4), tasks(), store.current().discovery]).to.deep.equal([[], ['s/a'], undefined]);
+  });
+});

@@ -79,6 +79,49 @@ describe('token-bucket rate limiter', () => {
     });
   }
 
+  describe('setRate (a reload)', () => {
+    it('turns a limit on with a full bucket, then paces at the new rate', async () => {
+      const clock = new ManualClock(NOW);
+      const limiter = createRateLimiter({ requestsPerSecond: 0, burst: 1, clock });
+      await limiter.acquire();
+      limiter.setRate({ requestsPerSecond: 10, burst: 2 });
+      const done = acquireAll(() => limiter.acquire(), 3);
+      await flush();
+      expect(done).to.deep.equal([0, 1]);
+      expect(clock.nextWake).to.equal(NOW + 100);
+    });
+
+    it('keeps what refilled at the old rate up to the new burst, and a debt its waiters are sleeping off', async () => {
+      const clock = new ManualClock(NOW);
+      const limiter = createRateLimiter({ requestsPerSecond: 10, burst: 5, clock });
+      limiter.setRate({ requestsPerSecond: 1, burst: 1 });
+      const done = acquireAll(() => limiter.acquire(), 3);
+      await flush();
+      // one token of the five is left; the second waits a second, the third two
+      expect(done).to.deep.equal([0]);
+      expect(clock.nextWake).to.equal(NOW + 1000);
+      limiter.setRate({ requestsPerSecond: 2, burst: 1 });
+      const late = acquireAll(() => limiter.acquire(), 1);
+      await flush();
+      // the debt of two tokens is paid at 2/s from now: the newcomer's token is due in 1.5 s
+      await clock.advance(1000);
+      expect([done, late]).to.deep.equal([[0, 1], []]);
+      await clock.advance(500);
+      expect(late).to.deep.equal([0]);
+      await clock.advance(500);
+      expect(done).to.deep.equal([0, 1, 2]);
+    });
+
+    it('turns the limit off: nothing waits from then on', async () => {
+      const clock = new ManualClock(NOW);
+      const limiter = createRateLimiter({ requestsPerSecond: 1, burst: 1, clock });
+      await limiter.acquire();
+      limiter.setRate({ requestsPerSecond: 0, burst: 1 });
+      await Promise.all(Array.from({ length: 100 }, () => limiter.acquire()));
+      expect(clock.sleeping).to.equal(0);
+    });
+  });
+
   it('rejects an aborted wait with the reason, gives its token back, and keeps the others in line', async () => {
     const clock = new ManualClock(NOW);
     const limiter = createRateLimiter({ requestsPerSecond: 10, burst: 1, clock });

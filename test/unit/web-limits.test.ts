@@ -14,10 +14,11 @@ describe('server.maxRequests', () => {
     server = undefined;
   });
 
-  it('answers 503 at once to a /metrics request beyond the limit, and frees the slot when one is done', async () => {
+  it('answers 503 beyond the limit at once, frees the slot when one is done, and takes a new limit at once', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let started = 0;
+    let limit = 2;
     let onStarted: () => void = () => undefined;
     const metrics = async function* (): AsyncGenerator<string> {
       started += 1;
@@ -32,7 +33,8 @@ describe('server.maxRequests', () => {
       version: '0.0.0-test',
       projectId: 'p',
       logger: pino({ level: 'silent' }),
-      maxRequests: 2,
+      maxRequests: () => limit,
+      reload: async () => ({ ok: true }),
     });
     server = await listen(app, '127.0.0.1', 0);
     const url = `${server.url}/metrics`;
@@ -47,8 +49,18 @@ describe('server.maxRequests', () => {
     ]);
     // Other paths are not counted.
     expect((await got(`${server.url}/-/healthy`)).statusCode).to.equal(200);
+    // A reload raises the limit: one more gets through, the next is refused under the new number.
+    limit = 3;
+    const threeStarted = new Promise<void>((resolve) => (onStarted = () => started === 3 && resolve()));
+    const raised = got(url);
+    await threeStarted;
+    const beyond = await got(url);
+    expect([beyond.statusCode, beyond.body]).to.deep.equal([
+      503,
+      'too many concurrent requests (server.maxRequests is 3)\n',
+    ]);
     release();
-    expect([(await first).body, (await second).body]).to.deep.equal(['m 1\n', 'm 1\n']);
+    expect([(await first).body, (await second).body, (await raised).body]).to.deep.equal(['m 1\n', 'm 1\n', 'm 1\n']);
     const fourth = await got(url);
     expect([fourth.statusCode, fourth.body]).to.deep.equal([200, 'm 1\n']);
     // And slow clients cannot hold a socket for long.
