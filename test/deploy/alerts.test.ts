@@ -43,6 +43,7 @@ const ALERTS = [
   'DisExporterDown',
   'DisExporterAbsent',
   'DisExporterConfigReloadFailed',
+  'DisExporterPollOverrunning',
 ];
 
 type Rule = {
@@ -150,7 +151,7 @@ function testMutatedRules(testFile: string, from: string, to: string): number | 
 }
 
 describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
-  it('passes `promtool check rules` with exactly 17 rules', function () {
+  it('passes `promtool check rules` with exactly 18 rules', function () {
     requireTool(this, 'promtool');
     const result = promtool('check', 'rules', ALERTS_FILE);
     expect(result.output).to.include(`SUCCESS: ${ALERTS.length} rules found`);
@@ -287,6 +288,12 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         'DisExporterTargetDown.test.yaml',
         'dis_exporter_target_up == 0\n        for: 10m',
         'dis_exporter_target_up == 0\n        for: 1m',
+      ],
+      [
+        'a threshold of 0 with a short `for` makes a single slow cycle fire',
+        'DisExporterPollOverrunning.test.yaml',
+        'increase(dis_exporter_poll_overruns_total[15m]) > 1\n        for: 15m',
+        'increase(dis_exporter_poll_overruns_total[15m]) > 0\n        for: 1m',
       ],
       [
         'a short `for` makes a reload refused for a moment fire',
