@@ -182,6 +182,28 @@ describe('exporter against the simulator (real HTTP)', () => {
     expect(text).to.include('dis_exporter_api_requests_total{operation="show_transfer_task",code="error"} 1');
   });
 
+  it('keeps answering /metrics and stops at once while every DIS request hangs', async () => {
+    // poll.timeout 10 minutes: nothing but the stop can end these requests within the test.
+    await setUp({ timeoutMs: 600_000 });
+    h.dis.control.addFault({ kind: 'timeout' });
+    for (let i = 0; i < 200 && h.dis.control.requests().length < 4; i++) await flush();
+    expect(h.dis.control.requests().map((r) => [r.operation, r.status])).to.deep.equal([
+      ['show_transfer_task', 0],
+      ['show_transfer_task', 0],
+      ['show_stream', 0],
+      ['show_stream', 0],
+    ]);
+    const metrics = await got(`${h.server.url}/metrics`);
+    expect(metrics.statusCode).to.equal(200);
+    expect(seriesOf(metrics.body, 'dis_exporter_targets')).to.deep.equal(['dis_exporter_targets 0']);
+    const ready = await got(`${h.server.url}/-/ready`, { throwHttpErrors: false });
+    expect(ready.statusCode).to.equal(503);
+    // The stop aborts the hanging requests instead of waiting for poll.timeout.
+    await h.app.stop();
+    expect(h.app.poller.isAlive()).to.equal(false);
+    expect(h.app.store.current().cyclesCompleted).to.equal(0);
+  });
+
   it('retries a 5xx and succeeds, counting both requests', async () => {
     await setUp({ retries: 2 });
     h.dis.control.addFault({ match: { task: 'orders-to-obs' }, kind: 'status', status: 503, times: 1 });
