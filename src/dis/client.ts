@@ -6,7 +6,7 @@ import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import type { AccessKeyPair, Credentials } from '../config/types.js';
 import { CLOCK_SKEW_CODE, DisClockSkewError, measureClockSkewSeconds } from './clock-skew.js';
-import { createCooldownGuard, type CooldownInfo } from './cooldown.js';
+import { CHECK_ACCESS_KEYS, createCooldownGuard, type CooldownInfo } from './cooldown.js';
 import { errorResponseInit } from './error-response.js';
 import { DisError, DisHttpError, DisRequestError, DisResponseError, isRetryable } from './errors.js';
 import {
@@ -253,6 +253,8 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
     authFailures: options.authFailuresBeforeCooldown ?? DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN,
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
+    checkCredentials: () =>
+      options.credentials().kind === 'iam' ? 'check the IAM user, its password and the project id' : CHECK_ACCESS_KEYS,
   });
   const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
   let limits = { timeoutMs: options.timeoutMs, retries: options.retries };

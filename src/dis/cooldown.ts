@@ -27,6 +27,8 @@ export type CooldownOptions = Readonly<{
   /** Consecutive 401 / APIGW.0301 responses that start a cool-down; 0 leaves only DIS.4309 as a trigger. */
   authFailures: number;
   onCooldown?: (info: CooldownInfo) => void;
+  /** What to check when auth fails, for the credentials in use; default `check the AK/SK and project id`. */
+  checkCredentials?: () => string;
 }>;
 
 /** Tracks the responses of every call and says whether requests may be sent. */
@@ -43,15 +45,15 @@ export interface CooldownGuard {
   credentialsChanged(): void;
 }
 
-const CHECK_CREDENTIALS = 'check the AK/SK and project id';
-
-/** The fix that an auth failure code points at. */
-function remedy(apiCode: string | undefined): string {
-  return apiCode === 'APIGW.0303' ? 'sync the host clock with NTP' : CHECK_CREDENTIALS;
-}
+/** What to check after auth failures when AK/SK sign the requests. */
+export const CHECK_ACCESS_KEYS = 'check the AK/SK and project id';
 
 /** Creates the guard that one client shares across all of its calls. */
 export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
+  const checkCredentials = options.checkCredentials ?? (() => CHECK_ACCESS_KEYS);
+  /** The fix that an auth failure code points at. */
+  const remedy = (apiCode: string | undefined): string =>
+    apiCode === 'APIGW.0303' ? 'sync the host clock with NTP' : checkCredentials();
   let streak = 0;
   let current: { untilMs: number; message: string; cause: DisHttpError; byAuth: boolean } | undefined;
 
@@ -85,7 +87,7 @@ export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
           error,
           false,
           (until) =>
-            `DIS blocked this IP after too many failed requests (${BLACKLISTED}); no requests until ${until}; ${CHECK_CREDENTIALS}`,
+            `DIS blocked this IP after too many failed requests (${BLACKLISTED}); no requests until ${until}; ${checkCredentials()}`,
         );
         return;
       }

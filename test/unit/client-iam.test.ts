@@ -176,6 +176,25 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
     ]);
   });
 
+  it('names the IAM user, not an AK/SK, in a cool-down after DIS.4309', async () => {
+    h = await harness();
+    h.dis.control.addFault({
+      match: { operation: 'show_transfer_task' },
+      kind: 'status',
+      status: 400,
+      body: { errorCode: 'DIS.4309', message: 'Too many request failures. [dis-x][y]' },
+      times: 1,
+    });
+    await failureOf(h.call());
+    const blocked = await failureOf(h.call());
+    expect([blocked.reason, blocked.message]).to.deep.equal([
+      'auth',
+      'DIS blocked this IP after too many failed requests (DIS.4309); no requests until 2024-01-01T00:10:00.000Z; ' +
+        'check the IAM user, its password and the project id',
+    ]);
+    expect(h.sent()).to.deep.equal(['iam_token 201', 'show_transfer_task 400']);
+  });
+
   it('fails every call with reason auth on a rejected password, reports it once, and asks IAM once per back-off', async () => {
     h = await harness();
     h.setCredentials({ password: 'wrong-password' });
