@@ -21,6 +21,7 @@ import {
   parseJsonBody,
   parseStreamDetailsPage,
   parseStreamNamesPage,
+  quoteForError,
 } from './parse.js';
 import { createRateLimiter, type Rate } from './rate-limiter.js';
 import { parseRetryAfter } from './retry-after.js';
@@ -466,7 +467,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
         const first = pageByKey.get(key);
         if (first !== undefined) {
           throw failure(
-            `was true on page ${number - 1} but page ${number} repeats ${JSON.stringify(key)} from page ${first}`,
+            `was true on page ${number - 1} but page ${number} repeats ${quoteForError(key)} from page ${first}`,
           );
         }
       }

@@ -352,10 +352,15 @@ function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** A string as error messages quote it: JSON-quoted, cut to its first 40 characters. */
+export function quoteForError(text: string): string {
+  return JSON.stringify(truncate(text, GOT_STRING_MAX_CHARS));
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
-  if (typeof value === 'string') return JSON.stringify(truncate(value, GOT_STRING_MAX_CHARS));
+  if (typeof value === 'string') return quoteForError(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return typeof value;
 }

@@ -400,6 +400,13 @@ describe('DIS client listings', () => {
       message: `GET /v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=shardId-0000000001: has_more_partitions: was true on page 1 but page 2 repeats "shardId-0000000001" from page 1`,
     },
     {
+      name: 'a stream list that repeats a 300-character name (quoted to its first 40)',
+      call: (c) => c.listStreams(),
+      answer: (res) => res.json({ stream_names: ['x'.repeat(300), 'b'], has_more_streams: true }),
+      requests: 2,
+      message: `GET /v2/${PID}/streams?limit=100&start_stream_name=b: has_more_streams: was true on page 1 but page 2 repeats "${'x'.repeat(40)}…" from page 1`,
+    },
+    {
       name: 'an empty partition page that says there is more',
       call: (c) => c.getStream('my-stream'),
       answer: (res, req) => {
