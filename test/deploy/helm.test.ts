@@ -47,7 +47,8 @@ const MODELS: Record<string, Model<object>> = {
 };
 
 /** What a user must set anyway: the exporter refuses to start without a project and a target. */
-const REQUIRED: Values = { config: { dis: { projectId: PROJECT_ID }, targets: [{ stream: 'orders', task: '*' }] } };
+const REQUIRED_CONFIG = { dis: { projectId: PROJECT_ID }, targets: [{ stream: 'orders', task: '*' }] };
+const REQUIRED: Values = { config: REQUIRED_CONFIG };
 
 const WITH_CREDENTIALS: Values = {
   ...REQUIRED,
@@ -480,6 +481,51 @@ describe('Helm chart helm/dis-exporter', function () {
       const config = podTemplate(output).spec!.volumes!.find((volume) => volume.name === 'config')!;
       expect(config.projected!.sources!.map((source) => Object.keys(source))).to.deep.equal([['configMap']]);
       expect(exporterConfig(output)).to.not.have.property('auth');
+    });
+
+    it('mounts the IAM password as a file and wires it to auth.iam.passwordFile when config.auth.iam is set', () => {
+      const iam = { endpoint: 'https://iam.cn-north-4.myhuaweicloud.com', domain: 'acme', username: 'dis-monitor' };
+      const output = template({ config: { auth: { iam } }, credentials: { iamPassword: 'IAM-helm-test-password-3' } });
+      const secret = one(output, Secret);
+      expect(Object.keys(secret.data!)).to.deep.equal(['iamPassword']);
+      expect(Buffer.from(secret.data!['iamPassword']!, 'base64').toString('utf8')).to.equal('IAM-helm-test-password-3');
+      const config = podTemplate(output).spec!.volumes!.find((volume) => volume.name === 'config')!;
+      expect(config.projected!.sources).to.deep.include({
+        secret: { name: secret.metadata!.name, items: [{ key: 'iamPassword', path: 'secrets/iamPassword' }] },
+      });
+      expect(exporterConfig(output).auth).to.deep.equal({
+        iam: { ...iam, passwordFile: '/etc/dis-exporter/secrets/iamPassword' },
+      });
+      expect(output.text).to.not.include('IAM-helm-test-password-3');
+      // The exporter accepts the rendered config, with the password file where the pod would find it.
+      const rendered = exporterConfig(template({ ...REQUIRED, config: { ...REQUIRED_CONFIG, auth: { iam } } }));
+      const passwordFile = join(workDir, 'iam-password');
+      writeFileSync(passwordFile, 'IAM-FROM-FILE\n');
+      rendered.auth.iam.passwordFile = passwordFile;
+      const file = join(workDir, 'iam-config.yaml');
+      writeFileSync(file, stringify(rendered));
+      expect(loadConfig({ file, env: {} }).auth.iam).to.deep.equal({ ...iam, password: '', passwordFile });
+
+      const existing = template({
+        config: { auth: { iam } },
+        existingSecret: 'dis-iam',
+        existingSecretKeys: { iamPassword: 'password' },
+      });
+      expect(all(existing, Secret)).to.deep.equal([]);
+      const mounted = podTemplate(existing).spec!.volumes!.find((volume) => volume.name === 'config')!;
+      expect(mounted.projected!.sources).to.deep.include({
+        secret: { name: 'dis-iam', items: [{ key: 'password', path: 'secrets/iamPassword' }] },
+      });
+
+      expect(templateError({ config: { auth: { iam: { ...iam, password: 'x' } } } })).to.include(
+        'config.auth.iam.password: credentials do not belong in the ConfigMap; use credentials.iamPassword or existingSecret',
+      );
+      expect(templateError({ ...WITH_CREDENTIALS, config: { ...REQUIRED_CONFIG, auth: { iam } } })).to.include(
+        'credentials.accessKey/secretKey and config.auth.iam: choose one way to authenticate',
+      );
+      expect(templateError({ credentials: { iamPassword: 'x' } })).to.include(
+        'credentials.iamPassword needs config.auth.iam (endpoint, domain, username)',
+      );
     });
 
     it('refuses credentials inline in the config, and half a key pair', () => {

@@ -65,17 +65,41 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "dis-exporter.configDir" -}}/etc/dis-exporter{{- end }}
 
 {{/*
-The Secret holding the AK/SK: existingSecret wins over credentials; "" when there is none.
-The chart's own Secret needs both halves, so one without the other is an error rather than a half-mounted pair.
+Whether the exporter logs in as an IAM user (config.auth.iam set) rather than signing with an AK/SK: "true" or "".
+*/}}
+{{- define "dis-exporter.iam" -}}
+{{- $auth := (.Values.config | default dict).auth | default dict }}
+{{- if $auth.iam }}true{{ end }}
+{{- end }}
+
+{{/*
+The Secret holding the credentials (the AK/SK, or the IAM password with config.auth.iam): existingSecret wins
+over credentials; "" when there is none. The chart's own Secret needs both halves of an AK/SK, so one without
+the other is an error rather than a half-mounted pair, and so is an AK/SK next to IAM.
 */}}
 {{- define "dis-exporter.secretName" -}}
+{{- $c := .Values.credentials }}
+{{- if include "dis-exporter.iam" . }}
+{{- if or $c.accessKey $c.secretKey }}
+{{- fail "credentials.accessKey/secretKey and config.auth.iam: choose one way to authenticate" }}
+{{- end }}
 {{- if .Values.existingSecret }}
 {{- .Values.existingSecret }}
-{{- else if or .Values.credentials.accessKey .Values.credentials.secretKey }}
-{{- if not (and .Values.credentials.accessKey .Values.credentials.secretKey) }}
+{{- else if $c.iamPassword }}
+{{- include "dis-exporter.fullname" . }}
+{{- end }}
+{{- else }}
+{{- if $c.iamPassword }}
+{{- fail "credentials.iamPassword needs config.auth.iam (endpoint, domain, username)" }}
+{{- end }}
+{{- if .Values.existingSecret }}
+{{- .Values.existingSecret }}
+{{- else if or $c.accessKey $c.secretKey }}
+{{- if not (and $c.accessKey $c.secretKey) }}
 {{- fail "credentials: set both credentials.accessKey and credentials.secretKey (or existingSecret)" }}
 {{- end }}
 {{- include "dis-exporter.fullname" . }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -92,10 +116,19 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- fail (printf "config.auth.%s: credentials do not belong in the ConfigMap; use credentials.accessKey/secretKey or existingSecret, which the chart mounts as files" $key) }}
 {{- end }}
 {{- end }}
+{{- if (get $auth "iam" | default dict).password }}
+{{- fail "config.auth.iam.password: credentials do not belong in the ConfigMap; use credentials.iamPassword or existingSecret, which the chart mounts as a file" }}
+{{- end }}
 {{- if include "dis-exporter.secretName" . }}
 {{- $dir := printf "%s/secrets" (include "dis-exporter.configDir" .) }}
+{{- if include "dis-exporter.iam" . }}
+{{- $iam := deepCopy (get $auth "iam") }}
+{{- $_ := set $iam "passwordFile" (printf "%s/iamPassword" $dir) }}
+{{- $_ := set $auth "iam" $iam }}
+{{- else }}
 {{- $_ := set $auth "accessKeyFile" (printf "%s/accessKey" $dir) }}
 {{- $_ := set $auth "secretKeyFile" (printf "%s/secretKey" $dir) }}
+{{- end }}
 {{- end }}
 {{- if $auth }}
 {{- $_ := set $config "auth" $auth }}
@@ -172,7 +205,7 @@ metadata:
     checksum/web-config: {{ toYaml .Values.webConfig | sha256sum }}
     {{- end }}
     {{- if and $secretName (not .Values.existingSecret) }}
-    checksum/secret: {{ printf "%s\n%s" .Values.credentials.accessKey .Values.credentials.secretKey | sha256sum }}
+    checksum/secret: {{ printf "%s\n%s\n%s" .Values.credentials.accessKey .Values.credentials.secretKey (.Values.credentials.iamPassword | default "") | sha256sum }}
     {{- end }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
@@ -263,14 +296,19 @@ spec:
                 - key: config.yaml
                   path: config.yaml
           {{- if $secretName }}
-          {{- $keys := ternary .Values.existingSecretKeys (dict "accessKey" "accessKey" "secretKey" "secretKey") (ne .Values.existingSecret "") }}
+          {{- $keys := ternary .Values.existingSecretKeys (dict "accessKey" "accessKey" "secretKey" "secretKey" "iamPassword" "iamPassword") (ne .Values.existingSecret "") }}
           - secret:
               name: {{ $secretName }}
               items:
+                {{- if include "dis-exporter.iam" . }}
+                - key: {{ $keys.iamPassword | default "iamPassword" | quote }}
+                  path: secrets/iamPassword
+                {{- else }}
                 - key: {{ $keys.accessKey | quote }}
                   path: secrets/accessKey
                 - key: {{ $keys.secretKey | quote }}
                   path: secrets/secretKey
+                {{- end }}
           {{- end }}
           {{- with include "dis-exporter.webConfigSecretName" . }}
           - secret:
