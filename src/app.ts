@@ -130,10 +130,6 @@ export function createApp(config: Config, deps: AppDeps): App {
               'DIS requests paused (cool-down)',
             ),
           onClockSkew: clockSkew,
-          // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it
-          // stale.
-          iamFailureBackoffMs: config.poll.intervalMs,
-          iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * config.poll.intervalMs),
           onIamToken: (event) => logIamToken(iamLogger, event),
           ...(deps.random === undefined ? {} : { random: deps.random }),
         })
@@ -245,8 +241,16 @@ function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
 }
 
 function clientLimits(config: Config): ClientLimits {
-  const { timeoutMs, retries, concurrency, maxRequestsPerSecond } = config.poll;
-  return { timeoutMs, retries, maxSockets: concurrency, maxRequestsPerSecond };
+  const { timeoutMs, retries, concurrency, maxRequestsPerSecond, intervalMs } = config.poll;
+  return {
+    timeoutMs,
+    retries,
+    maxSockets: concurrency,
+    maxRequestsPerSecond,
+    // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it stale.
+    iamFailureBackoffMs: intervalMs,
+    iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * intervalMs),
+  };
 }
 
 function pollerSettings(config: Config): PollerSettings {

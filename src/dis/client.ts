@@ -119,7 +119,10 @@ export type DisClientOptions = Readonly<{
 }>;
 
 /** The limits of createDisClient that a reload may change (an omitted maxRequestsPerSecond turns the limit off). */
-export type ClientLimits = Pick<DisClientOptions, 'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond'>;
+export type ClientLimits = Pick<
+  DisClientOptions,
+  'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond' | 'iamFailureBackoffMs' | 'iamRefreshAheadMs'
+>;
 
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 10_000;
@@ -574,6 +577,10 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.http.maxSockets = next.maxSockets;
       agent.https.maxSockets = next.maxSockets;
       limiter.setRate(rateOf(next.maxRequestsPerSecond));
+      tokens.setTimings({
+        failureBackoffMs: next.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
+        refreshAheadMs: next.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
+      });
     },
     close() {
       tokens.close();

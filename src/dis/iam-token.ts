@@ -64,15 +64,21 @@ export interface IamTokenSource {
   token(credentials: IamPasswordCredentials, signal?: AbortSignal): Promise<string>;
   /** Drops `token` if it is still the cached one: DIS rejected it (expired early, revoked). */
   invalidate(token: string): void;
+  /** New timings (a reload changed the poll interval), for the token requests and refreshes from now on. */
+  setTimings(timings: IamTokenTimings): void;
   /** Aborts a token request in flight. */
   close(): void;
 }
+
+/** The timings of IamTokenSourceOptions that a reload may change. */
+export type IamTokenTimings = Pick<IamTokenSourceOptions, 'failureBackoffMs' | 'refreshAheadMs'>;
 
 type CachedToken = Readonly<{ key: string; token: string; refreshAtMs: number; staleAtMs: number }>;
 type Failure = Readonly<{ key: string; error: IamTokenError; retryAtMs: number }>;
 
 /** Creates the token source a client shares across its calls. */
 export function createIamTokenSource(options: IamTokenSourceOptions): IamTokenSource {
+  let timings: IamTokenTimings = { failureBackoffMs: options.failureBackoffMs, refreshAheadMs: options.refreshAheadMs };
   const { clock } = options;
   const lifetime = new AbortController();
   let wantedKey: string | undefined;
@@ -92,7 +98,7 @@ export function createIamTokenSource(options: IamTokenSourceOptions): IamTokenSo
       (issued) => {
         // A token of credentials replaced meanwhile (a reload) is handed to the callers that asked, never cached.
         if (key !== wantedKey) return issued.token;
-        cached = { key, token: issued.token, ...schedule(startedMs, issued.lifetimeMs, options.refreshAheadMs) };
+        cached = { key, token: issued.token, ...schedule(startedMs, issued.lifetimeMs, timings.refreshAheadMs) };
         failure = undefined;
         const recovered = failing;
         reportedKind = undefined;
@@ -103,7 +109,7 @@ export function createIamTokenSource(options: IamTokenSourceOptions): IamTokenSo
       (error: unknown) => {
         if (!(error instanceof IamTokenError) || key !== wantedKey) throw error;
         const kind = failureKind(error);
-        const retryAtMs = startedMs + options.failureBackoffMs;
+        const retryAtMs = startedMs + timings.failureBackoffMs;
         failure = { key, error, retryAtMs };
         if (kind !== reportedKind) {
           reportedKind = kind;
@@ -148,6 +154,9 @@ export function createIamTokenSource(options: IamTokenSourceOptions): IamTokenSo
   }
 
   return {
+    setTimings(next) {
+      timings = { failureBackoffMs: next.failureBackoffMs, refreshAheadMs: next.refreshAheadMs };
+    },
     async token(credentials, signal) {
       const key = identity(credentials);
       // A changed credential (a reload) drops the token and the back-off of the old one.

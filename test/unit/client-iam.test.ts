@@ -176,6 +176,24 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
     ]);
   });
 
+  it('takes a new token back-off from reconfigure (a reload of poll.interval)', async () => {
+    h = await harness();
+    h.setCredentials({ password: 'wrong-password' });
+    await failureOf(h.call());
+    expect(h.sent()).to.deep.equal(['iam_token 401']);
+    h.client.reconfigure({ timeoutMs: 2000, retries: 0, maxSockets: 4, iamFailureBackoffMs: 300_000 });
+    // The failure already recorded keeps its retry time; the next one waits the new back-off.
+    await h.clock.advance(60_000);
+    await failureOf(h.call());
+    expect(h.sent()).to.deep.equal(['iam_token 401', 'iam_token 401']);
+    await h.clock.advance(299_999);
+    await failureOf(h.call());
+    expect(h.sent()).to.deep.equal(['iam_token 401', 'iam_token 401']);
+    await h.clock.advance(1);
+    await failureOf(h.call());
+    expect(h.sent()).to.deep.equal(['iam_token 401', 'iam_token 401', 'iam_token 401']);
+  });
+
   it('names the IAM user, not an AK/SK, in a cool-down after DIS.4309', async () => {
     h = await harness();
     h.dis.control.addFault({
