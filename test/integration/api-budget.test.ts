@@ -1,15 +1,13 @@
 import { expect } from 'chai';
-import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import type { Config } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import type { Fault } from '../../src/simulator/scenario.js';
-import { CREDENTIALS, PROJECT_ID, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
+import { CREDENTIALS, PROJECT_ID, scrape, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
-const got = baseGot.extend({ retry: { limit: 0 } });
 const T0 = Date.UTC(2024, 0, 1, 0, 0, 0);
 const obs = { destinationType: 'OBS', destination: { obs_bucket_path: 'b', deliver_time_interval: 60 } };
 
@@ -41,10 +39,6 @@ const FOUR_TARGETS: Config['targets'] = [
 
 async function settle(): Promise<void> {
   for (let i = 0; i < 50; i++) await flush();
-}
-
-async function scrape(server: RunningServer): Promise<string> {
-  return (await got(`${server.url}/metrics`)).body;
 }
 
 describe('the API budget (real HTTP against the simulator)', function () {

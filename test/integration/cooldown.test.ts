@@ -3,9 +3,17 @@ import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { PROJECT_ID, SCENARIO, SCENARIO_EPOCH_MS, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
+import {
+  PROJECT_ID,
+  SCENARIO,
+  SCENARIO_EPOCH_MS,
+  cyclesCompleted,
+  seriesOf,
+  startExporter,
+  testConfig,
+} from '../helpers/exporter.js';
 import { logCapture } from '../helpers/logs.js';
-import { ManualClock, flush } from '../helpers/manual-clock.js';
+import { ManualClock } from '../helpers/manual-clock.js';
 
 // The client's cool-down (DIS.4309, repeated 401) is unit-tested in test/unit/client.test.ts against a bare server;
 // this is the whole exporter against the simulator: one log line, metrics still served, DIS left alone for
@@ -28,11 +36,6 @@ describe('exporter during a DIS.4309 cool-down (simulator, manual clock)', () =>
     await dis?.close();
   });
 
-  async function cycles(count: number): Promise<void> {
-    for (let i = 0; i < 1000 && app.store.current().cyclesCompleted < count; i++) await flush();
-    expect(app.store.current().cyclesCompleted).to.equal(count);
-  }
-
   const errorLines = (text: string) =>
     seriesOf(text, 'dis_exporter_target_errors_total').filter((l) => l.endsWith('"} 0') === false);
 
@@ -43,7 +46,7 @@ describe('exporter during a DIS.4309 cool-down (simulator, manual clock)', () =>
     const { logger, lines } = logCapture('info');
     // Concurrency 1: the first request gets DIS.4309 and every later one of the cycle meets the cool-down.
     ({ app, server } = await startExporter(testConfig(dis.url, { concurrency: 1 }), { clock, logger }));
-    await cycles(1);
+    await cyclesCompleted(app, 1);
 
     expect(dis.control.requests().map((r) => [r.operation, r.status, r.errorCode])).to.deep.equal([
       ['show_transfer_task', 400, 'DIS.4309'],
@@ -70,7 +73,7 @@ describe('exporter during a DIS.4309 cool-down (simulator, manual clock)', () =>
     // Nine more cycles inside the 10 minutes: each target fails with the cool-down's error, DIS sees nothing.
     for (let cycle = 2; cycle <= 10; cycle++) {
       await clock.advance(60_000);
-      await cycles(cycle);
+      await cyclesCompleted(app, cycle);
     }
     expect(dis.control.requests()).to.have.length(1);
     const during = await got(`${server.url}/metrics`);
@@ -95,7 +98,7 @@ describe('exporter during a DIS.4309 cool-down (simulator, manual clock)', () =>
 
     // The cycle at T0 + 10 min is the first after the cool-down: every request goes out and succeeds.
     await clock.advance(60_000);
-    await cycles(11);
+    await cyclesCompleted(app, 11);
     expect(dis.control.requests().map((r) => [r.operation, r.status])).to.deep.equal([
       ['show_transfer_task', 400],
       ['show_transfer_task', 200],

@@ -1,17 +1,22 @@
 import { expect } from 'chai';
-import baseGot from 'got';
 import { pino } from 'pino';
 import type { App } from '../../src/app.js';
 import type { Config, IamPasswordCredentials } from '../../src/config/types.js';
 import { ERROR_REASONS, type ErrorReason } from '../../src/dis/errors.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { PROJECT_ID, seriesOf, startExporter, testConfig } from '../helpers/exporter.js';
+import {
+  PROJECT_ID,
+  cyclesCompleted,
+  scrape as scrapeMetrics,
+  seriesOf,
+  startExporter,
+  testConfig,
+} from '../helpers/exporter.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const HOUR = 3_600_000;
-const got = baseGot.extend({ retry: { limit: 0 } });
 const USER = { domain: 'acme', name: 'dis-monitor', password: 'Monitor-Password-1' };
 const ORDERS = `project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs"`;
 const CLICKS = `project_id="${PROJECT_ID}",stream="clicks",task="clicks-to-dli"`;
@@ -98,14 +103,8 @@ describe('exporter with IAM token authentication (real HTTP against the simulato
     h = undefined;
   });
 
-  async function cycles(count: number): Promise<void> {
-    for (let i = 0; i < 2000 && h!.app.store.current().cyclesCompleted < count; i++) await flush();
-    expect(h!.app.store.current().cyclesCompleted).to.equal(count);
-  }
-
-  async function scrape(): Promise<string> {
-    return (await got(`${h!.server.url}/metrics`)).body;
-  }
+  const cycles = (count: number): Promise<void> => cyclesCompleted(h!.app, count);
+  const scrape = (): Promise<string> => scrapeMetrics(h!.server);
 
   function requestsSeries(text: string): string[] {
     return seriesOf(text, 'dis_exporter_api_requests_total').sort();
