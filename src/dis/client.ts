@@ -14,6 +14,7 @@ import {
   DEFAULT_IAM_FAILURE_BACKOFF_MS,
   DEFAULT_IAM_REFRESH_AHEAD_MS,
   type IamTokenEvent,
+  type IamTokenTimings,
 } from './iam-token.js';
 import {
   parseDumpTask,
@@ -266,8 +267,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   const tokens = createIamTokenSource({
     projectId: options.projectId,
     clock: options.clock,
-    failureBackoffMs: options.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
-    refreshAheadMs: options.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
+    ...iamTimings(options),
     // The token request shares the DIS requests' timeout, body cap, agents and request counting.
     send: async ({ url, path, body, signal }) => {
       const headers = { 'content-type': 'application/json;charset=utf8' };
@@ -577,10 +577,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.http.maxSockets = next.maxSockets;
       agent.https.maxSockets = next.maxSockets;
       limiter.setRate(rateOf(next.maxRequestsPerSecond));
-      tokens.setTimings({
-        failureBackoffMs: next.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
-        refreshAheadMs: next.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
-      });
+      tokens.setTimings(iamTimings(next));
     },
     close() {
       tokens.close();
@@ -601,4 +598,12 @@ export function linkedAbortController(parent: AbortSignal | undefined): { signal
   const onAbort = (): void => controller.abort(parent.reason);
   parent.addEventListener('abort', onAbort, { once: true });
   return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
+}
+
+/** The token source's timings from the client's options or new limits, with their defaults. */
+function iamTimings(limits: Pick<ClientLimits, 'iamFailureBackoffMs' | 'iamRefreshAheadMs'>): IamTokenTimings {
+  return {
+    failureBackoffMs: limits.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
+    refreshAheadMs: limits.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
+  };
 }
