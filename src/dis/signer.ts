@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import type { AccessKeyPair } from '../config/types.js';
 
 /** A request as far as signing needs it. Header names in any case. */
@@ -26,10 +26,27 @@ const SDK_DATE_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const AUTHORIZATION_PATTERN =
   /^SDK-HMAC-SHA256 +Access=([^\s,]+) *, *SignedHeaders=([^\s,]+) *, *Signature=([0-9a-f]{64})$/;
 const HEADER_NAME_PATTERN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** A path that percent-decoding and RFC 3986 encoding leave as it is. */
+const PLAIN_PATH = /^[A-Za-z0-9\-._~/]*$/;
+/** The hex SHA-256 of an empty payload (every GET). */
+const EMPTY_PAYLOAD_SHA256 = sha256Hex('');
+/** The headers signRequest signs when present, in the sorted order SignedHeaders lists them. */
+const SIGNABLE_HEADERS = ['content-type', 'host', 'x-project-id', 'x-sdk-date', 'x-security-token'] as const;
 const AUTH_ERROR_PREFIX = 'Incorrect IAM authentication information: ';
+
+/** The latest X-Sdk-Date formatted, by second: every request of a busy second carries the same value. */
+let lastSdkDate = { second: NaN, text: '' };
 
 /** Formats epoch milliseconds as the `X-Sdk-Date` value, e.g. `20191115T033655Z` (sub-second part dropped). */
 export function formatSdkDate(epochMs: number): string {
+  const second = Math.floor(epochMs / 1000);
+  if (second === lastSdkDate.second) return lastSdkDate.text;
+  const text = formatSdkDateUncached(epochMs);
+  lastSdkDate = { second, text };
+  return text;
+}
+
+function formatSdkDateUncached(epochMs: number): string {
   const iso = new Date(epochMs).toISOString();
   if (iso.length !== 24) {
     throw new RangeError('epoch milliseconds outside years 0000-9999');
@@ -61,6 +78,8 @@ export function parseSdkDate(value: string): number | undefined {
 
 /** Canonical URI of a request path: percent-decoded, split on `/`, each segment RFC 3986-encoded, with a trailing `/`. */
 export function canonicalUri(pathname: string): string {
+  // A path of unreserved characters and slashes (every DIS path of ordinary names) decodes and encodes to itself.
+  if (PLAIN_PATH.test(pathname)) return pathname.endsWith('/') ? pathname : `${pathname}/`;
   // The whole path is decoded before splitting, like the official API Gateway signers (unquote(uri).split('/')),
   // so an encoded %2F separates segments; decoding to bytes keeps invalid UTF-8 and stray '%' intact.
   const segments = splitBytes(percentDecode(pathname), 0x2f).map(encodeBytes);
@@ -91,23 +110,32 @@ export function canonicalQueryString(params: URLSearchParams): string {
 
 /** Builds the canonical request text for the given signed header names; `host` falls back to `url.host` when no Host header is set. */
 export function canonicalRequest(req: SignableRequest, signedHeaders: readonly string[]): string {
-  const names = signedHeaders.map((name) => name.toLowerCase());
-  const headerLines = names.map((name) => {
-    const value = canonicalHeaderValue(req, name);
+  const headers = lowerCaseHeaders(req.headers);
+  return canonicalRequestOf(
+    req,
+    signedHeaders.map((name) => name.toLowerCase()),
+    headers,
+    headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body),
+  );
+}
+
+/** The canonical request from header values already keyed by lower-case name (with `host` falling back to the URL's). */
+function canonicalRequestOf(
+  req: SignableRequest,
+  names: readonly string[],
+  headers: ReadonlyMap<string, string>,
+  payloadHash: string,
+): string {
+  let headerLines = '';
+  for (const name of names) {
+    const value = headers.get(name) ?? (name === 'host' ? req.url.host : undefined);
     if (value === undefined) {
       throw new Error(`signed header "${name}" is absent from the request`);
     }
-    return `${name}:${value}\n`;
-  });
-  const payloadHash = headerValue(req.headers, 'x-sdk-content-sha256') ?? sha256Hex(req.body ?? '');
-  return [
-    req.method.toUpperCase(),
-    canonicalUri(req.url.pathname),
-    canonicalQueryString(req.url.searchParams),
-    headerLines.join(''),
-    names.join(';'),
-    payloadHash,
-  ].join('\n');
+    headerLines += `${name}:${value}\n`;
+  }
+  const query = req.url.search === '' ? '' : canonicalQueryString(req.url.searchParams);
+  return `${req.method.toUpperCase()}\n${canonicalUri(req.url.pathname)}\n${query}\n${headerLines}\n${names.join(';')}\n${payloadHash}`;
 }
 
 /** Builds the string to sign: algorithm, X-Sdk-Date and the hex SHA-256 of the canonical request, one per line. */
@@ -119,19 +147,20 @@ export function stringToSign(canonicalRequestText: string, sdkDate: string): str
 export function signRequest(req: SignableRequest, credentials: AccessKeyPair, nowMs: number): Record<string, string> {
   const sdkDate = formatSdkDate(nowMs);
   const added: Record<string, string> = { 'X-Sdk-Date': sdkDate };
+  // Our values replace any the caller set under the same name in another case.
+  const headers = lowerCaseHeaders(req.headers);
+  headers.set('x-sdk-date', sdkDate);
+  headers.delete('x-security-token');
   const token = credentials.securityToken;
   // An empty token means "no temporary credentials": config defaults unset strings to ''.
   if (token !== undefined && token !== '') {
     added['X-Security-Token'] = token;
+    headers.set('x-security-token', token);
   }
-  // Our values replace any the caller set under the same name in another case.
-  const replaced = new Set(Object.keys(added).map((name) => name.toLowerCase()));
-  const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !replaced.has(name.toLowerCase())));
-  const signing: SignableRequest = { ...req, headers: { ...headers, ...added } };
-  const signedHeaders = ['host', 'x-sdk-date', 'x-project-id', 'x-security-token', 'content-type']
-    .filter((name) => canonicalHeaderValue(signing, name) !== undefined)
-    .sort();
-  const signature = hmacHex(credentials.secretKey, stringToSign(canonicalRequest(signing, signedHeaders), sdkDate));
+  const signedHeaders = SIGNABLE_HEADERS.filter((name) => name === 'host' || headers.has(name));
+  const payloadHash = headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body);
+  const canonical = canonicalRequestOf(req, signedHeaders, headers, payloadHash);
+  const signature = hmacHex(credentials.secretKey, stringToSign(canonical, sdkDate));
   added['Authorization'] =
     `${SIGNING_ALGORITHM} Access=${credentials.accessKey}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
   return added;
@@ -206,22 +235,35 @@ function authFailure(detail: string): VerifyResult {
 }
 
 function headerValue(headers: SignableRequest['headers'], lowerName: string): string | undefined {
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.toLowerCase() === lowerName && value !== undefined) {
-      // Node joins repeated request headers with ', ', so arrays are folded the same way.
-      return typeof value === 'string' ? value.trim() : value.map((part) => part.trim()).join(', ');
-    }
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    if (value !== undefined && name.toLowerCase() === lowerName) return foldHeaderValue(value);
   }
   return undefined;
 }
 
-function canonicalHeaderValue(req: SignableRequest, lowerName: string): string | undefined {
-  const value = headerValue(req.headers, lowerName);
-  return value === undefined && lowerName === 'host' ? req.url.host : value;
+/** Every header with a value, by lower-case name (the first of names differing only in case), its value trimmed. */
+function lowerCaseHeaders(headers: SignableRequest['headers']): Map<string, string> {
+  const byName = new Map<string, string>();
+  for (const name of Object.keys(headers)) {
+    const value = headers[name];
+    const lowerName = name.toLowerCase();
+    if (value !== undefined && !byName.has(lowerName)) byName.set(lowerName, foldHeaderValue(value));
+  }
+  return byName;
+}
+
+/** Node joins repeated request headers with ', ', so arrays are folded the same way; values are trimmed. */
+function foldHeaderValue(value: string | readonly string[]): string {
+  return typeof value === 'string' ? value.trim() : value.map((part) => part.trim()).join(', ');
+}
+
+function payloadSha256(body: string | Uint8Array | undefined): string {
+  return body === undefined || body.length === 0 ? EMPTY_PAYLOAD_SHA256 : sha256Hex(body);
 }
 
 function sha256Hex(data: string | Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 function hmacHex(secretKey: string, data: string): string {
