@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isDeepStrictEqual } from 'node:util';
-import got, { RequestError, TimeoutError, type Got, type PlainResponse, type Request } from 'got';
+import got, { RequestError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import type { AccessKeyPair, Credentials } from '../config/types.js';
@@ -203,39 +203,39 @@ function rejectsToken(error: DisError): boolean {
   return error instanceof DisHttpError && (error.statusCode === 401 || error.apiCode === 'APIGW.0301');
 }
 
-/** The `response` of a got stream, or its error before one arrived. */
-function responseOf(stream: Request): Promise<PlainResponse> {
+/**
+ * What a got stream brings: its response and the body as UTF-8 text (undefined, the socket destroyed, as soon as
+ * the body is known to exceed `maxBytes`), or its error. Plain listeners rather than async iteration: this runs for
+ * every request, and the iterator's promises and buffers cost more than the rest of reading a small body.
+ */
+function receive(stream: Request, maxBytes: number): Promise<Sent & { ok: true }> {
   return new Promise((resolve, reject) => {
-    const onError = (error: unknown): void => {
-      stream.off('response', onResponse);
-      reject(error);
+    let response: PlainResponse | undefined;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const tooLarge = (): void => {
+      // Destroying the stream also closes its socket: the rest is never downloaded.
+      stream.destroy();
+      if (response !== undefined) resolve({ ok: true, response, body: undefined });
     };
-    const onResponse = (response: PlainResponse): void => {
-      stream.off('error', onError);
-      resolve(response);
-    };
-    stream.once('error', onError);
-    stream.once('response', onResponse);
+    // The listener stays after the promise settled: an abort after the body ended errors the finished stream, and
+    // an 'error' without a listener would crash the process.
+    stream.on('error', reject);
+    stream.once('response', (received: PlainResponse) => {
+      response = received;
+      // Content-Length counts the bytes on the wire, before decompression, so it can only say "too large" early.
+      if (Number(received.headers['content-length']) > maxBytes) tooLarge();
+    });
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) tooLarge();
+      else chunks.push(chunk);
+    });
+    stream.once('end', () => {
+      if (response === undefined) reject(new Error('the response ended before its headers'));
+      else resolve({ ok: true, response, body: Buffer.concat(chunks, size).toString('utf8') });
+    });
   });
-}
-
-/** The body as UTF-8 text, or undefined (the socket destroyed) as soon as it is known to exceed `maxBytes`. */
-async function readBody(stream: Request, response: PlainResponse, maxBytes: number): Promise<string | undefined> {
-  // Content-Length counts the bytes on the wire, before decompression, so it can only say "too large" early.
-  const declared = Number(response.headers['content-length']);
-  if (declared > maxBytes) {
-    stream.destroy();
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    // Leaving the loop destroys the stream and its socket: the rest is never downloaded.
-    if (size > maxBytes) return undefined;
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**
@@ -323,39 +323,47 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   async function send(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<Sent> {
     const { timeoutMs } = limits;
     const elapsed = startStopwatch();
-    // got never removes its 'abort' listener from the signal it is given: handing it the poller's long-lived
-    // signal would pile up one listener (holding the request) per request. Give it a signal of its own, linked
-    // to the caller's only while this request runs.
-    const own = linkedAbortController(signal);
+    // The caller's signal is not handed to got, which never removes its 'abort' listener from a signal: on the
+    // poller's long-lived one that would pile up a listener (holding the request) per request. An abort destroys
+    // the stream instead, through a listener that lives only while this request runs.
     const stream = client.stream(outgoing.url, {
       method: outgoing.method,
       headers: outgoing.headers,
       ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
       context: outgoing.signWith === undefined ? {} : { [SIGN_WITH]: outgoing.signWith },
-      signal: own.signal,
-      timeout: { request: timeoutMs },
     });
-    // An abort after the body ended errors the finished stream, and an 'error' without a listener would crash
-    // the process. Errors that matter reach responseOf or the body loop.
-    stream.on('error', () => {});
-    let response: PlainResponse;
-    let body: string | undefined;
+    const onAbort = (): void => {
+      stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    // One timer for the whole exchange, up to the body's last byte; got's own timeout machinery (per-phase timers
+    // and listeners) costs more per request than the rest of this function.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stream.destroy(new Error(`no response within ${timeoutMs} ms`));
+    }, timeoutMs);
+    let sent: Sent & { ok: true };
     try {
-      response = await responseOf(stream);
-      body = await readBody(stream, response, maxBodyBytes);
+      sent = await receive(stream, maxBodyBytes);
     } catch (error) {
       options.onRequest?.({ operation: outgoing.operation, code: 'error', durationSeconds: elapsed() });
       if (signal?.aborted) throw signal.reason;
-      return { ok: false, error: toRequestError(error, outgoing.method, outgoing.path, timeoutMs) };
+      return {
+        ok: false,
+        error: toRequestError(error, outgoing.method, outgoing.path, timedOut ? timeoutMs : undefined),
+      };
     } finally {
-      own.unlink();
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     options.onRequest?.({
       operation: outgoing.operation,
-      code: String(response.statusCode),
+      code: String(sent.response.statusCode),
       durationSeconds: elapsed(),
     });
-    return { ok: true, response, body };
+    return sent;
   }
 
   function tooLarge(request: string): DisResponseError {
@@ -488,13 +496,19 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     return `/v2/${options.projectId}${path}`;
   }
 
-  function toRequestError(error: unknown, method: string, path: string, timeoutMs: number): DisRequestError {
-    if (error instanceof TimeoutError) {
+  /** The error of a request that got no whole response; `timedOutAfterMs` when the client's timer ended it. */
+  function toRequestError(
+    error: unknown,
+    method: string,
+    path: string,
+    timedOutAfterMs: number | undefined,
+  ): DisRequestError {
+    if (timedOutAfterMs !== undefined) {
       return new DisRequestError({
         method,
         path,
         reason: 'timeout',
-        detail: `no response within ${timeoutMs} ms`,
+        detail: `no response within ${timedOutAfterMs} ms`,
         cause: error,
       });
     }
@@ -585,19 +599,6 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.https.destroy();
     },
   };
-}
-
-/** An AbortController that aborts with `parent`, until `unlink()` detaches it (so nothing stays on the parent). */
-export function linkedAbortController(parent: AbortSignal | undefined): { signal: AbortSignal; unlink(): void } {
-  const controller = new AbortController();
-  if (parent === undefined) return { signal: controller.signal, unlink: () => {} };
-  if (parent.aborted) {
-    controller.abort(parent.reason);
-    return { signal: controller.signal, unlink: () => {} };
-  }
-  const onAbort = (): void => controller.abort(parent.reason);
-  parent.addEventListener('abort', onAbort, { once: true });
-  return { signal: controller.signal, unlink: () => parent.removeEventListener('abort', onAbort) };
 }
 
 /** The token source's timings from the client's options or new limits, with their defaults. */
