@@ -246,12 +246,13 @@ export class Poller {
   async #pollTarget(target: Target, previous: TargetStatus | undefined, call: CallOptions): Promise<TargetStatus> {
     const { client, clock, logger } = this.#options;
     const elapsed = startStopwatch();
-    const log = logger.child({ stream: target.stream, task: target.task });
+    // Made only when there is something to log: a child logger serializes its bindings, and most polls log nothing.
+    const log = (): Logger => logger.child({ stream: target.stream, task: target.task });
     try {
       const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal, call);
       const now = clock.now();
       if (previous !== undefined && !previous.up && previous.lastPollMs !== undefined) {
-        log.info({ durationSeconds: elapsed() }, 'target recovered');
+        log().info({ durationSeconds: elapsed() }, 'target recovered');
       }
       return {
         target,
@@ -274,8 +275,8 @@ export class Poller {
       if (changed && !isReported(error)) {
         // Only our own message: a got error carries the request options, signed headers included.
         const fields = { reason, error: lastError.message, durationSeconds: elapsed() };
-        if (error instanceof DisError) log.warn(fields, 'poll failed');
-        else log.error(fields, 'poll failed');
+        if (error instanceof DisError) log().warn(fields, 'poll failed');
+        else log().error(fields, 'poll failed');
       }
       const keep = reason !== 'not_found';
       return {

@@ -52,6 +52,7 @@ export class ScrapePriority {
 
   /** Resolves at once when no scrape is being rendered; otherwise when none is, or none may hold any longer. */
   async turn(): Promise<void> {
+    if (this.#holding.size === 0) return;
     const until = Math.max(-Infinity, ...this.#holding.values());
     const waitMs = until - this.#clock.now();
     if (waitMs <= 0) return;
@@ -72,14 +73,20 @@ export class ScrapePriority {
 
   /** The client, with each DIS call waiting its turn first. */
   gate<C extends DisClient>(client: C): C {
+    // One wrapper per method, made on first use: the poller looks a method up for every request.
+    const wrappers = new Map<PropertyKey, { method: unknown; wrapper: unknown }>();
     return new Proxy(client, {
       get: (target, property, receiver) => {
         const value: unknown = Reflect.get(target, property, receiver);
         if (!CALLS.has(property) || typeof value !== 'function') return value;
-        return async (...args: unknown[]): Promise<unknown> => {
+        const known = wrappers.get(property);
+        if (known?.method === value) return known.wrapper;
+        const wrapper = async (...args: unknown[]): Promise<unknown> => {
           await this.turn();
           return (value as (...callArgs: unknown[]) => Promise<unknown>).apply(target, args);
         };
+        wrappers.set(property, { method: value, wrapper });
+        return wrapper;
       },
     });
   }

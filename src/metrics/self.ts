@@ -57,10 +57,24 @@ export function registerSelfMetrics(
   const reloadSuccessTimestamp = new Gauge({ ...SELF_METRICS.configReloadSuccessTimestamp, registers: [registry] });
   reloadSuccessTimestamp.set(configLoadedAtMs / 1000);
 
+  // Every DIS request is recorded: the labelled children are looked up once per (operation, code), not per request.
+  const requestCounters = new Map<string, { inc(): void }>();
+  const durationHistograms = new Map<string, { observe(value: number): void }>();
   return {
-    recordApiRequest(event) {
-      requests.inc({ operation: event.operation, code: event.code });
-      requestDuration.observe({ operation: event.operation }, event.durationSeconds);
+    recordApiRequest({ operation, code, durationSeconds }) {
+      const key = `${operation} ${code}`;
+      let counter = requestCounters.get(key);
+      if (counter === undefined) {
+        counter = requests.labels({ operation, code });
+        requestCounters.set(key, counter);
+      }
+      counter.inc();
+      let histogram = durationHistograms.get(operation);
+      if (histogram === undefined) {
+        histogram = requestDuration.labels({ operation });
+        durationHistograms.set(operation, histogram);
+      }
+      histogram.observe(durationSeconds);
     },
     recordPollCycle(durationSeconds) {
       pollDuration.observe(durationSeconds);
