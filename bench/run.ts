@@ -4,12 +4,14 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { createApp, type App } from '../src/app.js';
+import { HEAP_GROWING_PERCENT, relaxHeapGrowth } from '../src/heap-growth.js';
 import type { Config } from '../src/config/types.js';
 import type { TranslationOptions } from '../src/metrics/samples.js';
 import type { Snapshot } from '../src/store.js';
@@ -57,6 +59,8 @@ async function main(): Promise<number> {
     return rerunWithHeapCap(options.heapMB);
   }
   const gc = exposeGc();
+  // What src/main.ts does before anything else: the bench runs the exporter as it runs in production.
+  const heapGrowthRelaxed = relaxHeapGrowth();
   const shape: FleetShape = {
     tasks: options.tasks,
     partitions: options.partitions,
@@ -71,8 +75,8 @@ async function main(): Promise<number> {
       `concurrency ${options.concurrency}, latency ${options.latencyMs} ms, ${options.cycles} cycles`,
   );
 
-  const simulator = forkChild('simulator-process.ts');
-  const scraper = forkChild('scraper-process.ts');
+  const simulator = forkChild('simulator-process');
+  const scraper = forkChild('scraper-process');
   let app: App | undefined;
   try {
     sendTo<SimulatorRequest>(simulator, { type: 'start', shape });
@@ -189,6 +193,7 @@ async function main(): Promise<number> {
         platform: `${os.platform()} ${os.release()}`,
         memoryMB: Math.round(os.totalmem() / MB),
         heapLimitMB: Math.round(getHeapStatistics().heap_size_limit / MB),
+        heapGrowingPercent: heapGrowthRelaxed ? HEAP_GROWING_PERCENT : 'V8 default',
         loadAverageBefore: loadBefore.map(round),
         loadAverageAfter: loadAfter.map(round),
       },
@@ -480,7 +485,7 @@ async function measureFloorElsewhere(
   const snapshotFile = join(dir, 'snapshot.json');
   try {
     writeFileSync(snapshotFile, JSON.stringify(snapshot));
-    const child = forkChild('floor-process.ts');
+    const child = forkChild('floor-process');
     sendTo<FloorRequest>(child, { snapshotFile, translation, renders, pollIntervalMs: NEVER_MS });
     return await replyFrom<FloorReply, 'floor'>(child, 'floor');
   } finally {
@@ -488,10 +493,13 @@ async function measureFloorElsewhere(
   }
 }
 
-/** Forks a helper process of the bench; the exporter's heap cap, if any, is not theirs. */
-function forkChild(file: string): ChildProcess {
+/**
+ * Forks a helper process of the bench (a module next to this one, by name: .js when compiled, .ts under tsx); the
+ * exporter's heap cap, if any, is not theirs.
+ */
+function forkChild(name: string): ChildProcess {
   const { NODE_OPTIONS: _cap, ...env } = process.env;
-  return fork(new URL(file, import.meta.url), [], {
+  return fork(new URL(`${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,
     execArgv: process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')),
