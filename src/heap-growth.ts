@@ -2,7 +2,7 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * V8 scales how far it lets the old generation grow between full collections with the heap limit: up to 4× the live
- * heap with the limit it picks on a large host, but only 1.3× under a limit of a few hundred MB, which is what a
+ * heap with the limit it picks on a large host, but as little as 1.3× under a limit of a few hundred MB, which is what a
  * container gets (the Helm chart sets --max-old-space-size to 60% of the memory limit). A poll cycle at fleet scale
  * promotes tens of MB of short-lived request objects, so at 1.3× V8 runs a full collection every second or so and
  * the cycle pays for it in CPU (the bench at --large: 17 full collections per cycle instead of 2). Below this limit

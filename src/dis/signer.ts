@@ -187,7 +187,8 @@ export function verifySignature(
   nowMs: number,
   maxSkewMs: number = DEFAULT_MAX_SKEW_MS,
 ): VerifyResult {
-  const authorization = headerValue(req.headers, 'authorization');
+  const headers = lowerCaseHeaders(req.headers);
+  const authorization = headers.get('authorization');
   if (authorization === undefined) {
     return authFailure('missing Authorization header');
   }
@@ -195,7 +196,7 @@ export function verifySignature(
   if (parts === undefined) {
     return authFailure('malformed Authorization header');
   }
-  const sdkDate = headerValue(req.headers, 'x-sdk-date');
+  const sdkDate = headers.get('x-sdk-date');
   if (sdkDate === undefined) {
     return authFailure('missing X-Sdk-Date header');
   }
@@ -214,7 +215,7 @@ export function verifySignature(
     // The signing guide's FAQ: x-sdk-date is the one header every signature must cover.
     return authFailure('x-sdk-date is not a signed header');
   }
-  const missing = parts.signedHeaders.find((name) => headerValue(req.headers, name) === undefined);
+  const missing = parts.signedHeaders.find((name) => !headers.has(name));
   if (missing !== undefined) {
     return authFailure(`signed header ${missing} is missing from the request`);
   }
@@ -222,7 +223,9 @@ export function verifySignature(
   if (secret === undefined) {
     return authFailure('unknown access key');
   }
-  const expected = hmacHex(secret, stringToSign(canonicalRequest(req, parts.signedHeaders), sdkDate));
+  const payloadHash = headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body);
+  const canonical = canonicalRequestOf(req, parts.signedHeaders, headers, payloadHash);
+  const expected = hmacHex(secret, stringToSign(canonical, sdkDate));
   // Both are 64 lowercase hex characters (parseAuthorization enforces it), so the lengths match.
   if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(parts.signature, 'latin1'))) {
     return authFailure('signature does not match');
@@ -232,14 +235,6 @@ export function verifySignature(
 
 function authFailure(detail: string): VerifyResult {
   return { ok: false, code: 'APIGW.0301', message: `${AUTH_ERROR_PREFIX}${detail}` };
-}
-
-function headerValue(headers: SignableRequest['headers'], lowerName: string): string | undefined {
-  for (const name of Object.keys(headers)) {
-    const value = headers[name];
-    if (value !== undefined && name.toLowerCase() === lowerName) return foldHeaderValue(value);
-  }
-  return undefined;
 }
 
 /** Every header with a value, by lower-case name (the first of names differing only in case), its value trimmed. */
