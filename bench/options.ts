@@ -30,6 +30,8 @@ export type BenchOptions = Readonly<{
   outDir: string;
   /** The exporter's V8 heap cap (--max-old-space-size), as the Helm chart sets it; undefined: Node's default. */
   heapMB: number | undefined;
+  /** The exporter's young generation semi-space (--max-semi-space-size), as the image sets it; undefined: Node's default. */
+  semiSpaceMB: number | undefined;
 }>;
 
 const DEFAULTS = {
@@ -65,6 +67,8 @@ export const USAGE = `Usage: npm run bench -- [--large] [options]
   --state-sets all|current  metrics.stateSets (default all)
   --heap-mb M             run the exporter with a V8 heap cap of M MB (--max-old-space-size), as the Helm chart
                           does from its memory limit (default: Node's own limit)
+  --semi-space-mb S       run the exporter with V8 semi-spaces of S MB (--max-semi-space-size), as the container
+                          image and the Helm chart set them (default: Node's own size)
   --out DIR               where the results JSON goes (default bench/results)
 `;
 
@@ -88,6 +92,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
       'state-sets': { type: 'string' },
       out: { type: 'string' },
       'heap-mb': { type: 'string' },
+      'semi-space-mb': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -139,5 +144,6 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
     stateSets: choice('state-sets', ['all', 'current'] as const, 'all'),
     outDir: typeof values.out === 'string' ? values.out : 'bench/results',
     heapMB: values['heap-mb'] === undefined ? undefined : int('heap-mb', 0, 64, 65_536),
+    semiSpaceMB: values['semi-space-mb'] === undefined ? undefined : int('semi-space-mb', 0, 1, 1024),
   };
 }

@@ -55,9 +55,8 @@ async function main(): Promise<number> {
     process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-  if (options.heapMB !== undefined && !process.execArgv.some((arg) => arg.startsWith('--max-old-space-size'))) {
-    return rerunWithHeapCap(options.heapMB);
-  }
+  const heapFlags = v8HeapFlags(options);
+  if (heapFlags.some((flag) => !process.execArgv.includes(flag))) return rerunWith(heapFlags);
   const gc = exposeGc();
   // What src/main.ts does before anything else: the bench runs the exporter as it runs in production.
   const heapGrowthRelaxed = relaxHeapGrowth();
@@ -194,6 +193,7 @@ async function main(): Promise<number> {
         memoryMB: Math.round(os.totalmem() / MB),
         heapLimitMB: Math.round(getHeapStatistics().heap_size_limit / MB),
         heapGrowingPercent: heapGrowthRelaxed ? HEAP_GROWING_PERCENT : 'V8 default',
+        semiSpaceMB: options.semiSpaceMB ?? 'V8 default',
         loadAverageBefore: loadBefore.map(round),
         loadAverageAfter: loadAfter.map(round),
       },
@@ -495,14 +495,14 @@ async function measureFloorElsewhere(
 
 /**
  * Forks a helper process of the bench (a module next to this one, by name: .js when compiled, .ts under tsx); the
- * exporter's heap cap, if any, is not theirs.
+ * exporter's heap sizes, if any, are not theirs.
  */
 function forkChild(name: string): ChildProcess {
-  const { NODE_OPTIONS: _cap, ...env } = process.env;
+  const { NODE_OPTIONS: _sizes, ...env } = process.env;
   return fork(new URL(`${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,
-    execArgv: process.execArgv.filter((arg) => !arg.startsWith('--max-old-space-size')),
+    execArgv: process.execArgv.filter((arg) => !HEAP_FLAG_NAMES.some((name) => arg.startsWith(name))),
   });
 }
 
@@ -531,14 +531,22 @@ function replyFrom<R extends { type: string }, K extends R['type']>(
   });
 }
 
-/** Runs this bench again in a node whose old generation is capped at `heapMB`; resolves to its exit code. */
-function rerunWithHeapCap(heapMB: number): Promise<number> {
+const HEAP_FLAG_NAMES = ['--max-old-space-size', '--max-semi-space-size'];
+
+/** The V8 flags that size the exporter's heap as `--heap-mb` and `--semi-space-mb` ask. */
+function v8HeapFlags(options: BenchOptions): string[] {
+  return [
+    ...(options.heapMB === undefined ? [] : [`--max-old-space-size=${options.heapMB}`]),
+    ...(options.semiSpaceMB === undefined ? [] : [`--max-semi-space-size=${options.semiSpaceMB}`]),
+  ];
+}
+
+/** Runs this bench again in a node started with `flags` (V8 reads them only at start); resolves to its exit code. */
+function rerunWith(flags: readonly string[]): Promise<number> {
   const script = process.argv[1] ?? '';
-  const child = spawn(
-    process.execPath,
-    [...process.execArgv, `--max-old-space-size=${heapMB}`, script, ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
+  const child = spawn(process.execPath, [...process.execArgv, ...flags, script, ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
