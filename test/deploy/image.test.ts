@@ -1,5 +1,5 @@
 // The container image, built from the top-level Dockerfile and run the way users run it: buildah builds it
-// (against a local stand-in for node:20-alpine when no registry is reachable, see scripts/image-standin-base.sh),
+// (against a local stand-in for node:24-alpine when no registry is reachable, see scripts/image-standin-base.sh),
 // podman runs it read-only, without capabilities, against the bundled DIS simulator running in this process.
 // Needs buildah, podman and runc (Debian packages, plus busybox-static for the stand-in); skipped without them
 // on a developer machine, failing when CI=true.
@@ -107,10 +107,10 @@ describe('container image (Dockerfile, built with buildah, run with podman)', fu
   before(async function () {
     for (const tool of ['buildah', 'podman', 'runc']) requireTool(this, tool);
     // the stand-in base below is made of busybox-static and the host's node
-    if ((await run('podman', ['image', 'exists', 'node:20-alpine'])).code !== 0) requireTool(this, 'busybox');
+    if ((await run('podman', ['image', 'exists', 'node:24-alpine'])).code !== 0) requireTool(this, 'busybox');
     const git = await run('git', ['rev-parse', 'HEAD']);
     if (git.code === 0) revision = git.stdout.trim();
-    // node:20-alpine cannot be pulled here: a local stand-in (does nothing when an image of that name exists).
+    // node:24-alpine cannot be pulled here: a local stand-in (does nothing when an image of that name exists).
     await ok('bash', [join(ROOT, 'scripts', 'image-standin-base.sh')], 120_000);
     await ok(
       'buildah',
@@ -170,7 +170,7 @@ describe('container image (Dockerfile, built with buildah, run with podman)', fu
     expect(Object.keys(config.ExposedPorts ?? {})).to.deep.equal(['9873/tcp']);
     expect(config.Env).to.include('DIS_EXPORTER_CONFIG=/etc/dis-exporter/config.yaml');
     // exec form: node is PID 1 and receives SIGTERM itself
-    expect(config.Entrypoint).to.deep.equal(['node', 'dist/src/main.js']);
+    expect(config.Entrypoint).to.deep.equal(['node', '--max-semi-space-size=8', 'dist/src/main.js']);
     const check = image!.Healthcheck?.Test ?? [];
     expect(check.slice(0, 2)).to.deep.equal(['CMD', 'node']);
     expect(check.join(' ')).to.include('/-/healthy');
@@ -282,6 +282,8 @@ describe('container image (Dockerfile, built with buildah, run with podman)', fu
     expect(targetUp(text, scenario.projectId, 'orders', 'orders-to-obs')).to.equal('1');
     expect(targetUp(text, scenario.projectId, 'clicks', 'clicks-to-dli')).to.equal('1');
     expect(text).to.include(`dis_exporter_build_info{version="${PACKAGE.version}",revision="${revision}",`);
+    // the base image's Node.js line, which the semi-space flag in the entry point was measured with
+    expect(text).to.match(/^dis_exporter_build_info\{[^}]*nodejs_version="v24\.\d+\.\d+"\} 1$/m);
     const health = await run('podman', [...PODMAN, 'healthcheck', 'run', name]);
     expect(health.code, `podman healthcheck run: ${health.stdout}${health.stderr}`).to.equal(0);
 
