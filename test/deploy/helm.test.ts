@@ -389,19 +389,20 @@ describe('Helm chart helm/dis-exporter', function () {
       expect(pod.spec!.affinity).to.have.property('nodeAffinity');
       expect(container(output).env).to.deep.equal([
         { name: 'DIS_EXPORTER_CONFIG', value: '/etc/dis-exporter/config.yaml' },
-        { name: 'NODE_OPTIONS', value: '--max-old-space-size=153' },
+        { name: 'NODE_OPTIONS', value: '--max-old-space-size=128' },
         { name: 'LOG_LEVEL', value: 'debug' },
       ]);
     });
 
-    it('caps the V8 heap at 60% of the memory limit, or at nodeHeapMB, or not at all', () => {
+    it('caps the V8 heap at 50% of the memory limit, or at nodeHeapMB, or not at all', () => {
       const heapOption = (values: Record<string, unknown>): string | undefined =>
         container(template(values)).env?.find((env) => env.name === 'NODE_OPTIONS')?.value;
       const limit = (memory: string | null) => ({ resources: { limits: { memory } } });
-      expect(heapOption({})).to.equal('--max-old-space-size=153');
-      expect(heapOption(limit('1Gi'))).to.equal('--max-old-space-size=614');
-      expect(heapOption(limit('512M'))).to.equal('--max-old-space-size=292');
-      expect(heapOption(limit('2G'))).to.equal('--max-old-space-size=1144');
+      expect(heapOption({})).to.equal('--max-old-space-size=128');
+      expect(heapOption(limit('1Gi'))).to.equal('--max-old-space-size=512');
+      expect(heapOption(limit('512M'))).to.equal('--max-old-space-size=244');
+      expect(heapOption(limit('2G'))).to.equal('--max-old-space-size=953');
+      expect(heapOption(limit('320Mi'))).to.equal('--max-old-space-size=160');
       expect(heapOption(limit(null))).to.equal(undefined);
       expect(heapOption(limit('0.5Gi'))).to.equal(undefined);
       expect(heapOption({ nodeHeapMB: 300 })).to.equal('--max-old-space-size=300');
