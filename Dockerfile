@@ -74,8 +74,8 @@ EXPOSE 9873
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "const e=process.env,h=e.DIS_EXPORTER_HOST,p=e.DIS_EXPORTER_PORT||'9873';const host=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h.includes(':')?'['+h+']':h;const get=(s,o)=>require('node:'+s).get(s+'://'+host+':'+p+'/-/healthy',{timeout:4000,...o},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1));get('http',{}).on('error',()=>get('https',{rejectUnauthorized:false}).on('error',()=>process.exit(1)))"]
 # --max-semi-space-size=8: Node 22+ lets V8's young generation grow to 64 MB semi-spaces (192 MB reserved beside the
-# old generation). Under the heap cap the Helm chart sets (153 MB for 256Mi) that made a 5,000-task poll cycle 1.46x
-# its ideal at 25 s of CPU; with 8 MB 1.08-1.10x at 5.2-5.6 s, RSS 246-253 MiB (docs/benchmarks.md).
+# old generation). Under a heap cap of 153 MB (--max-old-space-size) that made a 5,000-task poll cycle 1.46x its
+# ideal at 25 s of CPU; with 8 MB 1.08-1.10x at 5.2-5.6 s (docs/benchmarks.md).
 # A flag on the command line, not NODE_OPTIONS, so the chart's NODE_OPTIONS (the heap cap) adds to it.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/main.js"]
 CMD []
