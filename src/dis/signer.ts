@@ -110,21 +110,21 @@ export function canonicalQueryString(params: URLSearchParams): string {
 
 /** Builds the canonical request text for the given signed header names; `host` falls back to `url.host` when no Host header is set. */
 export function canonicalRequest(req: SignableRequest, signedHeaders: readonly string[]): string {
-  const headers = lowerCaseHeaders(req.headers);
   return canonicalRequestOf(
     req,
     signedHeaders.map((name) => name.toLowerCase()),
-    headers,
-    headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body),
+    lowerCaseHeaders(req.headers),
   );
 }
 
-/** The canonical request from header values already keyed by lower-case name (with `host` falling back to the URL's). */
+/**
+ * The canonical request from header values already keyed by lower-case name (with `host` falling back to the URL's);
+ * the payload hash is X-Sdk-Content-Sha256 when set, else the body's.
+ */
 function canonicalRequestOf(
   req: SignableRequest,
   names: readonly string[],
   headers: ReadonlyMap<string, string>,
-  payloadHash: string,
 ): string {
   let headerLines = '';
   for (const name of names) {
@@ -135,6 +135,7 @@ function canonicalRequestOf(
     headerLines += `${name}:${value}\n`;
   }
   const query = req.url.search === '' ? '' : canonicalQueryString(req.url.searchParams);
+  const payloadHash = headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body);
   return `${req.method.toUpperCase()}\n${canonicalUri(req.url.pathname)}\n${query}\n${headerLines}\n${names.join(';')}\n${payloadHash}`;
 }
 
@@ -158,8 +159,7 @@ export function signRequest(req: SignableRequest, credentials: AccessKeyPair, no
     headers.set('x-security-token', token);
   }
   const signedHeaders = SIGNABLE_HEADERS.filter((name) => name === 'host' || headers.has(name));
-  const payloadHash = headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body);
-  const canonical = canonicalRequestOf(req, signedHeaders, headers, payloadHash);
+  const canonical = canonicalRequestOf(req, signedHeaders, headers);
   const signature = hmacHex(credentials.secretKey, stringToSign(canonical, sdkDate));
   added['Authorization'] =
     `${SIGNING_ALGORITHM} Access=${credentials.accessKey}, SignedHeaders=${signedHeaders.join(';')}, Signature=${signature}`;
@@ -223,8 +223,7 @@ export function verifySignature(
   if (secret === undefined) {
     return authFailure('unknown access key');
   }
-  const payloadHash = headers.get('x-sdk-content-sha256') ?? payloadSha256(req.body);
-  const canonical = canonicalRequestOf(req, parts.signedHeaders, headers, payloadHash);
+  const canonical = canonicalRequestOf(req, parts.signedHeaders, headers);
   const expected = hmacHex(secret, stringToSign(canonical, sdkDate));
   // Both are 64 lowercase hex characters (parseAuthorization enforces it), so the lengths match.
   if (!timingSafeEqual(Buffer.from(expected, 'latin1'), Buffer.from(parts.signature, 'latin1'))) {
