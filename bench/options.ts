@@ -68,7 +68,7 @@ export const USAGE = `Usage: npm run bench -- [--large] [options]
   --heap-mb M             run the exporter with a V8 heap cap of M MB (--max-old-space-size), as the Helm chart
                           does from its memory limit (default: Node's own limit)
   --semi-space-mb S       run the exporter with V8 semi-spaces of S MB (--max-semi-space-size), as the container
-                          image and the Helm chart set them (default: Node's own size)
+                          image's entry point does (default: Node's own size)
   --out DIR               where the results JSON goes (default bench/results)
 `;
 

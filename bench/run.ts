@@ -502,7 +502,7 @@ function forkChild(name: string): ChildProcess {
   return fork(new URL(`${name}${extname(fileURLToPath(import.meta.url))}`, import.meta.url), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env,
-    execArgv: process.execArgv.filter((arg) => !HEAP_FLAG_NAMES.some((name) => arg.startsWith(name))),
+    execArgv: process.execArgv.filter((arg) => !Object.values(HEAP_FLAGS).some((flag) => arg.startsWith(flag))),
   });
 }
 
@@ -531,14 +531,14 @@ function replyFrom<R extends { type: string }, K extends R['type']>(
   });
 }
 
-const HEAP_FLAG_NAMES = ['--max-old-space-size', '--max-semi-space-size'];
+/** The V8 flag behind each heap size option of the bench (`--heap-mb`, `--semi-space-mb`). */
+const HEAP_FLAGS = { heapMB: '--max-old-space-size', semiSpaceMB: '--max-semi-space-size' } as const;
 
-/** The V8 flags that size the exporter's heap as `--heap-mb` and `--semi-space-mb` ask. */
+/** The V8 flags that size the exporter's heap as the options ask. */
 function v8HeapFlags(options: BenchOptions): string[] {
-  return [
-    ...(options.heapMB === undefined ? [] : [`--max-old-space-size=${options.heapMB}`]),
-    ...(options.semiSpaceMB === undefined ? [] : [`--max-semi-space-size=${options.semiSpaceMB}`]),
-  ];
+  return (Object.keys(HEAP_FLAGS) as (keyof typeof HEAP_FLAGS)[]).flatMap((option) =>
+    options[option] === undefined ? [] : [`${HEAP_FLAGS[option]}=${options[option]}`],
+  );
 }
 
 /** Runs this bench again in a node started with `flags` (V8 reads them only at start); resolves to its exit code. */

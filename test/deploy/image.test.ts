@@ -106,7 +106,7 @@ describe('container image (Dockerfile, built with buildah, run with podman)', fu
 
   before(async function () {
     for (const tool of ['buildah', 'podman', 'runc']) requireTool(this, tool);
-    // the stand-in base below is made of busybox-static and the host's node
+    // the stand-in base below is made of busybox-static and a node of the image's major version
     if ((await run('podman', ['image', 'exists', 'node:24-alpine'])).code !== 0) requireTool(this, 'busybox');
     const git = await run('git', ['rev-parse', 'HEAD']);
     if (git.code === 0) revision = git.stdout.trim();
