@@ -22,7 +22,11 @@
 # Node 24 0.1 µs; at 5,000 tasks that was ~6% of a poll cycle's CPU and ~30% of its young-generation collections.
 
 # --- build: compile TypeScript, stamp the revision, then drop the dev dependencies -------------------------
-FROM node:24-alpine AS build
+# On the builder's own platform, also when building for others (docker buildx --platform linux/amd64,linux/arm64,
+# as the release workflow does): what it makes runs on any platform (JavaScript, and production dependencies with
+# no native code, which test/deploy/workflows.test.ts checks), and the runtime stage below only copies, so a
+# multi-platform build emulates nothing.
+FROM --platform=$BUILDPLATFORM node:24-alpine AS build
 WORKDIR /build
 ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
