@@ -1,3 +1,4 @@
+import { jsonLimitProblem } from './bounded-json.js';
 import { DisResponseError } from './errors.js';
 import type { DumpTask, DumpTaskSummary, PartitionProgress, StreamPartition } from './types.js';
 
@@ -47,8 +48,13 @@ const GOT_STRING_MAX_CHARS = 40;
 const BODY_SNIPPET_MAX_CHARS = 60;
 const ERROR_TEXT_MAX_CHARS = 200;
 
-/** Parses a response body text as JSON, or throws a DisResponseError that quotes only its start. */
+/**
+ * Parses a response body text as JSON, or throws a DisResponseError that quotes only its start. A body that nests
+ * too deep or holds too many values (bounded-json.ts) is refused before JSON.parse builds it, and quoted not at all.
+ */
 export function parseJsonBody(text: string): unknown {
+  const problem = jsonLimitProblem(text);
+  if (problem !== undefined) throw new DisResponseError('', `body ${problem}`);
   try {
     return JSON.parse(text);
   } catch {
@@ -191,8 +197,12 @@ export function parseDumpTaskList(body: unknown): DumpTaskSummary[] {
   });
 }
 
-/** Reads code, message and request id from an error body of DIS, the API gateway or IAM; never throws. */
+/**
+ * Reads code, message and request id from an error body of DIS, the API gateway or IAM; never throws. A body over
+ * the JSON limits (bounded-json.ts) reads as no body: the status alone then says what went wrong.
+ */
 export function parseErrorBody(text: string): ErrorBody {
+  if (jsonLimitProblem(text) !== undefined) return Object.freeze({});
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -13,6 +13,7 @@ import { parseHttpDate } from '../../src/dis/http-date.js';
 import { parseRetryAfter } from '../../src/dis/retry-after.js';
 import { verifySignature } from '../../src/dis/signer.js';
 import { failureOf } from '../helpers/errors.js';
+import { deepNesting, emptyObjects, errorBodyAround } from '../helpers/json-bombs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 const PID = '0123456789abcdef0123456789abcdef';
@@ -49,6 +50,11 @@ async function captureServer(answer: (res: express.Response, req: express.Reques
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { seen, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** IAM password credentials of user "monitor" in domain "acme", whose IAM is at `endpoint`. */
+function iamUser(endpoint: string): () => Credentials {
+  return () => ({ kind: 'iam', endpoint, domain: 'acme', username: 'monitor', password: 'Monitor-Password-1' });
 }
 
 function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0]> = {}) {
@@ -1146,6 +1152,99 @@ describe('DIS client body size cap', () => {
       await errorServer.close();
     }
   });
+});
+
+describe('DIS client JSON limits (nesting depth, number of values)', () => {
+  const bombs: ReadonlyArray<[string, string, string]> = [
+    ['4 million nested arrays', deepNesting(), 'body nests deeper than 64 levels'],
+    ['2.8 million empty objects', emptyObjects(), 'body has more than 100000 values'],
+  ];
+  for (const [name, text, problem] of bombs) {
+    it(`fails a 200 of ${name} with bad_response before parsing it`, async function () {
+      this.timeout(10_000);
+      const server = await captureServer((res) => res.type('json').send(text));
+      const { c, events } = client(server.url, { retries: 3 });
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+        expect(error).to.be.instanceOf(DisResponseError);
+        expect([error.reason, error.message]).to.deep.equal(['bad_response', `GET ${TASK_PATH}: ${problem}`]);
+        expect(events.map((e) => e.code)).to.deep.equal(['200']);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  // Each body names a code beside its bomb; over the limits the body reads as none, and the status alone decides.
+  const errorBombs: ReadonlyArray<[string, number, string, string]> = [
+    ['a 500 with DIS.5000 and empty objects', 500, errorBodyAround(SYSTEM_ERROR, emptyObjects), 'server_error'],
+    [
+      'a 400 with DIS.4354 (not_found) and nested arrays',
+      400,
+      errorBodyAround({ errorCode: 'DIS.4354', message: 'The transfer task does not exist.' }, deepNesting),
+      'client_error',
+    ],
+    ['a 401 with APIGW.0301 and nested arrays', 401, errorBodyAround(BAD_AUTH, deepNesting), 'auth'],
+  ];
+  for (const [name, status, text, reason] of errorBombs) {
+    it(`reads the body of ${name} as none: reason ${reason}`, async function () {
+      this.timeout(10_000);
+      const server = await captureServer((res) =>
+        res.status(status).set('X-Request-Id', 'req-8').type('json').send(text),
+      );
+      const { c } = client(server.url);
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+        expect(error).to.be.instanceOf(DisHttpError);
+        expect([error.reason, error.message]).to.deep.equal([
+          reason,
+          `GET ${TASK_PATH}: HTTP ${status} [request id req-8]`,
+        ]);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
+
+  const iamBombs: ReadonlyArray<[string, number, string, string, string]> = [
+    [
+      'a 201 token response of nested arrays',
+      201,
+      deepNesting(),
+      'bad_response',
+      'body nests deeper than 64 levels; check auth.iam.endpoint, which must be an IAM endpoint like https://iam.cn-north-4.myhuaweicloud.com',
+    ],
+    [
+      'a Keystone-style 401 with empty objects',
+      401,
+      errorBodyAround({ error: { code: 401, message: 'The username or password is wrong.' } }, emptyObjects),
+      'auth',
+      'HTTP 401; IAM rejected user "monitor" of domain "acme": check auth.iam.domain, auth.iam.username and auth.iam.password (or auth.iam.passwordFile)',
+    ],
+  ];
+  for (const [name, status, text, reason, problem] of iamBombs) {
+    it(`fails the IAM token request on ${name}: reason ${reason}, no DIS request sent`, async function () {
+      this.timeout(10_000);
+      const server = await captureServer((res) =>
+        res.status(status).set('X-Subject-Token', 'token-1').type('json').send(text),
+      );
+      const { c, events } = client(server.url, { credentials: iamUser(server.url) });
+      try {
+        const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
+        expect([error.code, error.reason, error.message]).to.deep.equal([
+          'ERR_IAM_TOKEN',
+          reason,
+          `no IAM token: POST ${server.url}/v3/auth/tokens: ${problem}`,
+        ]);
+        expect(events.map((e) => `${e.operation} ${e.code}`)).to.deep.equal([`iam_token ${status}`]);
+      } finally {
+        c.close();
+        await server.close();
+      }
+    });
+  }
 });
 
 describe('DIS client rate limit', () => {

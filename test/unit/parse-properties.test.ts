@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { AssertionError } from 'chai';
 import fc from 'fast-check';
+import { jsonLimitProblem } from '../../src/dis/bounded-json.js';
 import { DisResponseError } from '../../src/dis/errors.js';
 import {
   parseDumpTask,
@@ -190,12 +191,16 @@ function checkBody(body: unknown): void {
   }
 }
 
-/** parseErrorBody never throws; parseJsonBody rejects exactly what JSON.parse rejects, and its value goes on. */
+/**
+ * parseErrorBody never throws; parseJsonBody rejects exactly what JSON.parse rejects and what is over the JSON limits
+ * (bounded-json.ts), and its value goes on.
+ */
 function checkText(text: string): void {
   errorBody(parseErrorBody(text), '');
-  let isJson = true;
+  // Over the limits, the test's own JSON.parse would build what the limits are there to refuse.
+  let isJson = jsonLimitProblem(text) === undefined;
   try {
-    JSON.parse(text);
+    if (isJson) JSON.parse(text);
   } catch {
     isJson = false;
   }
@@ -432,6 +437,94 @@ const nearValid: fc.Arbitrary<unknown> = fc.oneof(
   }),
 );
 
+// Hostile bodies as text (JSON.stringify could not write 1e400): nests and arrays up to the 8 MiB body cap, and the
+// numbers DIS might send where counts belong: negative, past 2^53, past a double, and the same as strings. The
+// arbitraries draw a recipe and the property builds the text, so that a counterexample prints short.
+const BODY_CAP_CHARS = 8 * 1024 * 1024;
+const ODD_NUMBERS = ['-1', '-0', '-9007199254740993', '9007199254740993', '1e400', '-1e400', '1e-400', '1'.repeat(40)];
+const oddLeaf = fc.constantFrom(
+  ...ODD_NUMBERS,
+  ...ODD_NUMBERS.map((number) => JSON.stringify(number)),
+  '" 7"',
+  '"0x10"',
+  '{}',
+  '[]',
+  'null',
+  '"shardId-0000000000"',
+);
+/** 1 to 8 Mi, each power of two as likely: mostly small, now and then the size of a bomb. */
+const anySize = fc.integer({ min: 0, max: 23 }).map((exponent) => 2 ** exponent);
+
+type HostileRecipe =
+  | { kind: 'nest'; levels: number; open: '[' | '{"partitions":'; leaf: string }
+  | { kind: 'array'; length: number; leaf: string }
+  | { kind: 'partitions'; count: number; offset: string; discard: string; end: string };
+
+const nestRecipe = fc.record({
+  kind: fc.constant('nest' as const),
+  levels: anySize,
+  open: fc.constantFrom('[' as const, '{"partitions":' as const),
+  leaf: oddLeaf,
+});
+const arrayRecipe = fc.record({ kind: fc.constant('array' as const), length: anySize, leaf: oddLeaf });
+const partitionsRecipe = fc.record({
+  kind: fc.constant('partitions' as const),
+  count: fc.integer({ min: 1, max: 40_000 }),
+  offset: oddLeaf,
+  discard: oddLeaf,
+  end: oddLeaf,
+});
+const hostileRecipe = fc.oneof(
+  fc.tuple(fc.oneof(nestRecipe, arrayRecipe, partitionsRecipe), fc.constant(undefined)),
+  // The same inside a body that has the fields a parser reads first, under a key a parser reads next.
+  fc.tuple(fc.oneof(nestRecipe, arrayRecipe), fc.constantFrom('partitions', 'stream_names', 'tasks', 'error')),
+);
+
+function hostileText(recipe: HostileRecipe): string {
+  switch (recipe.kind) {
+    case 'nest': {
+      const close = recipe.open === '[' ? ']' : '}';
+      const levels = Math.min(recipe.levels, Math.floor(BODY_CAP_CHARS / (recipe.open.length + 1)));
+      return `${recipe.open.repeat(levels)}${recipe.leaf}${close.repeat(levels)}`;
+    }
+    case 'array': {
+      const length = Math.min(recipe.length, Math.floor(BODY_CAP_CHARS / (recipe.leaf.length + 1)));
+      return `[${`${recipe.leaf},`.repeat(length - 1)}${recipe.leaf}]`;
+    }
+    case 'partitions': {
+      const { offset, discard, end } = recipe;
+      const partition = (i: number) =>
+        `{"partitionId":"shardId-${i}","partition_id":"shardId-${i}","discard":${discard},` +
+        `"last_transfer_offset":${offset},"last_transfer_timestamp":${offset},"sequence_number_range":"[0 : ${end}]"}`;
+      const partitions = Array.from({ length: recipe.count }, (_, i) => partition(i)).join(',');
+      return `{"stream_name":"s","task_name":"t","has_more_partitions":false,"partitions":[${partitions}]}`;
+    }
+  }
+}
+
+function hostileBody([recipe, key]: [HostileRecipe, string | undefined]): string {
+  const text = hostileText(recipe);
+  return key === undefined
+    ? text
+    : `{"stream_name":"s","task_name":"t","errorCode":"DIS.5000",${JSON.stringify(key)}:${text}}`;
+}
+
+/** Far above what a body within the JSON limits costs, far below what JSON.parse makes of a bomb. */
+const MAX_HEAP_GROWTH_BYTES = 64 * 1024 * 1024;
+const MAX_PARSE_MS = 2_000;
+
+/** checkText, whose heap growth and time must stay under generous bounds. */
+function checkTextBounded(text: string): void {
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  checkText(text);
+  const elapsedMs = performance.now() - started;
+  const grownBytes = process.memoryUsage().heapUsed - heapBefore;
+  const what = `a ${text.length}-char body starting ${JSON.stringify(text.slice(0, 30))}`;
+  if (grownBytes > MAX_HEAP_GROWTH_BYTES) fail('', `grew the heap by ${grownBytes} bytes on ${what}`, undefined);
+  if (elapsedMs > MAX_PARSE_MS) fail('', `took ${Math.round(elapsedMs)} ms on ${what}`, undefined);
+}
+
 const options = (numRuns = RUNS): fc.Parameters<unknown> => ({ seed: SEED, numRuns });
 
 describe('response parsers (property-based, fast-check)', () => {
@@ -466,6 +559,14 @@ describe('response parsers (property-based, fast-check)', () => {
       return share > 0.5 ? whole : whole.slice(0, Math.floor(whole.length * share * 2));
     });
     fc.assert(fc.property(text, checkText), options());
+  });
+
+  it('return their shape or throw DisResponseError for hostile bodies, within a heap and time bound', function () {
+    this.timeout(120_000);
+    fc.assert(
+      fc.property(hostileRecipe, (recipe) => checkTextBounded(hostileBody(recipe))),
+      options(300),
+    );
   });
 
   it('read any sequence_number_range as start <= end safe integers or undefined, never throwing', () => {
