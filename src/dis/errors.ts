@@ -44,6 +44,8 @@ export function reasonForHttp(statusCode: number, apiCode: string | undefined): 
     if (AUTH_CODES.has(apiCode)) return 'auth';
     if (statusCode === 400 && NOT_FOUND_CODES.has(apiCode)) return 'not_found';
   }
+  // Gone: Huawei's own DIS SDK reads 410 as "the stream is gone", the same as DIS.4301.
+  if (statusCode === 410) return 'not_found';
   if (statusCode === 429) return 'throttled';
   if (statusCode === 401 || statusCode === 403) return 'auth';
   if (statusCode >= 500) return 'server_error';

@@ -138,6 +138,12 @@ describe('DIS client', () => {
       `GET /v2/${PID}/streams/my-stream/transfer-tasks/my_task: HTTP 400 DIS.4117 (Invalid Project Id.) [request id req-7]`,
     ],
     [
+      'a 410 Gone',
+      (res) => res.status(410).type('text').send('Gone'),
+      'not_found',
+      `GET /v2/${PID}/streams/my-stream/transfer-tasks/my_task: HTTP 410 [request id req-7]`,
+    ],
+    [
       'an HTML 502',
       (res) => res.status(502).type('html').send('<html>Bad Gateway</html>'),
       'server_error',
