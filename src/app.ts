@@ -57,14 +57,14 @@ const SHUTDOWN_GRACE_MS = 10_000;
 /** A clock still off is logged again after this long (every failed call reports it). */
 const CLOCK_SKEW_LOG_EVERY_MS = 60 * 60_000;
 
-/** Logs an APIGW.0303 clock skew when first seen and then at most once per CLOCK_SKEW_LOG_EVERY_MS. */
+/** Logs a host clock that DIS answers show off (clock-skew.ts) when first seen, then once per CLOCK_SKEW_LOG_EVERY_MS. */
 function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) => void {
   let loggedAtMs: number | undefined;
   return (skewSeconds) => {
     const now = clock.now();
     if (loggedAtMs !== undefined && now - loggedAtMs < CLOCK_SKEW_LOG_EVERY_MS) return;
     loggedAtMs = now;
-    logger.error({ skewSeconds }, 'host clock is off (APIGW.0303); sync it with NTP');
+    logger.error({ skewSeconds }, 'host clock is off; sync it with NTP');
   };
 }
 

@@ -5,7 +5,7 @@ import got, { RequestError, type Got, type PlainResponse, type Request } from 'g
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import type { AccessKeyPair, Credentials } from '../config/types.js';
-import { CLOCK_SKEW_CODE, DisClockSkewError, measureClockSkewSeconds } from './clock-skew.js';
+import { clockSkewErrorOf } from './clock-skew.js';
 import { CHECK_ACCESS_KEYS, createCooldownGuard, type CooldownInfo } from './cooldown.js';
 import { errorResponseInit } from './error-response.js';
 import { DisError, DisHttpError, DisRequestError, DisResponseError, isRetryable } from './errors.js';
@@ -104,7 +104,10 @@ export type DisClientOptions = Readonly<{
   authFailuresBeforeCooldown?: number;
   /** Called once when a cool-down starts, with the error (and message) every call fails with until it ends. */
   onCooldown?: (info: CooldownInfo) => void;
-  /** Called on APIGW.0303 with this host's clock minus the response's `Date` header, in seconds (when it has one). */
+  /**
+   * Called when an error response blames the host clock (APIGW.0303, or an auth failure whose `Date` header is minutes
+   * off: clock-skew.ts), with this host's clock minus that `Date`, in seconds (when it has one).
+   */
   onClockSkew?: (skewSeconds: number) => void;
   /** The largest response body read, decompressed; a larger one fails with bad_response. Default 8 MiB. */
   maxBodyBytes?: number;
@@ -400,14 +403,9 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       { method: 'GET', path: displayPath(path) },
       { statusCode, headers: response.headers, body },
     );
-    let error: DisHttpError;
-    if (init.apiCode === CLOCK_SKEW_CODE) {
-      const skewSeconds = measureClockSkewSeconds(response.headers.date, options.clock.now());
-      error = new DisClockSkewError({ ...init, skewSeconds });
-      if (skewSeconds !== undefined) options.onClockSkew?.(skewSeconds);
-    } else {
-      error = new DisHttpError(init);
-    }
+    const skewed = clockSkewErrorOf(init, response.headers.date, options.clock.now(), credentials.kind !== 'iam');
+    if (skewed?.skewSeconds !== undefined) options.onClockSkew?.(skewed.skewSeconds);
+    const error = skewed ?? new DisHttpError(init);
     const retryAfterMs = RETRY_AFTER_STATUSES.has(statusCode)
       ? parseRetryAfter(response.headers['retry-after'], options.clock.now())
       : undefined;

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { DisClockSkewError } from './clock-skew.js';
 import { DisError, type DisHttpError } from './errors.js';
 
 /** The DIS code that means "this source IP is blacklisted after too many failed requests". */
@@ -51,9 +52,9 @@ export const CHECK_ACCESS_KEYS = 'check the AK/SK and project id';
 /** Creates the guard that one client shares across all of its calls. */
 export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
   const checkCredentials = options.checkCredentials ?? (() => CHECK_ACCESS_KEYS);
-  /** The fix that an auth failure code points at. */
-  const remedy = (apiCode: string | undefined): string =>
-    apiCode === 'APIGW.0303' ? 'sync the host clock with NTP' : checkCredentials();
+  /** The fix that an auth failure points at. */
+  const remedy = (error: DisHttpError): string =>
+    error instanceof DisClockSkewError ? 'sync the host clock with NTP' : checkCredentials();
   let streak = 0;
   let current: { untilMs: number; message: string; cause: DisHttpError; byAuth: boolean } | undefined;
 
@@ -92,6 +93,8 @@ export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
         return;
       }
       if (error.statusCode !== 401 && error.apiCode !== 'APIGW.0301') return;
+      // A 401 the host clock caused counts too: the gateway counts it as a failed authentication like any other (too
+      // many lock the AK/SK or get the IP blocked, DIS.4309), and a clock stays off until someone fixes it.
       streak++;
       if (options.authFailures <= 0 || streak < options.authFailures) return;
       const times = streak === 1 ? '' : ` ${streak} times in a row`;
@@ -99,7 +102,7 @@ export function createCooldownGuard(options: CooldownOptions): CooldownGuard {
       start(
         error,
         true,
-        (until) => `authentication failed${times} (${what}); no requests until ${until}; ${remedy(error.apiCode)}`,
+        (until) => `authentication failed${times} (${what}); no requests until ${until}; ${remedy(error)}`,
       );
     },
     credentialsChanged() {
