@@ -111,7 +111,15 @@ export type PartitionOverride = Readonly<{
    * Absent: unlimited (every delivery reaches the end offset less `behindRecords`).
    */
   dumpRecordsPerSecond?: number;
+  /**
+   * A test hook: fields of this partition's element in the dump task details sent exactly as given over the
+   * computed ones (e.g. `last_transfer_offset: -1`, a seconds `last_transfer_timestamp`, a numeric `partitionId`).
+   */
+  wireOverride?: WireOverride;
 }>;
+
+/** Fields of a response body (or of one of its elements) sent exactly as given, whatever their type. */
+export type WireOverride = Readonly<Record<string, unknown>>;
 
 /** One dump (transfer) task. */
 export type TaskSpec = Readonly<{
@@ -130,6 +138,8 @@ export type TaskSpec = Readonly<{
   deliverIntervalSeconds: number;
   /** Per-partition behaviour, keyed by partition id; every partition of the stream has an entry. */
   partitions: Readonly<Record<string, PartitionOverride>>;
+  /** A test hook: top-level fields of the dump task details sent exactly as given (e.g. another `task_name`). */
+  wireOverride?: WireOverride;
 }>;
 
 /** One stream with its partitions and dump tasks. */
@@ -140,6 +150,8 @@ export type StreamSpec = Readonly<{
   retentionPeriodHours: number;
   partitions: readonly PartitionSpec[];
   tasks: readonly TaskSpec[];
+  /** A test hook: top-level fields of the stream details sent exactly as given (e.g. another `stream_name`). */
+  wireOverride?: WireOverride;
 }>;
 
 /** A partition as written in a scenario file, before validation and defaults. */
@@ -162,6 +174,7 @@ export type PartitionOverrideInput = Readonly<{
   behindRecords?: number;
   sinceMsAgo?: number;
   dumpRecordsPerSecond?: number;
+  wireOverride?: WireOverride;
 }>;
 
 /** A dump task as written in a scenario file (also what `FakeDisControl.addTask` takes). */
@@ -175,6 +188,7 @@ export type TaskSpecInput = Readonly<{
   stateSinceMsAgo?: number;
   createdMsAgo?: number;
   partitions?: Readonly<Record<string, PartitionOverrideInput>>;
+  wireOverride?: WireOverride;
 }>;
 
 /** A stream as written in a scenario file (also what `FakeDisControl.addStream` takes). */
@@ -185,6 +199,7 @@ export type StreamSpecInput = Readonly<{
   retentionPeriodHours?: number;
   partitions: readonly PartitionSpecInput[];
   tasks?: readonly TaskSpecInput[];
+  wireOverride?: WireOverride;
 }>;
 
 /** A validated scenario with every default filled in. */
@@ -438,7 +453,15 @@ class Validator {
 
   stream(data: unknown, path: string): StreamSpec {
     const o =
-      this.object(data, path, ['name', 'id', 'createdMsAgo', 'retentionPeriodHours', 'partitions', 'tasks']) ?? {};
+      this.object(data, path, [
+        'name',
+        'id',
+        'createdMsAgo',
+        'retentionPeriodHours',
+        'partitions',
+        'tasks',
+        'wireOverride',
+      ]) ?? {};
     const name =
       this.string(o, path, 'name', {
         required: true,
@@ -468,7 +491,16 @@ class Validator {
       tasks.map((t) => t.name),
       (i) => `${join(path, 'tasks')}[${i}].name`,
     );
-    return { name, id, createdMsAgo, retentionPeriodHours, partitions, tasks };
+    const wireOverride = this.wireOverride(o, path);
+    return {
+      name,
+      id,
+      createdMsAgo,
+      retentionPeriodHours,
+      partitions,
+      tasks,
+      ...(wireOverride === undefined ? {} : { wireOverride }),
+    };
   }
 
   private partition(data: unknown, path: string, index: number): PartitionSpec {
@@ -512,6 +544,7 @@ class Validator {
       'stateSinceMsAgo',
       'createdMsAgo',
       'partitions',
+      'wireOverride',
     ];
     const o = this.object(data, path, keys) ?? {};
     const name = this.string(o, path, 'name', { required: true }) ?? '';
@@ -544,6 +577,7 @@ class Validator {
     for (const partitionId of partitionIds) {
       partitions[partitionId] = this.override(rawOverrides[partitionId], `${overridesPath}.${partitionId}`);
     }
+    const wireOverride = this.wireOverride(o, path);
     return {
       name,
       id,
@@ -555,6 +589,7 @@ class Validator {
       createdMsAgo,
       deliverIntervalSeconds,
       partitions,
+      ...(wireOverride === undefined ? {} : { wireOverride }),
     };
   }
 
@@ -570,6 +605,7 @@ class Validator {
       'behindRecords',
       'sinceMsAgo',
       'dumpRecordsPerSecond',
+      'wireOverride',
     ];
     const o = this.object(data, path, keys) ?? {};
     const state = this.string(o, path, 'state', {});
@@ -581,11 +617,19 @@ class Validator {
       sinceMsAgo: this.integer(o, path, 'sinceMsAgo', { min: 0 }) ?? 0,
     };
     const dumpRecordsPerSecond = this.number(o, path, 'dumpRecordsPerSecond', { min: 0 });
+    const wireOverride = this.wireOverride(o, path);
     return {
       ...(state === undefined ? {} : { state }),
       ...override,
       ...(dumpRecordsPerSecond === undefined ? {} : { dumpRecordsPerSecond }),
+      ...(wireOverride === undefined ? {} : { wireOverride }),
     };
+  }
+
+  /** An optional `wireOverride`: any object, kept as given. */
+  private wireOverride(o: Obj, path: string): WireOverride | undefined {
+    if (o['wireOverride'] === undefined) return undefined;
+    return this.object(o['wireOverride'], join(path, 'wireOverride'), undefined);
   }
 
   private problem(path: string, what: string): void {

@@ -231,31 +231,29 @@ export function showStreamBody(
   const selected = rest.slice(0, page.limit);
   const statuses = partitions.map((partition) => partitionStatusAt(stream, partition, nowMs));
   const createTime = stream.originMs - stream.spec.createdMsAgo;
-  return {
-    found: true,
-    value: {
-      stream_id: stream.spec.id,
-      stream_name: stream.spec.name,
-      create_time: createTime,
-      last_modified_time: createTime,
-      retention_period: stream.spec.retentionPeriodHours,
-      status: 'RUNNING',
-      stream_type: 'COMMON',
-      data_type: 'BLOB',
-      writable_partition_count: statuses.filter((status) => status === 'ACTIVE').length,
-      readable_partition_count: statuses.filter((status) => status === 'ACTIVE' || status === 'DELETED').length,
-      auto_scale_enabled: false,
-      tags: [],
-      sys_tags: [],
-      partitions: selected.map(({ partition, index }) => ({
-        partition_id: partition.id,
-        status: statuses[index] ?? partition.status,
-        hash_range: hashRange(index, partitions.length),
-        sequence_number_range: sequenceNumberRange(stream, partition, statuses[index] ?? partition.status, nowMs),
-      })),
-      has_more_partitions: rest.length > selected.length,
-    },
+  const body: ShowStreamBody = {
+    stream_id: stream.spec.id,
+    stream_name: stream.spec.name,
+    create_time: createTime,
+    last_modified_time: createTime,
+    retention_period: stream.spec.retentionPeriodHours,
+    status: 'RUNNING',
+    stream_type: 'COMMON',
+    data_type: 'BLOB',
+    writable_partition_count: statuses.filter((status) => status === 'ACTIVE').length,
+    readable_partition_count: statuses.filter((status) => status === 'ACTIVE' || status === 'DELETED').length,
+    auto_scale_enabled: false,
+    tags: [],
+    sys_tags: [],
+    partitions: selected.map(({ partition, index }) => ({
+      partition_id: partition.id,
+      status: statuses[index] ?? partition.status,
+      hash_range: hashRange(index, partitions.length),
+      sequence_number_range: sequenceNumberRange(stream, partition, statuses[index] ?? partition.status, nowMs),
+    })),
+    has_more_partitions: rest.length > selected.length,
   };
+  return { found: true, value: withWireOverride(body, stream.spec.wireOverride) };
 }
 
 /** List dump tasks of a stream (task-level fields only). */
@@ -288,7 +286,7 @@ export function showTaskBody(world: World, nowMs: number, streamName: string, ta
   if (stream === undefined) return { found: false, missing: 'stream' };
   const task = taskAt(stream, taskName, nowMs);
   if (task === undefined) return { found: false, missing: 'task' };
-  return { found: true, value: taskDetails(stream, task, nowMs) };
+  return { found: true, value: withWireOverride(taskDetails(stream, task, nowMs), task.spec.wireOverride) };
 }
 
 /**
@@ -313,23 +311,32 @@ export function descriptionKey(destinationType: string, correctSpelling: boolean
   return `${type}_destination_${misspelt && !correctSpelling ? 'descripton' : 'description'}`;
 }
 
+/**
+ * A body with the fields of a scenario's `wireOverride` put over it, sent exactly as given (a test hook: `-1`, a
+ * seconds timestamp, a numeric id, another stream's name), so the result may break the body's own field types.
+ */
+function withWireOverride<T extends object>(body: T, wireOverride: Readonly<Record<string, unknown>> | undefined): T {
+  return wireOverride === undefined ? body : ({ ...body, ...wireOverride } as T);
+}
+
 function taskDetails(stream: LiveStream, task: LiveTask, nowMs: number): ShowTaskBody {
   const { spec } = task;
   const createTime = task.originMs - spec.createdMsAgo;
   const taskTimeline = taskStateTimeline(task);
   const taskState = stateAt(taskTimeline, nowMs);
   const runningMs = timeInState(taskTimeline, 'RUNNING', task.originMs, nowMs);
-  const partitions = stream.spec.partitions.map((partition) => {
+  const computed = stream.spec.partitions.map((partition) => {
     const override = spec.partitions[partition.id] ?? NO_OVERRIDE;
     const explicitStates = partitionStateTimeline(task, partition.id, override);
     const { delivery, offset } = partitionProgress(stream, task, partition, taskTimeline, explicitStates, nowMs);
-    return {
+    const body: TaskPartitionBody = {
       partitionId: partition.id,
       discard: override.discard + Math.floor((override.discardPerSecond * runningMs) / 1000),
       state: stateAt(explicitStates, nowMs) ?? taskState ?? 'RUNNING',
       last_transfer_timestamp: delivery ?? 0,
       last_transfer_offset: offset,
     };
+    return { body, wire: withWireOverride(body, override.wireOverride) };
   });
   const description: Record<string, unknown> = { ...spec.destination };
   if (spec.destinationType.toUpperCase() === 'DWS' && description['user_password'] === undefined) {
@@ -343,9 +350,10 @@ function taskDetails(stream: LiveStream, task: LiveTask, nowMs: number): ShowTas
     destination_type: spec.destinationType,
     state: taskState ?? 'RUNNING',
     create_time: createTime,
-    last_transfer_timestamp: Math.max(0, ...partitions.map((p) => p.last_transfer_timestamp)),
+    // The task's last dump is the partitions' real one, whatever a partition's wireOverride claims.
+    last_transfer_timestamp: Math.max(0, ...computed.map(({ body }) => body.last_transfer_timestamp)),
     [descriptionKey(spec.destinationType, spec.correctSpelling)]: description,
-    partitions,
+    partitions: computed.map(({ wire }) => wire),
   };
 }
 

@@ -1827,6 +1827,76 @@ describe('simulator (fake DIS)', () => {
         expect(text).to.include('"sequence_number_range":null}');
       });
 
+      it('wireOverride sends fields of stream details, task details and a task partition exactly as given', async () => {
+        const data = dumpData([{ initialRecords: 9 }, { initialRecords: 9 }], {
+          'shardId-0000000000': { wireOverride: { last_transfer_offset: -1, partitionId: 0 } },
+        }) as { streams: [Record<string, unknown> & { tasks: [Record<string, unknown>] }] };
+        data.streams[0].wireOverride = { stream_name: 'another', has_more_partitions: 'no' };
+        data.streams[0].tasks[0].wireOverride = { create_time: 1704067200, task_name: null };
+        const server = await start(data);
+        const stream = (await get(`${BASE}/streams/x`, { server })).body as Record<string, unknown>;
+        expect([
+          stream['stream_name'],
+          stream['has_more_partitions'],
+          (stream['partitions'] as []).length,
+        ]).to.deep.equal(['another', 'no', 2]);
+        const task = (await get(`${BASE}/streams/x/transfer-tasks/t`, { server })).body as {
+          task_id: string;
+          create_time: unknown;
+          task_name: unknown;
+          last_transfer_timestamp: number;
+          partitions: Record<string, unknown>[];
+        };
+        expect([task.create_time, task.task_name]).to.deep.equal([1704067200, null]);
+        expect(task.partitions.map((p) => [p['partitionId'], p['last_transfer_offset']])).to.deep.equal([
+          [0, -1],
+          ['shardId-0000000001', 9],
+        ]);
+        // the task's own last dump is still the partitions' real one
+        expect(task.last_transfer_timestamp).to.equal(task.partitions[1]?.['last_transfer_timestamp']);
+        // the list of dump tasks is untouched
+        const list = (await get(`${BASE}/streams/x/transfer-tasks`, { server })).body as { tasks: unknown[] };
+        expect(list.tasks).to.deep.equal([
+          {
+            task_name: 't',
+            task_id: task.task_id,
+            state: 'RUNNING',
+            destination_type: 'OBS',
+            create_time: T0 - 2_592_000_000,
+            last_transfer_timestamp: task.last_transfer_timestamp,
+          },
+        ]);
+      });
+
+      it('validates every wireOverride as an object', () => {
+        expect(() =>
+          parseScenario({
+            projectId: 'p',
+            streams: [
+              {
+                name: 's',
+                wireOverride: 'x',
+                partitions: [{}],
+                tasks: [
+                  {
+                    name: 't',
+                    destinationType: 'OBS',
+                    wireOverride: [],
+                    partitions: { 'shardId-0000000000': { wireOverride: 5 } },
+                  },
+                ],
+              },
+            ],
+          }),
+        ).to.throw(
+          [
+            'scenario: streams[0].tasks[0].partitions.shardId-0000000000.wireOverride: must be an object',
+            'scenario: streams[0].tasks[0].wireOverride: must be an object',
+            'scenario: streams[0].wireOverride: must be an object',
+          ].join('\n'),
+        );
+      });
+
       it('keeps an old frozen offset below a partition start that retention has since moved past it', async () => {
         const server = await start(
           dumpData([{ startOffset: 118_600, initialRecords: 205_000, recordsPerSecond: 1 }], {
