@@ -27,7 +27,7 @@ import {
 import { createRateLimiter, type Rate } from './rate-limiter.js';
 import { parseRetryAfter } from './retry-after.js';
 import { signRequest } from './signer.js';
-import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
+import type { DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
 
 /** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
 export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_tasks' | 'show_stream' | 'iam_token';
@@ -52,7 +52,11 @@ export interface DisClient {
   listStreams(signal?: AbortSignal, options?: CallOptions): Promise<string[]>;
   /** "Querying a Dump Task List" of one stream. */
   listDumpTasks(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<DumpTaskSummary[]>;
-  /** "Querying Stream Details", every page: limit_partitions=1000, start_partitionId = last partition id of the previous page (exclusive), while has_more_partitions. */
+  /**
+   * "Querying Stream Details", every page: limit_partitions=1000, start_partitionId = the last partition id of the
+   * previous page as DIS sent it (exclusive), while has_more_partitions. The details are the asked stream's, whatever
+   * `stream_name` the pages echo (an echo that differs is a field issue).
+   */
   getStream(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<StreamDetails>;
   /** When the current cool-down ends (ms since the epoch), or undefined; absent on fakes that never cool down. */
   cooldownUntilMs?(): number | undefined;
@@ -152,8 +156,10 @@ type Paging<P extends { readonly hasMore: boolean }> = Readonly<{
   /** The path and query of the page after `cursor` (the first page when undefined). */
   path: (cursor: string | undefined) => string;
   parse: (body: unknown) => P;
-  /** The page's keys in order: each must be new, and the last one is the next page's cursor. */
+  /** The page's keys: each must be new (a key seen before means the server ignored the cursor). */
   keys: (page: P) => readonly string[];
+  /** What the page after this one starts after: its last key as the server sent it; undefined for an empty page. */
+  cursor: (page: P) => string | undefined;
   /** `has_more_streams` or `has_more_partitions`, for error messages. */
   moreField: string;
   /** `streams` or `partitions`, for error messages. */
@@ -483,10 +489,10 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       for (const key of keys) pageByKey.set(key, number);
       pages.push(page);
       if (!page.hasMore) return pages;
-      const last = keys.at(-1);
-      if (last === undefined) throw failure(`is true but page ${number} lists no ${paging.noun}`);
+      const next = paging.cursor(page);
+      if (next === undefined) throw failure(`is true but page ${number} lists no ${paging.noun}`);
       if (number >= MAX_PAGES) throw failure(`is still true after ${MAX_PAGES} pages`);
-      cursor = last;
+      cursor = next;
     }
   }
 
@@ -524,7 +530,9 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
   return {
     async getDumpTask(stream, task, signal, call) {
       const path = `/streams/${encodeURIComponent(stream)}/transfer-tasks/${encodeURIComponent(task)}`;
-      return fetchParsed('show_transfer_task', path, signal, call, parseDumpTask);
+      return fetchParsed('show_transfer_task', path, signal, call, (body) =>
+        parseDumpTask(body, { stream, task, nowMs: options.clock.now() }),
+      );
     },
     async listStreams(signal, call) {
       const pages = await allPages(
@@ -537,6 +545,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
           },
           parse: parseStreamNamesPage,
           keys: (page) => page.names,
+          cursor: (page) => page.names.at(-1),
           moreField: 'has_more_streams',
           noun: 'streams',
         },
@@ -551,8 +560,6 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     },
     async getStream(stream, signal, call) {
       const streamPath = `/streams/${encodeURIComponent(stream)}`;
-      let firstName: string | undefined;
-      let pageCount = 0;
       const pages = await allPages(
         {
           operation: 'show_stream',
@@ -561,26 +568,19 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
             if (cursor !== undefined) query.set('start_partitionId', cursor);
             return `${streamPath}${queryString(query)}`;
           },
-          parse: (body) => {
-            const page = parseStreamDetailsPage(body);
-            pageCount++;
-            firstName ??= page.streamName;
-            if (page.streamName !== firstName) {
-              const names = `${JSON.stringify(page.streamName)} on page ${pageCount} but ${JSON.stringify(firstName)} on page 1`;
-              throw new DisResponseError('stream_name', `is ${names}`);
-            }
-            return page;
-          },
+          parse: (body) => parseStreamDetailsPage(body, { stream }),
           keys: (page) => page.partitions.map((partition) => partition.partitionId),
+          cursor: (page) => page.cursor,
           moreField: 'has_more_partitions',
           noun: 'partitions',
         },
         signal,
         call,
       );
+      const fieldIssues = firstIssuePerField(pages.flatMap((page) => page.fieldIssues ?? []));
       return Object.freeze({
-        streamName: firstName ?? stream,
         partitions: Object.freeze(pages.flatMap((page) => page.partitions)),
+        ...(fieldIssues.length === 0 ? {} : { fieldIssues: Object.freeze(fieldIssues) }),
       });
     },
     cooldownUntilMs: () => cooldown.untilMs(),
@@ -597,6 +597,16 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       agent.https.destroy();
     },
   };
+}
+
+/** One issue per field: every page of stream details may echo the same odd `stream_name`. */
+function firstIssuePerField(issues: readonly FieldIssue[]): FieldIssue[] {
+  const seen = new Set<string>();
+  return issues.filter(({ field }) => {
+    if (seen.has(field)) return false;
+    seen.add(field);
+    return true;
+  });
 }
 
 /** The token source's timings from the client's options or new limits, with their defaults. */

@@ -1,6 +1,8 @@
 import { jsonLimitProblem } from './bounded-json.js';
 import { DisResponseError } from './errors.js';
-import type { DumpTask, DumpTaskSummary, PartitionProgress, StreamPartition } from './types.js';
+import { normalizePartitionId } from './partition-id.js';
+import { implausibleTimestamp } from './plausible-timestamp.js';
+import type { DumpTask, DumpTaskSummary, FieldIssue, PartitionProgress, StreamPartition } from './types.js';
 
 type JsonObject = { readonly [key: string]: unknown };
 
@@ -9,10 +11,16 @@ export type ErrorBody = Readonly<{ apiCode?: string; apiMessage?: string; reques
 
 /** One page of "Querying Stream Details". */
 export type StreamDetailsPage = Readonly<{
-  streamName: string;
   partitions: readonly StreamPartition[];
   hasMore: boolean;
+  /** The id of the page's last partition exactly as DIS sent it: the next page's `start_partitionId`. */
+  cursor?: string;
+  /** Fields left out or overridden; absent when there are none. */
+  fieldIssues?: readonly FieldIssue[];
 }>;
+
+/** What the exporter asked "Querying Dump Task Details" for, and when: the answer is checked against it. */
+export type DumpTaskRequest = Readonly<{ stream: string; task: string; nowMs: number }>;
 
 /** One page of "Querying Streams". */
 export type StreamNamesPage = Readonly<{ names: readonly string[]; hasMore: boolean }>;
@@ -62,25 +70,33 @@ export function parseJsonBody(text: string): unknown {
   }
 }
 
-/** Turns a "Querying Dump Task Details" body into a frozen DumpTask; a DisResponseError names any bad path. */
-export function parseDumpTask(body: unknown): DumpTask {
+/**
+ * Turns a "Querying Dump Task Details" body into a frozen DumpTask. A body that is not the documented shape (not an
+ * object, no `stream_name`/`task_name`, `partitions` not an array) throws a DisResponseError naming the path; an
+ * odd optional field, or a partition without a usable id, is left out and listed in `fieldIssues` (README, "Odd
+ * values in DIS answers"). Timestamps are judged against `request.nowMs`.
+ */
+export function parseDumpTask(body: unknown, request: DumpTaskRequest): DumpTask {
   if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
-  const taskName = readRequiredString(body, 'task_name', 'task_name');
-  const streamName = readRequiredString(body, 'stream_name', 'stream_name');
-  const destinationType = readOptionalString(body, 'destination_type', 'destination_type') ?? '';
-  const { destination, deliverIntervalSeconds } = readDestination(body, destinationType);
+  const issues: FieldIssue[] = [];
+  const onOdd = collectInto(issues);
+  checkEchoedName(body, 'stream_name', request.stream, onOdd);
+  checkEchoedName(body, 'task_name', request.task, onOdd);
+  const destinationType = readOptionalString(body, 'destination_type', 'destination_type', onOdd) ?? '';
+  const { destination, deliverIntervalSeconds } = readDestination(body, destinationType, onOdd);
+  const { nowMs } = request;
+  const timestamp = (key: string): number | undefined => readTimestampMs(body, key, key, nowMs, onOdd);
   return Object.freeze(
     withoutUndefined<DumpTask>({
-      streamName,
-      taskName,
-      taskId: readOptionalString(body, 'task_id', 'task_id') ?? '',
-      state: readOptionalString(body, 'state', 'state'),
+      taskId: readOptionalString(body, 'task_id', 'task_id', onOdd) ?? '',
+      state: readOptionalString(body, 'state', 'state', onOdd),
       destinationType,
       destination,
-      createTimeMs: readTimestampMs(body, 'create_time', 'create_time'),
-      lastTransferTimestampMs: readTimestampMs(body, 'last_transfer_timestamp', 'last_transfer_timestamp'),
+      createTimeMs: timestamp('create_time'),
+      lastTransferTimestampMs: timestamp('last_transfer_timestamp'),
       deliverIntervalSeconds,
-      partitions: readPartitions(body),
+      partitions: readPartitions(body, nowMs, onOdd),
+      fieldIssues: frozenIssues(issues),
     }),
   );
 }
@@ -101,40 +117,45 @@ export function parseSequenceRange(value: unknown): { start: number; end: number
   return { start, end };
 }
 
-/** Turns one "Querying Stream Details" page into its stream name, partitions and `has_more_partitions`. */
-export function parseStreamDetailsPage(body: unknown): StreamDetailsPage {
+/**
+ * Turns one "Querying Stream Details" page into its partitions, `has_more_partitions` and the next page's cursor. A
+ * body of another shape throws a DisResponseError; an odd field or a partition without a usable id is left out and
+ * listed in `fieldIssues`, and so is a `stream_name` other than `request.stream` (the data stays the asked stream's).
+ */
+export function parseStreamDetailsPage(body: unknown, request: Readonly<{ stream: string }>): StreamDetailsPage {
   if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
-  const streamName = readRequiredString(body, 'stream_name', 'stream_name');
+  const issues: FieldIssue[] = [];
+  const onOdd = collectInto(issues);
+  checkEchoedName(body, 'stream_name', request.stream, onOdd);
   const value = body['partitions'];
   let partitions: readonly StreamPartition[] = [];
+  let cursor: string | undefined;
   if (value !== undefined && value !== null) {
     if (!Array.isArray(value)) throw new DisResponseError('partitions', `must be an array (got ${describe(value)})`);
-    const firstIndexById = new Map<string, number>();
-    partitions = value.map((element: unknown, index): StreamPartition => {
-      const path = `partitions[${index}]`;
-      if (!isJsonObject(element)) throw new DisResponseError(path, `must be an object (got ${describe(element)})`);
-      const { id, idPath } = readStreamPartitionId(element, path);
-      const firstIndex = firstIndexById.get(id);
-      if (firstIndex !== undefined) {
-        throw new DisResponseError(idPath, `duplicate ${describe(id)} (first at partitions[${firstIndex}])`);
-      }
-      firstIndexById.set(id, index);
-      const range = parseSequenceRange(element['sequence_number_range']);
+    const identified = identifyPartitions(value, STREAM_ID_KEYS, onOdd);
+    cursor = identified.at(-1)?.sent;
+    partitions = unique(identified, onOdd).map(({ element, id }): StreamPartition => {
+      const path = partitionPath(id);
+      const rangePath = `${path}.sequence_number_range`;
+      const range = readSequenceRange(element['sequence_number_range'], rangePath, onOdd);
       return Object.freeze(
         withoutUndefined<StreamPartition>({
           partitionId: id,
-          status: readOptionalString(element, 'status', `${path}.status`),
+          status: readOptionalString(element, 'status', `${path}.status`, onOdd),
           startOffset: range?.start,
           endOffset: range?.end,
         }),
       );
     });
   }
-  return Object.freeze({
-    streamName,
-    partitions: Object.freeze(partitions),
-    hasMore: readFlag(body, 'has_more_partitions'),
-  });
+  return Object.freeze(
+    withoutUndefined<StreamDetailsPage>({
+      partitions: Object.freeze(partitions),
+      hasMore: readFlag(body, 'has_more_partitions'),
+      cursor,
+      fieldIssues: frozenIssues(issues),
+    }),
+  );
 }
 
 /** Turns one "Querying Streams" page into its stream names (`stream_names`, else `stream_info_list[].stream_name`). */
@@ -192,7 +213,10 @@ export function parseDumpTaskList(body: unknown): DumpTaskSummary[] {
     }
     firstIndexByName.set(taskName, index);
     return Object.freeze(
-      withoutUndefined<DumpTaskSummary>({ taskName, state: readOptionalString(element, 'state', `${path}.state`) }),
+      withoutUndefined<DumpTaskSummary>({
+        taskName,
+        state: readOptionalString(element, 'state', `${path}.state`, STRICT),
+      }),
     );
   });
 }
@@ -222,63 +246,132 @@ export function parseErrorBody(text: string): ErrorBody {
   );
 }
 
-function readPartitions(body: JsonObject): readonly PartitionProgress[] {
+/** Where a reader reports an odd field it leaves out: into a list of issues, or (a strict parser) as a thrown error. */
+type OnOdd = (field: string, problem: string) => void;
+
+const STRICT: OnOdd = (field, problem) => {
+  throw new DisResponseError(field, problem);
+};
+
+function collectInto(issues: FieldIssue[]): OnOdd {
+  return (field, problem) => {
+    issues.push(Object.freeze({ field, problem }));
+  };
+}
+
+function frozenIssues(issues: FieldIssue[]): readonly FieldIssue[] | undefined {
+  return issues.length === 0 ? undefined : Object.freeze(issues);
+}
+
+// Dump-task details spell the id `partitionId`, stream details `partition_id`; each reads the other spelling only
+// when its own is missing.
+const DUMP_TASK_ID_KEYS = ['partitionId', 'partition_id'] as const;
+const STREAM_ID_KEYS = ['partition_id', 'partitionId'] as const;
+
+/** A `partitions[]` element with a usable id: normalised, and as sent (`sent`, the paging cursor). */
+type IdentifiedPartition = Readonly<{ element: JsonObject; id: string; sent: string; index: number; idPath: string }>;
+
+/** The elements with a usable id; an element that is not an object or has no usable id is left out, as an issue. */
+function identifyPartitions(
+  elements: readonly unknown[],
+  keys: readonly string[],
+  onOdd: OnOdd,
+): IdentifiedPartition[] {
+  const identified: IdentifiedPartition[] = [];
+  elements.forEach((element: unknown, index) => {
+    const path = `partitions[${index}]`;
+    if (!isJsonObject(element)) {
+      onOdd(path, `must be an object (got ${describe(element)}); it is left out`);
+      return;
+    }
+    const key = keys.find((candidate) => element[candidate] !== undefined && element[candidate] !== null);
+    if (key === undefined) {
+      onOdd(`${path}.${keys[0]}`, 'is required; the partition is left out');
+      return;
+    }
+    const value = element[key];
+    const idPath = `${path}.${key}`;
+    const id = normalizePartitionId(value);
+    if (id === undefined) {
+      const problem = `must be a non-empty string or a non-negative integer (got ${describe(value)})`;
+      onOdd(idPath, `${problem}; the partition is left out`);
+      return;
+    }
+    identified.push({ element, id, sent: String(value), index, idPath });
+  });
+  return identified;
+}
+
+/** The partitions whose id no other element has: which of two elements with one id is right cannot be told. */
+function unique(identified: readonly IdentifiedPartition[], onOdd: OnOdd): IdentifiedPartition[] {
+  const firstIndexById = new Map<string, number>();
+  const repeated = new Set<string>();
+  for (const { id, index, idPath } of identified) {
+    const first = firstIndexById.get(id);
+    if (first === undefined) {
+      firstIndexById.set(id, index);
+    } else {
+      repeated.add(id);
+      onOdd(idPath, `repeats ${describe(id)} (first at partitions[${first}]); every partition with it is left out`);
+    }
+  }
+  return identified.filter(({ id }) => !repeated.has(id));
+}
+
+/** The path of a partition's fields in issues: by its id, which (unlike its index) stays put from poll to poll. */
+function partitionPath(id: string): string {
+  return `partitions[${truncate(id, GOT_STRING_MAX_CHARS)}]`;
+}
+
+function readPartitions(body: JsonObject, nowMs: number, onOdd: OnOdd): readonly PartitionProgress[] {
   const value = body['partitions'];
   if (value === undefined || value === null) return Object.freeze([]);
   if (!Array.isArray(value)) throw new DisResponseError('partitions', `must be an array (got ${describe(value)})`);
-  const firstIndexById = new Map<string, number>();
-  const partitions = value.map((element: unknown, index): PartitionProgress => {
-    const path = `partitions[${index}]`;
-    if (!isJsonObject(element)) throw new DisResponseError(path, `must be an object (got ${describe(element)})`);
-    const { id, idPath } = readPartitionId(element, path);
-    const firstIndex = firstIndexById.get(id);
-    if (firstIndex !== undefined) {
-      throw new DisResponseError(idPath, `duplicate ${describe(id)} (first at partitions[${firstIndex}])`);
-    }
-    firstIndexById.set(id, index);
-    return Object.freeze(
-      withoutUndefined<PartitionProgress>({
-        partitionId: id,
-        state: readOptionalString(element, 'state', `${path}.state`),
-        discard: readCount(element, 'discard', `${path}.discard`),
-        lastTransferOffset: readCount(element, 'last_transfer_offset', `${path}.last_transfer_offset`),
-        lastTransferTimestampMs: readTimestampMs(element, 'last_transfer_timestamp', `${path}.last_transfer_timestamp`),
-      }),
-    );
-  });
+  const partitions = unique(identifyPartitions(value, DUMP_TASK_ID_KEYS, onOdd), onOdd).map(
+    ({ element, id }): PartitionProgress => {
+      const path = partitionPath(id);
+      const timestampPath = `${path}.last_transfer_timestamp`;
+      return Object.freeze(
+        withoutUndefined<PartitionProgress>({
+          partitionId: id,
+          state: readOptionalString(element, 'state', `${path}.state`, onOdd),
+          discard: readCount(element, 'discard', `${path}.discard`, onOdd),
+          lastTransferOffset: readCount(element, 'last_transfer_offset', `${path}.last_transfer_offset`, onOdd),
+          lastTransferTimestampMs: readTimestampMs(element, 'last_transfer_timestamp', timestampPath, nowMs, onOdd),
+        }),
+      );
+    },
+  );
   return Object.freeze(partitions);
 }
 
-// `partition_id` is the stream-details spelling (dis-api.md §7); a numeric id there is kept as its decimal string
-// ("0", not "shardId-0000000000") because padding would invent a format the server never sent.
-function readPartitionId(element: JsonObject, path: string): { id: string; idPath: string } {
-  const camel = element['partitionId'];
-  if (camel !== undefined && camel !== null) {
-    const idPath = `${path}.partitionId`;
-    if (typeof camel !== 'string' || camel === '') {
-      throw new DisResponseError(idPath, `must be a non-empty string (got ${describe(camel)})`);
-    }
-    return { id: camel, idPath };
+/**
+ * An echoed name is required, as a body without it is not this answer, but never used: series are labelled with
+ * the asked names, so two streams answered under one name cannot make duplicate series. A different name is an issue.
+ */
+function checkEchoedName(body: JsonObject, key: string, asked: string, onOdd: OnOdd): void {
+  const echoed = readRequiredString(body, key, key);
+  if (echoed !== asked) {
+    onOdd(key, `is ${describe(echoed)} where ${describe(asked)} was asked for; the series keep ${describe(asked)}`);
   }
-  const snake = element['partition_id'];
-  if (snake === undefined || snake === null) throw new DisResponseError(`${path}.partitionId`, 'is required');
-  const idPath = `${path}.partition_id`;
-  if (typeof snake === 'string' && snake !== '') return { id: snake, idPath };
-  if (typeof snake === 'number' && Number.isSafeInteger(snake) && snake >= 0) return { id: String(snake), idPath };
-  throw new DisResponseError(idPath, `must be a non-empty string or a non-negative integer (got ${describe(snake)})`);
 }
 
-// Stream details spell it `partition_id` (dis-api.md §7); `partitionId` is read only when that is missing.
-function readStreamPartitionId(element: JsonObject, path: string): { id: string; idPath: string } {
-  for (const key of ['partition_id', 'partitionId']) {
-    const value = element[key];
-    if (value === undefined || value === null) continue;
-    const idPath = `${path}.${key}`;
-    if (typeof value === 'string' && value !== '') return { id: value, idPath };
-    if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return { id: String(value), idPath };
-    throw new DisResponseError(idPath, `must be a non-empty string or a non-negative integer (got ${describe(value)})`);
+/** parseSequenceRange, reporting a range that is odd beyond the forms DIS uses for "unknown". */
+function readSequenceRange(value: unknown, path: string, onOdd: OnOdd): { start: number; end: number } | undefined {
+  const range = parseSequenceRange(value);
+  if (range === undefined && !isUnknownRange(value)) {
+    onOdd(path, `must be "[start : end]" with safe integers 0 <= start <= end (got ${describe(value)})`);
   }
-  throw new DisResponseError(`${path}.partition_id`, 'is required');
+  return range;
+}
+
+// What Huawei's Kafka adapter reads as "unknown" without complaint: null (an expired partition), a value not in
+// brackets (a partition missing or scaling) and `null` inside the brackets.
+function isUnknownRange(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'string') return false;
+  const text = value.trim();
+  return !text.startsWith('[') || /\bnull\b/.test(text);
 }
 
 // `has_more_*`: missing or null means no more pages.
@@ -292,21 +385,24 @@ function readFlag(object: JsonObject, key: string): boolean {
 function readDestination(
   body: JsonObject,
   destinationType: string,
+  onOdd: OnOdd,
 ): { destination: string; deliverIntervalSeconds: number | undefined } {
+  const none = { destination: '', deliverIntervalSeconds: undefined };
   const spec = DESTINATIONS.get(destinationType.toUpperCase());
-  if (spec === undefined) return { destination: '', deliverIntervalSeconds: undefined };
+  if (spec === undefined) return none;
   const descriptionKey = spec.descriptionKeys.find((key) => body[key] !== undefined && body[key] !== null);
-  if (descriptionKey === undefined) return { destination: '', deliverIntervalSeconds: undefined };
+  if (descriptionKey === undefined) return none;
   const description = body[descriptionKey];
   if (!isJsonObject(description)) {
-    throw new DisResponseError(descriptionKey, `must be an object (got ${describe(description)})`);
+    onOdd(descriptionKey, `must be an object (got ${describe(description)})`);
+    return none;
   }
   const destination = spec.nameKeys
-    .map((key) => readOptionalString(description, key, `${descriptionKey}.${key}`) ?? '')
+    .map((key) => readOptionalString(description, key, `${descriptionKey}.${key}`, onOdd) ?? '')
     .filter((part) => part !== '')
     .join('.');
   const intervalPath = `${descriptionKey}.deliver_time_interval`;
-  return { destination, deliverIntervalSeconds: readCount(description, 'deliver_time_interval', intervalPath) };
+  return { destination, deliverIntervalSeconds: readCount(description, 'deliver_time_interval', intervalPath, onOdd) };
 }
 
 function readRequiredString(object: JsonObject, key: string, path: string): string {
@@ -318,33 +414,53 @@ function readRequiredString(object: JsonObject, key: string, path: string): stri
   return value;
 }
 
-function readOptionalString(object: JsonObject, key: string, path: string): string | undefined {
+function readOptionalString(object: JsonObject, key: string, path: string, onOdd: OnOdd): string | undefined {
   const value = object[key];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw new DisResponseError(path, `must be a string (got ${describe(value)})`);
-  return value;
+  if (typeof value === 'string') return value;
+  onOdd(path, `must be a string (got ${describe(value)})`);
+  return undefined;
 }
 
 // int64 fields arrive as JSON numbers, but the docs show some as strings, so decimal-digit strings count too.
-function readCount(object: JsonObject, key: string, path: string): number | undefined {
+function readCount(object: JsonObject, key: string, path: string, onOdd: OnOdd): number | undefined {
   const value = object[key];
   if (value === undefined || value === null) return undefined;
   const count = typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-    throw new DisResponseError(path, `must be a non-negative integer (got ${describe(value)})`);
-  }
-  // Past 2^53 - 1 the value is already rounded, and a rounded offset would give a wrong lag.
-  if (!Number.isSafeInteger(count)) {
-    throw new DisResponseError(path, `must be at most ${Number.MAX_SAFE_INTEGER} (got ${describe(value)})`);
+  const problem = countProblem(count, value);
+  if (problem !== undefined) {
+    onOdd(path, problem);
+    return undefined;
   }
   // JSON `-0` parses to -0, which would render as "-0".
-  return count === 0 ? 0 : count;
+  return count === 0 ? 0 : (count as number);
 }
 
-// DIS reports "never" as 0, which must not become 1970-01-01 (contract §4).
-function readTimestampMs(object: JsonObject, key: string, path: string): number | undefined {
-  const milliseconds = readCount(object, key, path);
-  return milliseconds === 0 ? undefined : milliseconds;
+function countProblem(count: unknown, value: unknown): string | undefined {
+  // DIS writes -1 for "none" (README, "Odd values in DIS answers"): no value, though not a broken answer either.
+  if (count === -1) return `is -1 (DIS's "none")`;
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
+    return `must be a non-negative integer (got ${describe(value)})`;
+  }
+  // Past 2^53 - 1 the value is already rounded, and a rounded offset would give a wrong lag.
+  if (!Number.isSafeInteger(count)) return `must be at most ${Number.MAX_SAFE_INTEGER} (got ${describe(value)})`;
+  return undefined;
+}
+
+// DIS reports "never" as 0, which must not become 1970-01-01 (README, "Metrics"); an implausible value is an issue.
+function readTimestampMs(
+  object: JsonObject,
+  key: string,
+  path: string,
+  nowMs: number,
+  onOdd: OnOdd,
+): number | undefined {
+  const milliseconds = readCount(object, key, path, onOdd);
+  if (milliseconds === undefined || milliseconds === 0) return undefined;
+  const problem = implausibleTimestamp(milliseconds, nowMs);
+  if (problem === undefined) return milliseconds;
+  onOdd(path, problem);
+  return undefined;
 }
 
 function firstText(sources: readonly JsonObject[], keys: readonly string[]): string | undefined {

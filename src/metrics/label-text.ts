@@ -96,7 +96,8 @@ export async function buildLabelText(
     ranges.push(new Map(details?.partitions.map((p) => [p.partitionId, p]) ?? []));
     if (details === undefined) continue;
     streamIndex.set(status.stream, index);
-    const labels = `${project},stream="${escapeLabelValue(details.streamName)}",partition="`;
+    // The stream asked for, never the name its answer echoes: two streams answered as one would repeat series.
+    const labels = `${project},stream="${escapeLabelValue(status.stream)}",partition="`;
     for (const { partitionId, startOffset, endOffset } of sortedById(details.partitions)) {
       if (startOffset === undefined || endOffset === undefined) continue;
       streamPartitions.push({

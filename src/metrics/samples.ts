@@ -31,7 +31,7 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
   for (const stream of snapshot.streams) {
     if (stream.details === undefined || !isFresh(stream, nowMs, options.staleAfterMs)) continue;
     streams.set(stream.stream, stream.details);
-    addStreamSamples(out, options.projectId, stream.details);
+    addStreamSamples(out, options.projectId, stream.stream, stream.details);
   }
   for (const status of snapshot.targets) {
     const labels = {
@@ -87,11 +87,17 @@ type TaskContext = Readonly<{
   currentOnly: boolean;
 }>;
 
-function addStreamSamples(out: Record<FamilyKey, Sample[]>, projectId: string, details: StreamDetails): void {
+/** The stream partitions' offsets, labelled with the stream asked for (never the name its answer echoes). */
+function addStreamSamples(
+  out: Record<FamilyKey, Sample[]>,
+  projectId: string,
+  stream: string,
+  details: StreamDetails,
+): void {
   const partitions = [...details.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
   for (const partition of partitions) {
     if (partition.startOffset === undefined || partition.endOffset === undefined) continue;
-    const labels = { project_id: projectId, stream: details.streamName, partition: partition.partitionId };
+    const labels = { project_id: projectId, stream, partition: partition.partitionId };
     out.streamStartOffset.push({ labels, value: partition.startOffset });
     out.streamEndOffset.push({ labels, value: partition.endOffset });
   }

@@ -38,7 +38,7 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
     const streamFailing = s % 37 === 5;
     streams.push({
       stream,
-      details: { streamName: stream, partitions: [...ranges].reverse() },
+      details: { partitions: [...ranges].reverse() },
       lastSuccessMs: streamFailing ? scrapeMs - 400_000 : polledMs,
       ...(streamFailing ? { lastError: { reason: 'timeout', message: 'no answer', atMs: polledMs } } : {}),
     });
@@ -81,8 +81,6 @@ function targetStatus(
     };
   });
   const details: DumpTask = {
-    streamName: stream,
-    taskName: task,
     taskId: index % 9 === 0 ? '' : `id${index}`,
     ...(index % 17 === 0 ? {} : { state: pick(STATES) }),
     destinationType,

@@ -7,8 +7,6 @@ const POLLED_MS = SCRAPE_MS - 20_000;
 
 /** The OBS task of dis-api.md §1.5, moved to 2024, with a second, ABNORMAL partition. */
 export const ordersTask: DumpTask = {
-  streamName: 'orders',
-  taskName: 'orders-to-obs',
   taskId: 'As805BudhcH1lDs6gbn',
   state: 'RUNNING',
   destinationType: 'OBS',
@@ -36,8 +34,6 @@ export const ordersTask: DumpTask = {
 
 /** A DLI task in a state the contract does not know, with missing timestamps and fields. */
 const oddTask: DumpTask = {
-  streamName: 'clicks',
-  taskName: 'clicks-to-dli',
   taskId: '',
   state: 'SUSPENDED',
   destinationType: 'DLI',
@@ -47,8 +43,6 @@ const oddTask: DumpTask = {
 
 /** A DWS task whose dump time lies in the future (clock skew): lag 0. */
 const futureTask: DumpTask = {
-  streamName: 'payments',
-  taskName: 'payments-to-dws',
   taskId: 'gGGu2WN88XbmRTm64nJ',
   state: 'PAUSED',
   destinationType: 'DWS',
@@ -68,7 +62,6 @@ export const fixedSnapshot: Snapshot = {
       stream: 'orders',
       lastSuccessMs: POLLED_MS,
       details: {
-        streamName: 'orders',
         partitions: [
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 2000, endOffset: 2500 },
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289_000, endOffset: 290_000 },
@@ -83,7 +76,6 @@ export const fixedSnapshot: Snapshot = {
       lastSuccessMs: SCRAPE_MS - 360_000,
       lastError: { reason: 'timeout', message: 'no response', atMs: POLLED_MS },
       details: {
-        streamName: 'clicks',
         partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 10 }],
       },
     },
@@ -142,7 +134,7 @@ export const fixedSnapshot: Snapshot = {
         message: 'GET /v2/p/streams/orders/transfer-tasks/stale-but-served: HTTP 500 DIS.5000',
         atMs: POLLED_MS,
       },
-      task: { ...ordersTask, taskName: 'stale-but-served', partitions: [] },
+      task: { ...ordersTask, partitions: [] },
       errors: { server_error: 2 },
     },
     {
@@ -152,7 +144,7 @@ export const fixedSnapshot: Snapshot = {
       lastPollMs: POLLED_MS,
       lastSuccessMs: SCRAPE_MS - 360_000,
       lastError: { reason: 'throttled', message: 'HTTP 429', atMs: POLLED_MS },
-      task: { ...ordersTask, taskName: 'stale-and-dropped' },
+      task: ordersTask,
       errors: { throttled: 6 },
     },
     {

@@ -286,7 +286,6 @@ describe('DIS client listings', () => {
     try {
       const stream = await c.getStream('my-stream');
       expect(stream).to.deep.equal({
-        streamName: 'my-stream',
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 0, endOffset: 5 },
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 10, endOffset: 15 },
@@ -334,6 +333,98 @@ describe('DIS client listings', () => {
         [`/v2/${PID}/streams/my%20stream/transfer-tasks`, 'ok'],
       ]);
       expect(events.map((e) => [e.operation, e.code])).to.deep.equal([['list_transfer_tasks', '200']]);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('keeps the details of the asked stream when its pages echo another stream_name, with one field issue', async () => {
+    const server = await captureServer((res, req) => {
+      const first = !req.originalUrl.includes('start_partitionId');
+      res.json({
+        stream_name: 'other-stream',
+        partitions: [{ partition_id: first ? 'shardId-0000000000' : 'shardId-0000000001' }],
+        has_more_partitions: first,
+      });
+    });
+    const { c } = client(server.url);
+    try {
+      expect(await c.getStream('my-stream')).to.deep.equal({
+        partitions: [{ partitionId: 'shardId-0000000000' }, { partitionId: 'shardId-0000000001' }],
+        fieldIssues: [
+          {
+            field: 'stream_name',
+            problem: 'is "other-stream" where "my-stream" was asked for; the series keep "my-stream"',
+          },
+        ],
+      });
+      expect(server.seen).to.have.length(2);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('normalises numeric partition ids but pages with the id exactly as DIS sent it', async () => {
+    const server = await captureServer((res, req) => {
+      const start = new URL(req.originalUrl, 'http://x').searchParams.get('start_partitionId');
+      res.json(
+        start === null
+          ? {
+              stream_name: 'my-stream',
+              partitions: [{ partition_id: 0 }, { partition_id: '1' }],
+              has_more_partitions: true,
+            }
+          : { stream_name: 'my-stream', partitions: [{ partition_id: 2 }] },
+      );
+    });
+    const { c } = client(server.url);
+    try {
+      expect(await c.getStream('my-stream')).to.deep.equal({
+        partitions: [
+          { partitionId: 'shardId-0000000000' },
+          { partitionId: 'shardId-0000000001' },
+          { partitionId: 'shardId-0000000002' },
+        ],
+      });
+      expect(server.seen.map((s) => s.path)).to.deep.equal([
+        `/v2/${PID}/streams/my-stream?limit_partitions=1000`,
+        `/v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=1`,
+      ]);
+    } finally {
+      c.close();
+      await server.close();
+    }
+  });
+
+  it('judges dump task timestamps by its clock and names echoes that differ from what it asked for', async () => {
+    const body = {
+      ...BODY,
+      create_time: NOW - 86_400_000,
+      last_transfer_timestamp: NOW + 2 * 86_400_000,
+      partitions: [{ partitionId: 'shardId-0000000000', last_transfer_timestamp: NOW + 86_400_000 }],
+    };
+    const server = await captureServer((res) => res.json(body));
+    const { c } = client(server.url);
+    try {
+      expect(await c.getDumpTask('s', 't')).to.deep.equal({
+        taskId: 'id1',
+        state: 'RUNNING',
+        destinationType: 'OBS',
+        destination: 'bucket',
+        createTimeMs: NOW - 86_400_000,
+        deliverIntervalSeconds: 60,
+        partitions: [{ partitionId: 'shardId-0000000000', lastTransferTimestampMs: NOW + 86_400_000 }],
+        fieldIssues: [
+          { field: 'stream_name', problem: 'is "my-stream" where "s" was asked for; the series keep "s"' },
+          { field: 'task_name', problem: 'is "my_task" where "t" was asked for; the series keep "t"' },
+          {
+            field: 'last_transfer_timestamp',
+            problem: `is more than a day ahead of this host's clock (got ${NOW + 2 * 86_400_000})`,
+          },
+        ],
+      });
     } finally {
       c.close();
       await server.close();
@@ -433,20 +524,6 @@ describe('DIS client listings', () => {
       },
       requests: 2,
       message: `GET /v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=p0: has_more_partitions: is true but page 2 lists no partitions`,
-    },
-    {
-      name: 'a partition page of another stream',
-      call: (c) => c.getStream('my-stream'),
-      answer: (res, req) => {
-        const first = !req.originalUrl.includes('start_partitionId');
-        res.json({
-          stream_name: first ? 'my-stream' : 'other-stream',
-          partitions: [{ partition_id: first ? 'p0' : 'p1' }],
-          has_more_partitions: first,
-        });
-      },
-      requests: 2,
-      message: `GET /v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=p0: stream_name: is "other-stream" on page 2 but "my-stream" on page 1`,
     },
     {
       name: 'a later partition page of the wrong shape',
@@ -952,7 +1029,7 @@ describe('DIS client cool-down', () => {
       credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
       expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
       credentials = { kind: 'aksk', accessKey: 'AK-new', secretKey: 'SK-secret' };
-      expect((await c.getDumpTask('s', 't')).taskName).to.equal('my_task');
+      expect((await c.getDumpTask('s', 't')).taskId).to.equal('id1');
       expect(c.cooldownUntilMs()).to.equal(undefined);
       expect(server.seen).to.have.length(3);
 
@@ -1292,7 +1369,7 @@ describe('DIS client body size cap', () => {
     const errorServer = await captureServer((res) => res.status(500).json(SYSTEM_ERROR));
     const tiny = client(errorServer.url, { maxBodyBytes: 10, retries: 3 });
     try {
-      expect((await exact.c.getDumpTask('my-stream', 'my_task')).taskName).to.equal('my_task');
+      expect((await exact.c.getDumpTask('my-stream', 'my_task')).taskId).to.equal('id1');
       const error = await failureOf(under.c.getDumpTask('my-stream', 'my_task'));
       expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than ${size - 1} bytes`);
       const unreadable = await failureOf(tiny.c.getDumpTask('my-stream', 'my_task'));

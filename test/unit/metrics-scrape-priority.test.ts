@@ -163,18 +163,11 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
     const client: DisClient = {
       getDumpTask: async (stream, task) => {
         calls.push(`task ${stream}/${task}`);
-        return {
-          streamName: stream,
-          taskName: task,
-          taskId: '',
-          destinationType: '',
-          destination: '',
-          partitions: [],
-        };
+        return { taskId: `${stream}/${task}`, destinationType: '', destination: '', partitions: [] };
       },
       getStream: async (stream) => {
         calls.push(`stream ${stream}`);
-        return { streamName: stream, partitions: [] };
+        return { partitions: [{ partitionId: stream }] };
       },
       listStreams: async () => ['s'],
       listDumpTasks: async () => [],
@@ -197,8 +190,8 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
     expect(calls).to.deep.equal(['close']);
     body.end();
     await reading;
-    expect((await task).taskName).to.equal('t');
-    expect((await stream).streamName).to.equal('s');
+    expect((await task).taskId).to.equal('s/t');
+    expect((await stream).partitions).to.deep.equal([{ partitionId: 's' }]);
     expect(calls).to.deep.equal(['close', 'task s/t', 'stream s']);
   });
 });

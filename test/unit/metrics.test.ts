@@ -1,12 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { parseDumpTask, parseJsonBody } from '../../src/dis/parse.js';
 import { registerDisMetrics } from '../../src/metrics/collector.js';
 import { createExposition } from '../../src/metrics/exposition.js';
 import { renderExposition, renderMetrics } from '../../src/metrics/render.js';
 import { isServable, toSamples, type TranslationOptions } from '../../src/metrics/samples.js';
 import { registerSelfMetrics } from '../../src/metrics/self.js';
 import type { Snapshot, TargetStatus } from '../../src/store.js';
+import { seriesOf } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
 import { largeSnapshot } from '../helpers/large-snapshot.js';
 import { SCRAPE_MS, fixedSnapshot, ordersTask } from '../helpers/snapshots.js';
@@ -287,5 +290,42 @@ describe('metrics translation and rendering', () => {
       { labels: { project_id: OPTIONS.projectId, stream: 's', task: 't' }, value: 0 },
     ]);
     expect(samples.partitionState).to.deep.equal([]);
+  });
+
+  it('serves a task whose partition reports -1 ("none") with the target up, less the -1 series (both renderers)', async () => {
+    const nowMs = Date.UTC(2024, 0, 2, 0, 0, 30);
+    const text = readFileSync(new URL('../fixtures/dis/minus-one-means-none.json', import.meta.url), 'utf8');
+    const task = parseDumpTask(parseJsonBody(text), { stream: 'orders', task: 'orders-to-obs', nowMs });
+    const snapshot: Snapshot = {
+      cyclesCompleted: 1,
+      streams: [],
+      targets: [
+        { target: { stream: 'orders', task: 'orders-to-obs' }, up: true, lastSuccessMs: nowMs, task, errors: {} },
+      ],
+    };
+    const labels = `project_id="${OPTIONS.projectId}",stream="orders",task="orders-to-obs"`;
+    const expected = [
+      `dis_dump_task_create_time_seconds{${labels}} 1704067200`,
+      `dis_dump_task_partitions{${labels}} 2`,
+      `dis_dump_task_partition_discarded_records{${labels},partition="shardId-0000000001"} 0`,
+      `dis_dump_task_partition_last_transfer_offset{${labels},partition="shardId-0000000001"} 289897`,
+      `dis_dump_task_partition_last_transfer_timestamp_seconds{${labels},partition="shardId-0000000001"} 1704153540`,
+      `dis_dump_task_partition_lag_seconds{${labels},partition="shardId-0000000001"} 90`,
+      `dis_exporter_target_up{${labels}} 1`,
+    ];
+    const families = [
+      'dis_dump_task_create_time_seconds',
+      'dis_dump_task_last_transfer_timestamp_seconds',
+      'dis_dump_task_lag_seconds',
+      'dis_dump_task_deliver_interval_seconds',
+      'dis_dump_task_partitions',
+      'dis_dump_task_partition_discarded_records',
+      'dis_dump_task_partition_last_transfer_offset',
+      'dis_dump_task_partition_last_transfer_timestamp_seconds',
+      'dis_dump_task_partition_lag_seconds',
+      'dis_exporter_target_up',
+    ];
+    expect(seriesOf(await served()(snapshot, nowMs), ...families)).to.deep.equal(expected);
+    expect(seriesOf(await fixedRegistry(snapshot, nowMs).metrics(), ...families)).to.deep.equal(expected);
   });
 });

@@ -12,6 +12,7 @@ import {
   parseStreamDetailsPage,
   parseStreamNamesPage,
 } from '../../src/dis/parse.js';
+import { EARLIEST_PLAUSIBLE_MS, MAX_AHEAD_MS } from '../../src/dis/plausible-timestamp.js';
 
 // Property tests of src/dis/parse.ts: whatever a body holds, every parser returns a value of its documented shape
 // or throws a DisResponseError, never a TypeError or anything else. The seed is fixed so CI is repeatable;
@@ -23,6 +24,10 @@ const RUNS = 1500;
 const MAX_MESSAGE_CHARS = 250;
 /** `task_name`, `partitions[3].partitionId`, `obs_destination_description.deliver_time_interval`: a path, not data. */
 const FIELD_PATH = /^[A-Za-z_]+(\[\d+\])?(\.[A-Za-z_]+)?$/;
+/** The poll time the parsers judge timestamps by. */
+const NOW = Date.UTC(2024, 0, 2);
+/** A field issue's path: a key, a partition by index or by its id (at most 40 characters and a "…"), and a key in it. */
+const ISSUE_FIELD = /^[A-Za-z_]+(\[.{1,41}\])?(\.[A-Za-z_]+)?$/su;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shapes: each check throws an AssertionError naming the path that is off.
@@ -48,10 +53,21 @@ const count: Check = (value, path) => {
     fail(path, 'must be a safe integer >= 0', value);
   }
 };
-/** Epoch milliseconds: DIS's 0 ("never") is dropped, so a timestamp is > 0. */
+/** Plausible epoch milliseconds: DIS's 0 ("never"), seconds and far-future values are dropped. */
 const timestampMs: Check = (value, path) => {
   count(value, path);
-  if (value === 0) fail(path, 'must be > 0', value);
+  if ((value as number) < EARLIEST_PLAUSIBLE_MS) fail(path, 'must be from 2001 on', value);
+  if ((value as number) > NOW + MAX_AHEAD_MS) fail(path, 'must be at most a day ahead of the poll time', value);
+};
+/** A normalised partition id: never a bare index, and a `shardId-` index has exactly its 10 (or more) digits. */
+const partitionId: Check = (value, path) => {
+  nonEmptyString(value, path);
+  const text = value as string;
+  if (/^[0-9]+$/.test(text)) fail(path, 'must not be a bare index', value);
+  const digits = /^shardId-([0-9]+)$/.exec(text)?.[1];
+  if (digits !== undefined && (digits.length < 10 || (digits.length > 10 && digits.startsWith('0')))) {
+    fail(path, 'must be shardId- and the index padded to 10 digits', value);
+  }
 };
 const shortText: Check = (value, path) => {
   nonEmptyString(value, path);
@@ -97,26 +113,44 @@ function arrayOf(check: Check, options: { key?: (element: unknown) => unknown; f
 
 const partitionIdOf = (element: unknown) => (element as { partitionId: string }).partitionId;
 
+/** Field issues: a path and a short problem each, one per field. */
+const fieldIssues = arrayOf(
+  record({
+    field: (value, path) => {
+      if (typeof value !== 'string' || !ISSUE_FIELD.test(value)) fail(path, 'must be a field path', value);
+    },
+    problem: (value, path) => {
+      nonEmptyString(value, path);
+      if ((value as string).length > MAX_MESSAGE_CHARS) fail(path, `longer than ${MAX_MESSAGE_CHARS}`, value);
+    },
+  }),
+  { key: (issue) => (issue as { field: string }).field },
+);
+
 const dumpTask = record(
   {
-    streamName: nonEmptyString,
-    taskName: nonEmptyString,
     taskId: string,
     destinationType: string,
     destination: string,
     partitions: arrayOf(
       record(
-        { partitionId: nonEmptyString },
+        { partitionId },
         { state: string, discard: count, lastTransferOffset: count, lastTransferTimestampMs: timestampMs },
       ),
       { key: partitionIdOf },
     ),
   },
-  { state: string, createTimeMs: timestampMs, lastTransferTimestampMs: timestampMs, deliverIntervalSeconds: count },
+  {
+    state: string,
+    createTimeMs: timestampMs,
+    lastTransferTimestampMs: timestampMs,
+    deliverIntervalSeconds: count,
+    fieldIssues,
+  },
 );
 
 const streamPartition: Check = (value, path) => {
-  record({ partitionId: nonEmptyString }, { status: string, startOffset: count, endOffset: count })(value, path);
+  record({ partitionId }, { status: string, startOffset: count, endOffset: count })(value, path);
   const { startOffset, endOffset } = value as { startOffset?: number; endOffset?: number };
   if ((startOffset === undefined) !== (endOffset === undefined)) fail(path, 'must have both offsets or neither', value);
   if (startOffset !== undefined && endOffset !== undefined && startOffset > endOffset) {
@@ -124,11 +158,10 @@ const streamPartition: Check = (value, path) => {
   }
 };
 
-const streamDetailsPage = record({
-  streamName: nonEmptyString,
-  partitions: arrayOf(streamPartition, { key: partitionIdOf }),
-  hasMore: boolean,
-});
+const streamDetailsPage = record(
+  { partitions: arrayOf(streamPartition, { key: partitionIdOf }), hasMore: boolean },
+  { cursor: nonEmptyString, fieldIssues },
+);
 
 const streamNamesPage = record({
   names: arrayOf(nonEmptyString, { key: (name) => name }),
@@ -156,10 +189,18 @@ const sequenceRange: Check = (value, path) => {
 type Parser = Readonly<{ name: string; parse: (body: unknown) => unknown; shape: Check }>;
 
 const BODY_PARSERS: readonly Parser[] = [
-  { name: 'parseDumpTask', parse: parseDumpTask, shape: dumpTask },
+  {
+    name: 'parseDumpTask',
+    parse: (body) => parseDumpTask(body, { stream: 'orders', task: 'orders-to-obs', nowMs: NOW }),
+    shape: dumpTask,
+  },
   { name: 'parseDumpTaskList', parse: parseDumpTaskList, shape: dumpTaskList },
   { name: 'parseStreamNamesPage', parse: parseStreamNamesPage, shape: streamNamesPage },
-  { name: 'parseStreamDetailsPage', parse: parseStreamDetailsPage, shape: streamDetailsPage },
+  {
+    name: 'parseStreamDetailsPage',
+    parse: (body) => parseStreamDetailsPage(body, { stream: 'orders' }),
+    shape: streamDetailsPage,
+  },
 ];
 
 /** Runs `parse`; its result must pass `shape`, and anything it throws must be a well-formed DisResponseError. */
@@ -370,10 +411,16 @@ function body<T extends Record<string, fc.Arbitrary<unknown>>>(model: T): fc.Arb
 // Small pools, so that ids and names often repeat; one long value, so that messages quoting it get long.
 const LONG = 'y'.repeat(300);
 const names = fc.oneof(fc.constantFrom('orders', 'orders-to-obs', LONG), fc.string({ minLength: 1, maxLength: 8 }));
-const partitionIds = fc.constantFrom('shardId-0000000000', 'shardId-0000000001', LONG);
+// The same partitions in every form DIS uses: `shardId-`, a bare index as text or number, an unpadded `shardId-`.
+const partitionIds = fc.constantFrom<unknown>('shardId-0000000000', 'shardId-0000000001', LONG, '0', 1, 'shardId-1');
 const states = fc.constantFrom('RUNNING', 'ABNORMAL', 'PAUSED', 'SUSPENDED', '');
-const counts = fc.oneof(fc.nat(), fc.constantFrom(0, 2 ** 53 - 1, '42', '007'));
-const timestamps = fc.oneof(fc.constant(0), fc.integer({ min: 1_500_000_000_000, max: 1_900_000_000_000 }));
+const counts = fc.oneof(fc.nat(), fc.constantFrom(0, -1, 2 ** 53 - 1, '42', '007'));
+// Milliseconds around the poll time (2030 is far ahead of it), DIS's 0 and -1, and epoch seconds.
+const timestamps = fc.oneof(
+  fc.constantFrom(0, -1),
+  fc.integer({ min: 1_000_000_000, max: 9_999_999_999 }),
+  fc.integer({ min: 1_500_000_000_000, max: 1_900_000_000_000 }),
+);
 const ranges = fc.oneof(
   fc.tuple(fc.nat(), fc.nat()).map(([a, b]) => `[${a} : ${b}]`),
   fc.constantFrom('[0 : 0]', '[5 : null]', '5 : 9', null),

@@ -69,34 +69,40 @@ describe('parseSequenceRange', () => {
   }
 });
 
+/** Parses a page as if the exporter had asked for `stream`, by default the stream it echoes (else `asked`). */
+function parsePage(body: unknown, stream?: string): StreamDetailsPage {
+  const echoed =
+    typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['stream_name'] : undefined;
+  return parseStreamDetailsPage(body, { stream: stream ?? (typeof echoed === 'string' ? echoed : 'asked') });
+}
+
 describe('parseStreamDetailsPage', () => {
-  const cases: ReadonlyArray<{ name: string; body: unknown; expected: StreamDetailsPage }> = [
+  const cases: ReadonlyArray<{ name: string; body: unknown; stream?: string; expected: StreamDetailsPage }> = [
     {
       name: 'the doc example (stream-details-doc-example.json)',
       body: fixture('stream-details-doc-example.json'),
       expected: {
-        streamName: 'newstream',
         partitions: [{ partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289911, endOffset: 289927 }],
         hasMore: false,
+        cursor: 'shardId-0000000000',
       },
     },
     {
       name: 'the SDK sample of fresh partitions (stream-details-sdk-empty-partitions.json)',
       body: fixture('stream-details-sdk-empty-partitions.json'),
       expected: {
-        streamName: 'myStream',
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 0, endOffset: 0 },
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 0, endOffset: 0 },
         ],
         hasMore: false,
+        cursor: 'shardId-0000000001',
       },
     },
     {
       name: 'odd ranges and id spellings (stream-details-odd-ranges.json)',
       body: fixture('stream-details-odd-ranges.json'),
       expected: {
-        streamName: 'odd-stream',
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 12, endOffset: 34 },
           { partitionId: 'shardId-0000000001', status: 'EXPIRED' },
@@ -107,11 +113,55 @@ describe('parseStreamDetailsPage', () => {
           { partitionId: 'shardId-0000000006', status: 'ACTIVE' },
           { partitionId: 'shardId-0000000007', status: 'CREATING' },
           { partitionId: 'shardId-0000000008', status: 'ACTIVE' },
-          { partitionId: '9', startOffset: 0, endOffset: 0 },
+          { partitionId: 'shardId-0000000009', startOffset: 0, endOffset: 0 },
           { partitionId: 'shardId-0000000010', startOffset: 7, endOffset: 8 },
           { partitionId: 'shardId-0000000011' },
         ],
         hasMore: false,
+        cursor: 'shardId-0000000011',
+        // null, no brackets and `null` inside are DIS's "unknown" (no issue); the rest is odd
+        fieldIssues: [
+          {
+            field: 'partitions[shardId-0000000005].sequence_number_range',
+            problem: 'must be "[start : end]" with safe integers 0 <= start <= end (got "[a : b]")',
+          },
+          {
+            field: 'partitions[shardId-0000000006].sequence_number_range',
+            problem: 'must be "[start : end]" with safe integers 0 <= start <= end (got "[9 : 3]")',
+          },
+          {
+            field: 'partitions[shardId-0000000008].sequence_number_range',
+            problem: 'must be "[start : end]" with safe integers 0 <= start <= end (got 42)',
+          },
+        ],
+      },
+    },
+    {
+      // Regression: a page of another stream_name labelled its series with that name.
+      name: 'an answer for another stream name (stream-details-another-stream-name.json)',
+      body: fixture('stream-details-another-stream-name.json'),
+      stream: 'orders',
+      expected: {
+        partitions: [{ partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289911, endOffset: 289927 }],
+        hasMore: false,
+        cursor: 'shardId-0000000000',
+        fieldIssues: [
+          { field: 'stream_name', problem: 'is "dis-orders" where "orders" was asked for; the series keep "orders"' },
+        ],
+      },
+    },
+    {
+      // Regression: a numeric id did not join the dump task's `shardId-` one; the cursor stays as sent.
+      name: 'numeric partition ids (stream-details-numeric-partition-ids.json)',
+      body: fixture('stream-details-numeric-partition-ids.json'),
+      expected: {
+        partitions: [
+          { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 0, endOffset: 10 },
+          { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 0, endOffset: 11 },
+          { partitionId: 'shardId-0000000002', status: 'ACTIVE', startOffset: 0, endOffset: 12 },
+        ],
+        hasMore: false,
+        cursor: 'shardId-0000000002',
       },
     },
     {
@@ -121,100 +171,159 @@ describe('parseStreamDetailsPage', () => {
         partitions: [{ partition_id: 'p1', sequence_number_range: '[1 : 2]' }],
         has_more_partitions: true,
       },
-      expected: { streamName: 's', partitions: [{ partitionId: 'p1', startOffset: 1, endOffset: 2 }], hasMore: true },
+      expected: { partitions: [{ partitionId: 'p1', startOffset: 1, endOffset: 2 }], hasMore: true, cursor: 'p1' },
+    },
+    {
+      name: 'a page whose last id is numeric: the cursor is its decimal text',
+      body: { stream_name: 's', partitions: [{ partition_id: 7 }], has_more_partitions: true },
+      expected: { partitions: [{ partitionId: 'shardId-0000000007' }], hasMore: true, cursor: '7' },
     },
     {
       name: 'no partitions and no has_more_partitions',
       body: { stream_name: 's' },
-      expected: { streamName: 's', partitions: [], hasMore: false },
+      expected: { partitions: [], hasMore: false },
     },
     {
       name: 'null partitions and null has_more_partitions',
       body: { stream_name: 's', partitions: null, has_more_partitions: null },
-      expected: { streamName: 's', partitions: [], hasMore: false },
+      expected: { partitions: [], hasMore: false },
     },
   ];
-  for (const { name, body, expected } of cases) {
+  for (const { name, body, stream, expected } of cases) {
     it(`parses ${name}`, () => {
-      expect(parseStreamDetailsPage(body)).to.deep.equal(expected);
+      expect(parsePage(body, stream)).to.deep.equal(expected);
     });
   }
 
-  it('freezes the page, its partitions array and each partition', () => {
-    const page = parseStreamDetailsPage(fixture('stream-details-doc-example.json'));
+  it('freezes the page, its partitions array, each partition and each issue', () => {
+    const page = parsePage(fixture('stream-details-doc-example.json'));
     expect(Object.isFrozen(page)).to.equal(true);
     expect(Object.isFrozen(page.partitions)).to.equal(true);
     expect(Object.isFrozen(page.partitions[0])).to.equal(true);
-    expect(Object.isFrozen(parseStreamDetailsPage({ stream_name: 's' }).partitions)).to.equal(true);
+    expect(Object.isFrozen(parsePage({ stream_name: 's' }).partitions)).to.equal(true);
+    const { fieldIssues } = parsePage(fixture('stream-details-odd-ranges.json'));
+    expect(Object.isFrozen(fieldIssues)).to.equal(true);
+    expect(fieldIssues?.every((issue) => Object.isFrozen(issue))).to.equal(true);
   });
 
-  describe('bad bodies', () => {
-    rejects(parseStreamDetailsPage, [
-      { body: [], field: '', message: 'body must be an object (got array)' },
-      { body: 'newstream', field: '', message: 'body must be an object (got "newstream")' },
-      { body: { partitions: [] }, field: 'stream_name', message: 'stream_name: is required' },
-      { body: { stream_name: 5 }, field: 'stream_name', message: 'stream_name: must be a non-empty string (got 5)' },
+  describe('partitions without a usable id: each is left out, the rest is read', () => {
+    const kept = { partition_id: 'p9', sequence_number_range: '[1 : 2]' };
+    const cases: ReadonlyArray<{ partitions: unknown[]; expected: StreamDetailsPage }> = [
       {
-        body: { stream_name: 's', partitions: {} },
-        field: 'partitions',
-        message: 'partitions: must be an array (got object)',
-      },
-      {
-        body: { stream_name: 's', partitions: ['shardId-0000000000'] },
-        field: 'partitions[0]',
-        message: 'partitions[0]: must be an object (got "shardId-0000000000")',
-      },
-      {
-        body: { stream_name: 's', partitions: [{ partition_id: 'p0' }, { status: 'ACTIVE' }] },
-        field: 'partitions[1].partition_id',
-        message: 'partitions[1].partition_id: is required',
-      },
-      {
-        body: { stream_name: 's', partitions: [{ partition_id: '' }] },
-        field: 'partitions[0].partition_id',
-        message: 'partitions[0].partition_id: must be a non-empty string or a non-negative integer (got "")',
-      },
-      {
-        body: { stream_name: 's', partitions: [{ partition_id: 1.5 }] },
-        field: 'partitions[0].partition_id',
-        message: 'partitions[0].partition_id: must be a non-empty string or a non-negative integer (got 1.5)',
-      },
-      {
-        body: { stream_name: 's', partitions: [{ partitionId: -1 }] },
-        field: 'partitions[0].partitionId',
-        message: 'partitions[0].partitionId: must be a non-empty string or a non-negative integer (got -1)',
-      },
-      {
-        body: {
-          stream_name: 's',
-          partitions: [{ partition_id: 'p0' }, { partition_id: 'p1' }, { partition_id: 'p0' }],
+        partitions: ['shardId-0000000000', kept],
+        expected: {
+          partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
+          hasMore: false,
+          cursor: 'p9',
+          fieldIssues: [
+            { field: 'partitions[0]', problem: 'must be an object (got "shardId-0000000000"); it is left out' },
+          ],
         },
-        field: 'partitions[2].partition_id',
-        message: 'partitions[2].partition_id: duplicate "p0" (first at partitions[0])',
       },
       {
-        body: { stream_name: 's', partitions: [{ partition_id: '3' }, { partitionId: 3 }] },
-        field: 'partitions[1].partitionId',
-        message: 'partitions[1].partitionId: duplicate "3" (first at partitions[0])',
+        partitions: [kept, { status: 'ACTIVE' }],
+        expected: {
+          partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
+          hasMore: false,
+          cursor: 'p9',
+          fieldIssues: [{ field: 'partitions[1].partition_id', problem: 'is required; the partition is left out' }],
+        },
       },
       {
-        // Found by the fast-check property (parse-properties.test.ts): a duplicate was quoted whole, so a long id made an
-        // error message (logged, shown on the landing page) as long as the id.
-        body: { stream_name: 's', partitions: [{ partition_id: 'p'.repeat(300) }, { partition_id: 'p'.repeat(300) }] },
-        field: 'partitions[1].partition_id',
-        message: `partitions[1].partition_id: duplicate "${'p'.repeat(40)}…" (first at partitions[0])`,
+        partitions: [{ partition_id: '' }, { partition_id: 1.5 }, { partitionId: -1 }, kept],
+        expected: {
+          partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
+          hasMore: false,
+          cursor: 'p9',
+          fieldIssues: [
+            {
+              field: 'partitions[0].partition_id',
+              problem: 'must be a non-empty string or a non-negative integer (got ""); the partition is left out',
+            },
+            {
+              field: 'partitions[1].partition_id',
+              problem: 'must be a non-empty string or a non-negative integer (got 1.5); the partition is left out',
+            },
+            {
+              field: 'partitions[2].partitionId',
+              problem: 'must be a non-empty string or a non-negative integer (got -1); the partition is left out',
+            },
+          ],
+        },
       },
       {
-        body: { stream_name: 's', partitions: [{ partition_id: 'p0', status: 1 }] },
-        field: 'partitions[0].status',
-        message: 'partitions[0].status: must be a string (got 1)',
+        // The cursor is the last id the page sent, even when that partition is left out as a repeat.
+        partitions: [{ partition_id: 'p0' }, kept, { partition_id: 'p0' }],
+        expected: {
+          partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
+          hasMore: false,
+          cursor: 'p0',
+          fieldIssues: [
+            {
+              field: 'partitions[2].partition_id',
+              problem: 'repeats "p0" (first at partitions[0]); every partition with it is left out',
+            },
+          ],
+        },
       },
       {
-        body: { stream_name: 's', has_more_partitions: 'true' },
-        field: 'has_more_partitions',
-        message: 'has_more_partitions: must be a boolean (got "true")',
+        partitions: [{ partition_id: '3' }, { partitionId: 3 }],
+        expected: {
+          partitions: [],
+          hasMore: false,
+          cursor: '3',
+          fieldIssues: [
+            {
+              field: 'partitions[1].partitionId',
+              problem: 'repeats "shardId-0000000003" (first at partitions[0]); every partition with it is left out',
+            },
+          ],
+        },
       },
-    ]);
+      {
+        partitions: [{ partition_id: 'p0', status: 1, sequence_number_range: '[-1 : 5]' }],
+        expected: {
+          partitions: [{ partitionId: 'p0' }],
+          hasMore: false,
+          cursor: 'p0',
+          fieldIssues: [
+            {
+              field: 'partitions[p0].sequence_number_range',
+              problem: 'must be "[start : end]" with safe integers 0 <= start <= end (got "[-1 : 5]")',
+            },
+            { field: 'partitions[p0].status', problem: 'must be a string (got 1)' },
+          ],
+        },
+      },
+    ];
+    for (const { partitions, expected } of cases) {
+      const issues = expected.fieldIssues?.map(({ field, problem }) => `${field}: ${problem}`).join('; ');
+      it(issues ?? JSON.stringify(partitions), () => {
+        expect(parsePage({ stream_name: 's', partitions })).to.deep.equal(expected);
+      });
+    }
+  });
+
+  describe('bodies of another shape', () => {
+    rejects(
+      (body) => parsePage(body),
+      [
+        { body: [], field: '', message: 'body must be an object (got array)' },
+        { body: 'newstream', field: '', message: 'body must be an object (got "newstream")' },
+        { body: { partitions: [] }, field: 'stream_name', message: 'stream_name: is required' },
+        { body: { stream_name: 5 }, field: 'stream_name', message: 'stream_name: must be a non-empty string (got 5)' },
+        {
+          body: { stream_name: 's', partitions: {} },
+          field: 'partitions',
+          message: 'partitions: must be an array (got object)',
+        },
+        {
+          body: { stream_name: 's', has_more_partitions: 'true' },
+          field: 'has_more_partitions',
+          message: 'has_more_partitions: must be a boolean (got "true")',
+        },
+      ],
+    );
   });
 });
 

@@ -4,20 +4,33 @@ import { parseDumpTask, parseErrorBody, parseJsonBody } from '../../src/dis/pars
 import type { DumpTask } from '../../src/dis/types.js';
 import { responseErrorOf } from '../helpers/errors.js';
 
+/** The poll time of every parse here: 2024-01-02T00:00:00Z. */
+const NOW = Date.UTC(2024, 0, 2);
+
 function readFixture(name: string): string {
   return readFileSync(new URL(`../fixtures/dis/${name}`, import.meta.url), 'utf8');
 }
 
+/** Parses at NOW as if the exporter had asked for the names the body echoes (`asked` when it echoes none). */
+function parse(body: unknown): DumpTask {
+  const echoed = (key: string): string => {
+    const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[key] : undefined;
+    return typeof value === 'string' ? value : 'asked';
+  };
+  return parseDumpTask(body, { stream: echoed('stream_name'), task: echoed('task_name'), nowMs: NOW });
+}
+
 function parseFixture(name: string): DumpTask {
-  return parseDumpTask(parseJsonBody(readFixture(name)));
+  return parse(parseJsonBody(readFixture(name)));
 }
 
 const MINIMAL = { stream_name: 'newstream', task_name: 'newtask' } as const;
 
+/** What MINIMAL parses to: the base of every expected task below that adds to it. */
+const BASE: DumpTask = { taskId: '', destinationType: '', destination: '', partitions: [] };
+
 /** dis-api.md §1.5, parsed: the expected result of every fixture that encodes that example. */
 const DOC_EXAMPLE: DumpTask = {
-  streamName: 'newstream',
-  taskName: 'newtask',
   taskId: 'As805BudhcH1lDs6gbn',
   state: 'RUNNING',
   destinationType: 'OBS',
@@ -46,8 +59,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'obs-two-partitions.json',
         expected: {
-          streamName: 'dis-orders',
-          taskName: 'orders-to-obs',
           taskId: 'gGGu2WN88XbmRTm64nJ',
           state: 'RUNNING',
           destinationType: 'OBS',
@@ -76,8 +87,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'dws-misspelt-key-with-password.json',
         expected: {
-          streamName: 'dis-billing',
-          taskName: 'billing-to-dws',
           taskId: 'Dw5TaskIdOfBilling01',
           state: 'RUNNING',
           destinationType: 'DWS',
@@ -99,8 +108,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'dws-correct-spelling-key.json',
         expected: {
-          streamName: 'dis-billing',
-          taskName: 'billing-to-dws',
           taskId: '',
           state: 'PAUSED',
           destinationType: 'DWS',
@@ -112,8 +119,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'cloudtable-misspelt-key.json',
         expected: {
-          streamName: 'dis-metrics',
-          taskName: 'metrics-to-cloudtable',
           taskId: '',
           state: 'RUNNING',
           destinationType: 'CLOUDTABLE',
@@ -125,8 +130,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'cloudtable-correct-spelling-key.json',
         expected: {
-          streamName: 'dis-metrics',
-          taskName: 'metrics-to-cloudtable',
           taskId: '',
           state: 'RUNNING',
           destinationType: 'CLOUDTABLE',
@@ -139,8 +142,6 @@ describe('parseDumpTask', () => {
         // The misspelt key is the documented one, so it wins when a body carries both.
         fixture: 'cloudtable-both-spellings.json',
         expected: {
-          streamName: 'dis-metrics',
-          taskName: 'metrics-to-cloudtable',
           taskId: '',
           destinationType: 'CLOUDTABLE',
           destination: 'from-misspelt-key',
@@ -151,8 +152,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'dli-database-and-table.json',
         expected: {
-          streamName: 'dis-clicks',
-          taskName: 'clicks-to-dli',
           taskId: 'DliTaskId0000000001',
           state: 'STARTING',
           destinationType: 'DLI',
@@ -165,8 +164,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'mrs-cluster.json',
         expected: {
-          streamName: 'dis-logs',
-          taskName: 'logs-to-mrs',
           taskId: '',
           state: 'ERROR',
           destinationType: 'MRS',
@@ -189,8 +186,6 @@ describe('parseDumpTask', () => {
         // Its OBS description belongs to no known sink of this task, so neither its bucket nor its interval is used.
         fixture: 'unknown-destination-type-uquery.json',
         expected: {
-          streamName: 'dis-legacy',
-          taskName: 'legacy-uquery',
           taskId: 'UqTaskId00000000001',
           state: 'RUNNING',
           destinationType: 'UQUERY',
@@ -201,8 +196,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'unknown-state-suspended.json',
         expected: {
-          streamName: 'newstream',
-          taskName: 'newtask',
           taskId: '',
           state: 'SUSPENDED',
           destinationType: 'OBS',
@@ -213,8 +206,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'missing-optional-fields.json',
         expected: {
-          streamName: 'newstream',
-          taskName: 'newtask',
           taskId: '',
           destinationType: '',
           destination: '',
@@ -228,8 +219,6 @@ describe('parseDumpTask', () => {
       {
         fixture: 'zero-timestamps.json',
         expected: {
-          streamName: 'newstream',
-          taskName: 'never-transferred',
           taskId: 'ZeroTs0000000000001',
           state: 'STARTING',
           destinationType: 'OBS',
@@ -244,15 +233,107 @@ describe('parseDumpTask', () => {
       {
         fixture: 'partition-id-snake-case-fallback.json',
         expected: {
-          streamName: 'newstream',
-          taskName: 'newtask',
           taskId: '',
           destinationType: '',
           destination: '',
           partitions: [
             { partitionId: 'shardId-0000000000', lastTransferOffset: 5 },
-            { partitionId: '1', lastTransferOffset: 6 },
+            { partitionId: 'shardId-0000000001', lastTransferOffset: 6 },
             { partitionId: 'shardId-0000000002', lastTransferOffset: 7 },
+          ],
+        },
+      },
+      {
+        // Regression: a -1 ("none") failed the whole target; now it costs only its own field.
+        fixture: 'minus-one-means-none.json',
+        expected: {
+          taskId: 'MinusOne00000000001',
+          state: 'RUNNING',
+          destinationType: 'OBS',
+          destination: 'orders-archive',
+          createTimeMs: 1704067200000,
+          partitions: [
+            { partitionId: 'shardId-0000000000', state: 'RUNNING' },
+            {
+              partitionId: 'shardId-0000000001',
+              state: 'RUNNING',
+              discard: 0,
+              lastTransferOffset: 289897,
+              lastTransferTimestampMs: 1704153540000,
+            },
+          ],
+          fieldIssues: [
+            { field: 'obs_destination_description.deliver_time_interval', problem: 'is -1 (DIS\'s "none")' },
+            { field: 'last_transfer_timestamp', problem: 'is -1 (DIS\'s "none")' },
+            { field: 'partitions[shardId-0000000000].discard', problem: 'is -1 (DIS\'s "none")' },
+            { field: 'partitions[shardId-0000000000].last_transfer_offset', problem: 'is -1 (DIS\'s "none")' },
+            { field: 'partitions[shardId-0000000000].last_transfer_timestamp', problem: 'is -1 (DIS\'s "none")' },
+          ],
+        },
+      },
+      {
+        // Regression: epoch seconds read as milliseconds gave a lag of 54 years.
+        fixture: 'seconds-timestamps.json',
+        expected: {
+          taskId: 'Seconds000000000001',
+          state: 'RUNNING',
+          destinationType: 'OBS',
+          destination: 'orders-archive',
+          deliverIntervalSeconds: 60,
+          partitions: [{ partitionId: 'shardId-0000000000', state: 'RUNNING', discard: 0, lastTransferOffset: 289897 }],
+          fieldIssues: [
+            { field: 'create_time', problem: 'is before 2001, so not epoch milliseconds (got 1704067200)' },
+            { field: 'last_transfer_timestamp', problem: 'is before 2001, so not epoch milliseconds (got 1704153540)' },
+            {
+              field: 'partitions[shardId-0000000000].last_transfer_timestamp',
+              problem: 'is before 2001, so not epoch milliseconds (got 1704153540)',
+            },
+          ],
+        },
+      },
+      {
+        // Regression: a dump time years ahead gave lag 0 and hid a stall; an hour ahead is a skewed clock and stays.
+        fixture: 'future-timestamps.json',
+        expected: {
+          taskId: 'Future0000000000001',
+          state: 'RUNNING',
+          destinationType: 'OBS',
+          destination: 'orders-archive',
+          createTimeMs: 1704067200000,
+          deliverIntervalSeconds: 60,
+          partitions: [
+            {
+              partitionId: 'shardId-0000000000',
+              state: 'RUNNING',
+              discard: 0,
+              lastTransferOffset: 289897,
+              lastTransferTimestampMs: 1704157200000,
+            },
+            { partitionId: 'shardId-0000000001', state: 'RUNNING', discard: 0, lastTransferOffset: 301544 },
+          ],
+          fieldIssues: [
+            {
+              field: 'last_transfer_timestamp',
+              problem: "is more than a day ahead of this host's clock (got 1893456000000)",
+            },
+            {
+              field: 'partitions[shardId-0000000001].last_transfer_timestamp',
+              problem: "is more than a day ahead of this host's clock (got 1893456000000)",
+            },
+          ],
+        },
+      },
+      {
+        // Regression: `0` or `"0"` from other DIS APIs did not join `shardId-0000000000`; other forms stay as sent.
+        fixture: 'numeric-partition-ids.json',
+        expected: {
+          ...BASE,
+          partitions: [
+            { partitionId: 'shardId-0000000000', lastTransferOffset: 10 },
+            { partitionId: 'shardId-0000000001', lastTransferOffset: 11 },
+            { partitionId: 'shardId-0000000002', lastTransferOffset: 12 },
+            { partitionId: 'shardId-0000000003', lastTransferOffset: 13 },
+            { partitionId: 'p-custom', lastTransferOffset: 14 },
           ],
         },
       },
@@ -334,24 +415,25 @@ describe('parseDumpTask', () => {
 
     for (const { name, body, destination } of cases) {
       it(name, () => {
-        expect(parseDumpTask({ ...MINIMAL, ...body }).destination).to.equal(destination);
+        const task = parse({ ...MINIMAL, ...body });
+        expect([task.destination, task.fieldIssues]).to.deep.equal([destination, undefined]);
       });
     }
 
     it('keeps the destination type as sent', () => {
-      expect(parseDumpTask({ ...MINIMAL, destination_type: 'obs' }).destinationType).to.equal('obs');
+      expect(parse({ ...MINIMAL, destination_type: 'obs' }).destinationType).to.equal('obs');
     });
 
     it('reads no deliver interval from a description without one', () => {
       const body = { ...MINIMAL, destination_type: 'OBS', obs_destination_description: { obs_bucket_path: 'b' } };
-      const task = parseDumpTask(body);
+      const task = parse(body);
       expect(task).not.to.have.property('deliverIntervalSeconds');
     });
   });
 
   describe('optional fields', () => {
     it('treats null like missing', () => {
-      const task = parseDumpTask({
+      const task = parse({
         ...MINIMAL,
         task_id: null,
         state: null,
@@ -360,33 +442,132 @@ describe('parseDumpTask', () => {
         last_transfer_timestamp: null,
         partitions: null,
       });
-      expect(task).to.deep.equal({
-        streamName: 'newstream',
-        taskName: 'newtask',
-        taskId: '',
-        destinationType: '',
-        destination: '',
-        partitions: [],
-      });
+      expect(task).to.deep.equal(BASE);
     });
 
     it('keeps an empty state string as sent', () => {
-      expect(parseDumpTask({ ...MINIMAL, state: '' }).state).to.equal('');
+      expect(parse({ ...MINIMAL, state: '' }).state).to.equal('');
     });
 
     it('turns a -0 offset into 0', () => {
-      const task = parseDumpTask({ ...MINIMAL, partitions: [{ partitionId: 'p', last_transfer_offset: -0 }] });
+      const task = parse({ ...MINIMAL, partitions: [{ partitionId: 'p', last_transfer_offset: -0 }] });
       expect(Object.is(task.partitions[0]?.lastTransferOffset, 0)).to.equal(true);
     });
 
     it('accepts the largest safe integer', () => {
       const partitions = [{ partitionId: 'p', last_transfer_offset: '9007199254740991' }];
-      const task = parseDumpTask({ ...MINIMAL, partitions });
+      const task = parse({ ...MINIMAL, partitions });
       expect(task.partitions[0]?.lastTransferOffset).to.equal(9007199254740991);
     });
 
     it('treats a "0" timestamp string like 0', () => {
-      expect(parseDumpTask({ ...MINIMAL, create_time: '0' })).not.to.have.property('createTimeMs');
+      expect(parse({ ...MINIMAL, create_time: '0' })).to.deep.equal(BASE);
+    });
+  });
+
+  describe('timestamps: plausible epoch milliseconds only, judged at the poll time', () => {
+    const DAY = 86_400_000;
+    const cases: ReadonlyArray<{ name: string; value: number | string; kept: boolean; problem?: string }> = [
+      { name: '2001-01-01T00:00:00Z, the earliest', value: Date.UTC(2001, 0, 1), kept: true },
+      {
+        name: 'a millisecond before 2001',
+        value: Date.UTC(2001, 0, 1) - 1,
+        kept: false,
+        problem: 'is before 2001, so not epoch milliseconds (got 978307199999)',
+      },
+      {
+        name: 'the largest 10-digit seconds value',
+        value: 9_999_999_999,
+        kept: false,
+        problem: 'is before 2001, so not epoch milliseconds (got 9999999999)',
+      },
+      {
+        name: 'seconds as a digit string',
+        value: '1704153540',
+        kept: false,
+        problem: 'is before 2001, so not epoch milliseconds (got 1704153540)',
+      },
+      { name: 'the poll time', value: NOW, kept: true },
+      { name: 'a day ahead (a skewed clock)', value: NOW + DAY, kept: true },
+      {
+        name: 'a day and a millisecond ahead',
+        value: NOW + DAY + 1,
+        kept: false,
+        problem: `is more than a day ahead of this host's clock (got ${NOW + DAY + 1})`,
+      },
+    ];
+    for (const { name, value, kept, problem } of cases) {
+      it(`${kept ? 'keeps' : 'leaves out'} ${name}`, () => {
+        const task = parse({
+          ...MINIMAL,
+          create_time: value,
+          last_transfer_timestamp: value,
+          partitions: [{ partitionId: 'shardId-0000000000', last_transfer_timestamp: value }],
+        });
+        const ms = Number(value);
+        expect(task).to.deep.equal(
+          kept
+            ? {
+                ...BASE,
+                createTimeMs: ms,
+                lastTransferTimestampMs: ms,
+                partitions: [{ partitionId: 'shardId-0000000000', lastTransferTimestampMs: ms }],
+              }
+            : {
+                ...BASE,
+                partitions: [{ partitionId: 'shardId-0000000000' }],
+                fieldIssues: [
+                  { field: 'create_time', problem },
+                  { field: 'last_transfer_timestamp', problem },
+                  { field: 'partitions[shardId-0000000000].last_transfer_timestamp', problem },
+                ],
+              },
+        );
+      });
+    }
+  });
+
+  describe('partition ids: normalised to shardId- and 10 digits', () => {
+    const cases: ReadonlyArray<[unknown, string]> = [
+      [0, 'shardId-0000000000'],
+      [42, 'shardId-0000000042'],
+      ['7', 'shardId-0000000007'],
+      ['007', 'shardId-0000000007'],
+      ['shardId-0000000003', 'shardId-0000000003'],
+      ['shardId-3', 'shardId-0000000003'],
+      ['shardId-00000000003', 'shardId-0000000003'],
+      [12_345_678_901, 'shardId-12345678901'],
+      // digits past 2^53 - 1 are kept as digits, never rounded into another index
+      ['90071992547409931', 'shardId-90071992547409931'],
+      ['p-custom', 'p-custom'],
+      ['shardid-1', 'shardid-1'],
+      ['shardId-', 'shardId-'],
+      ['shardId--1', 'shardId--1'],
+    ];
+    for (const [sent, id] of cases) {
+      it(`reads ${JSON.stringify(sent)} as ${id}`, () => {
+        expect(parse({ ...MINIMAL, partitions: [{ partitionId: sent }] }).partitions).to.deep.equal([
+          { partitionId: id },
+        ]);
+      });
+    }
+  });
+
+  describe('echoed names: checked, never used', () => {
+    it('keeps the data and names a stream_name or task_name other than the one asked for', () => {
+      const body = { ...MINIMAL, task_id: 'id', partitions: [{ partitionId: 'shardId-0000000000' }] };
+      expect(parseDumpTask(body, { stream: 'orders', task: 'orders-to-obs', nowMs: NOW })).to.deep.equal({
+        ...BASE,
+        taskId: 'id',
+        partitions: [{ partitionId: 'shardId-0000000000' }],
+        fieldIssues: [
+          { field: 'stream_name', problem: 'is "newstream" where "orders" was asked for; the series keep "orders"' },
+          {
+            field: 'task_name',
+            problem: 'is "newtask" where "orders-to-obs" was asked for; the series keep "orders-to-obs"',
+          },
+        ],
+      });
     });
   });
 
@@ -397,17 +578,290 @@ describe('parseDumpTask', () => {
       expect(Object.isFrozen(task.partitions)).to.equal(true);
       expect(task.partitions.map((partition) => Object.isFrozen(partition))).to.deep.equal([true, true]);
       expect(() => {
-        (task as { taskName: string }).taskName = 'changed';
+        (task as { taskId: string }).taskId = 'changed';
       }).to.throw(TypeError);
     });
 
     it('freezes an empty partitions array too', () => {
       expect(Object.isFrozen(parseFixture('missing-optional-fields.json').partitions)).to.equal(true);
     });
+
+    it('freezes the field issues and each issue', () => {
+      const { fieldIssues } = parseFixture('minus-one-means-none.json');
+      expect(Object.isFrozen(fieldIssues)).to.equal(true);
+      expect(fieldIssues?.every((issue) => Object.isFrozen(issue))).to.equal(true);
+    });
   });
 
-  describe('bad bodies', () => {
+  describe('odd fields: each costs only itself (and a partition without a usable id only that partition)', () => {
     const partition = { partitionId: 'shardId-0000000000', last_transfer_offset: 1 };
+    const kept = { partitionId: 'shardId-0000000000', lastTransferOffset: 1 };
+    const cases: ReadonlyArray<{ body: Record<string, unknown>; expected: DumpTask }> = [
+      {
+        body: { task_id: 7 },
+        expected: { ...BASE, fieldIssues: [{ field: 'task_id', problem: 'must be a string (got 7)' }] },
+      },
+      {
+        body: { state: {} },
+        expected: { ...BASE, fieldIssues: [{ field: 'state', problem: 'must be a string (got object)' }] },
+      },
+      {
+        body: { state: 1 },
+        expected: { ...BASE, fieldIssues: [{ field: 'state', problem: 'must be a string (got 1)' }] },
+      },
+      {
+        body: { destination_type: true },
+        expected: { ...BASE, fieldIssues: [{ field: 'destination_type', problem: 'must be a string (got true)' }] },
+      },
+      ...(
+        [
+          ['abc', 'must be a non-negative integer (got "abc")'],
+          [-1, 'is -1 (DIS\'s "none")'],
+          ['-1', 'must be a non-negative integer (got "-1")'],
+          [-2, 'must be a non-negative integer (got -2)'],
+          [1.5, 'must be a non-negative integer (got 1.5)'],
+          ['1e3', 'must be a non-negative integer (got "1e3")'],
+          ['', 'must be a non-negative integer (got "")'],
+          [' 1606554932552', 'must be a non-negative integer (got " 1606554932552")'],
+          [Number.POSITIVE_INFINITY, 'must be a non-negative integer (got Infinity)'],
+          [Number.NaN, 'must be a non-negative integer (got NaN)'],
+          [true, 'must be a non-negative integer (got true)'],
+          [{ ms: 1 }, 'must be a non-negative integer (got object)'],
+          ['9007199254740993', 'must be at most 9007199254740991 (got "9007199254740993")'],
+          ['z'.repeat(40), `must be a non-negative integer (got "${'z'.repeat(40)}")`],
+          // at most 40 characters are quoted, never cut inside a surrogate pair
+          ['z'.repeat(41), `must be a non-negative integer (got "${'z'.repeat(40)}…")`],
+          [`${'z'.repeat(39)}\u{1F600}tail`, `must be a non-negative integer (got "${'z'.repeat(39)}…")`],
+        ] as const
+      ).map(([value, problem]) => ({
+        body: { create_time: value },
+        expected: { ...BASE, fieldIssues: [{ field: 'create_time', problem }] },
+      })),
+      {
+        body: { partitions: [null] },
+        expected: {
+          ...BASE,
+          fieldIssues: [{ field: 'partitions[0]', problem: 'must be an object (got null); it is left out' }],
+        },
+      },
+      {
+        body: { partitions: [partition, ['shardId-0000000001']] },
+        expected: {
+          ...BASE,
+          partitions: [kept],
+          fieldIssues: [{ field: 'partitions[1]', problem: 'must be an object (got array); it is left out' }],
+        },
+      },
+      {
+        body: { partitions: [partition, { last_transfer_offset: 1 }] },
+        expected: {
+          ...BASE,
+          partitions: [kept],
+          fieldIssues: [{ field: 'partitions[1].partitionId', problem: 'is required; the partition is left out' }],
+        },
+      },
+      ...(
+        [
+          ['partitionId', ''],
+          ['partitionId', true],
+          ['partition_id', -1],
+          ['partition_id', 0.5],
+          ['partition_id', 2 ** 53],
+          ['partition_id', {}],
+        ] as const
+      ).map(([key, value]) => ({
+        body: { partitions: [{ [key]: value }, partition] },
+        expected: {
+          ...BASE,
+          partitions: [kept],
+          fieldIssues: [
+            {
+              field: `partitions[0].${key}`,
+              problem: `must be a non-empty string or a non-negative integer (got ${
+                typeof value === 'object' ? 'object' : typeof value === 'string' ? `"${value}"` : String(value)
+              }); the partition is left out`,
+            },
+          ],
+        },
+      })),
+      {
+        // Which of two partitions with one id is right cannot be told: both are left out.
+        body: { partitions: [partition, { partitionId: 'shardId-0000000001' }, partition] },
+        expected: {
+          ...BASE,
+          partitions: [{ partitionId: 'shardId-0000000001' }],
+          fieldIssues: [
+            {
+              field: 'partitions[2].partitionId',
+              problem: 'repeats "shardId-0000000000" (first at partitions[0]); every partition with it is left out',
+            },
+          ],
+        },
+      },
+      {
+        body: { partitions: [{ partitionId: '0' }, { partition_id: 0 }, { partitionId: 'shardId-0' }] },
+        expected: {
+          ...BASE,
+          fieldIssues: [
+            {
+              field: 'partitions[1].partition_id',
+              problem: 'repeats "shardId-0000000000" (first at partitions[0]); every partition with it is left out',
+            },
+            {
+              field: 'partitions[2].partitionId',
+              problem: 'repeats "shardId-0000000000" (first at partitions[0]); every partition with it is left out',
+            },
+          ],
+        },
+      },
+      {
+        // Found by the fast-check property (parse-properties.test.ts): a duplicate was quoted whole, so a long id made
+        // a message (logged, shown on the landing page) as long as the id.
+        body: { partitions: [{ partitionId: 'p'.repeat(300) }, { partitionId: 'p'.repeat(300) }] },
+        expected: {
+          ...BASE,
+          fieldIssues: [
+            {
+              field: 'partitions[1].partitionId',
+              problem: `repeats "${'p'.repeat(40)}…" (first at partitions[0]); every partition with it is left out`,
+            },
+          ],
+        },
+      },
+      {
+        body: { partitions: [{ partitionId: 'p'.repeat(300), discard: 'x' }] },
+        expected: {
+          ...BASE,
+          partitions: [{ partitionId: 'p'.repeat(300) }],
+          fieldIssues: [
+            { field: `partitions[${'p'.repeat(40)}…].discard`, problem: 'must be a non-negative integer (got "x")' },
+          ],
+        },
+      },
+      {
+        body: { partitions: [partition, { partitionId: 'p1' }, { partitionId: 'p2', last_transfer_offset: -5 }] },
+        expected: {
+          ...BASE,
+          partitions: [kept, { partitionId: 'p1' }, { partitionId: 'p2' }],
+          fieldIssues: [
+            { field: 'partitions[p2].last_transfer_offset', problem: 'must be a non-negative integer (got -5)' },
+          ],
+        },
+      },
+      {
+        body: {
+          partitions: [
+            {
+              partitionId: 'p0',
+              discard: {},
+              last_transfer_timestamp: 'yesterday',
+              state: false,
+              last_transfer_offset: 3,
+            },
+          ],
+        },
+        expected: {
+          ...BASE,
+          partitions: [{ partitionId: 'p0', lastTransferOffset: 3 }],
+          fieldIssues: [
+            { field: 'partitions[p0].state', problem: 'must be a string (got false)' },
+            { field: 'partitions[p0].discard', problem: 'must be a non-negative integer (got object)' },
+            {
+              field: 'partitions[p0].last_transfer_timestamp',
+              problem: 'must be a non-negative integer (got "yesterday")',
+            },
+          ],
+        },
+      },
+      {
+        body: { destination_type: 'OBS', obs_destination_description: 'obsbucket' },
+        expected: {
+          ...BASE,
+          destinationType: 'OBS',
+          fieldIssues: [{ field: 'obs_destination_description', problem: 'must be an object (got "obsbucket")' }],
+        },
+      },
+      {
+        body: { destination_type: 'OBS', obs_destination_description: [] },
+        expected: {
+          ...BASE,
+          destinationType: 'OBS',
+          fieldIssues: [{ field: 'obs_destination_description', problem: 'must be an object (got array)' }],
+        },
+      },
+      {
+        body: {
+          destination_type: 'OBS',
+          obs_destination_description: { obs_bucket_path: 5, deliver_time_interval: 60 },
+        },
+        expected: {
+          ...BASE,
+          destinationType: 'OBS',
+          deliverIntervalSeconds: 60,
+          fieldIssues: [{ field: 'obs_destination_description.obs_bucket_path', problem: 'must be a string (got 5)' }],
+        },
+      },
+      {
+        body: {
+          destination_type: 'OBS',
+          obs_destination_description: { obs_bucket_path: 'b', deliver_time_interval: '60s' },
+        },
+        expected: {
+          ...BASE,
+          destinationType: 'OBS',
+          destination: 'b',
+          fieldIssues: [
+            {
+              field: 'obs_destination_description.deliver_time_interval',
+              problem: 'must be a non-negative integer (got "60s")',
+            },
+          ],
+        },
+      },
+      {
+        body: { destination_type: 'DWS', dws_destination_descripton: { dws_cluster_name: 1 } },
+        expected: {
+          ...BASE,
+          destinationType: 'DWS',
+          fieldIssues: [{ field: 'dws_destination_descripton.dws_cluster_name', problem: 'must be a string (got 1)' }],
+        },
+      },
+      {
+        body: { destination_type: 'CLOUDTABLE', cloudtable_destination_description: true },
+        expected: {
+          ...BASE,
+          destinationType: 'CLOUDTABLE',
+          fieldIssues: [{ field: 'cloudtable_destination_description', problem: 'must be an object (got true)' }],
+        },
+      },
+      {
+        body: {
+          destination_type: 'DLI',
+          dli_destination_description: { dli_database_name: 'db', dli_table_name: null, deliver_time_interval: -30 },
+        },
+        expected: {
+          ...BASE,
+          destinationType: 'DLI',
+          destination: 'db',
+          fieldIssues: [
+            {
+              field: 'dli_destination_description.deliver_time_interval',
+              problem: 'must be a non-negative integer (got -30)',
+            },
+          ],
+        },
+      },
+    ];
+
+    for (const { body, expected } of cases) {
+      const issues = expected.fieldIssues?.map(({ field, problem }) => `${field}: ${problem}`).join('; ');
+      it(issues ?? JSON.stringify(body), () => {
+        expect(parse({ ...MINIMAL, ...body })).to.deep.equal(expected);
+      });
+    }
+  });
+
+  describe('bodies of another shape', () => {
     const cases: ReadonlyArray<{ body: unknown; field: string; message: string }> = [
       { body: [], field: '', message: 'body must be an object (got array)' },
       { body: null, field: '', message: 'body must be an object (got null)' },
@@ -431,74 +885,6 @@ describe('parseDumpTask', () => {
         field: 'stream_name',
         message: 'stream_name: must be a non-empty string (got array)',
       },
-      { body: { ...MINIMAL, task_id: 7 }, field: 'task_id', message: 'task_id: must be a string (got 7)' },
-      { body: { ...MINIMAL, state: {} }, field: 'state', message: 'state: must be a string (got object)' },
-      { body: { ...MINIMAL, state: 1 }, field: 'state', message: 'state: must be a string (got 1)' },
-      {
-        body: { ...MINIMAL, destination_type: true },
-        field: 'destination_type',
-        message: 'destination_type: must be a string (got true)',
-      },
-      {
-        body: { ...MINIMAL, create_time: 'abc' },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got "abc")',
-      },
-      {
-        body: { ...MINIMAL, create_time: -1 },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got -1)',
-      },
-      {
-        body: { ...MINIMAL, create_time: '-1' },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got "-1")',
-      },
-      {
-        body: { ...MINIMAL, create_time: 1.5 },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got 1.5)',
-      },
-      {
-        body: { ...MINIMAL, create_time: '1e3' },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got "1e3")',
-      },
-      {
-        body: { ...MINIMAL, create_time: '' },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got "")',
-      },
-      {
-        body: { ...MINIMAL, create_time: ' 1606554932552' },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got " 1606554932552")',
-      },
-      {
-        body: { ...MINIMAL, create_time: Number.POSITIVE_INFINITY },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got Infinity)',
-      },
-      {
-        body: { ...MINIMAL, create_time: Number.NaN },
-        field: 'create_time',
-        message: 'create_time: must be a non-negative integer (got NaN)',
-      },
-      {
-        body: { ...MINIMAL, last_transfer_timestamp: true },
-        field: 'last_transfer_timestamp',
-        message: 'last_transfer_timestamp: must be a non-negative integer (got true)',
-      },
-      {
-        body: { ...MINIMAL, last_transfer_timestamp: { ms: 1 } },
-        field: 'last_transfer_timestamp',
-        message: 'last_transfer_timestamp: must be a non-negative integer (got object)',
-      },
-      {
-        body: { ...MINIMAL, create_time: '9007199254740993' },
-        field: 'create_time',
-        message: 'create_time: must be at most 9007199254740991 (got "9007199254740993")',
-      },
       {
         body: { ...MINIMAL, partitions: {} },
         field: 'partitions',
@@ -509,152 +895,18 @@ describe('parseDumpTask', () => {
         field: 'partitions',
         message: 'partitions: must be an array (got "none")',
       },
-      {
-        body: { ...MINIMAL, partitions: [null] },
-        field: 'partitions[0]',
-        message: 'partitions[0]: must be an object (got null)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [partition, ['shardId-0000000001']] },
-        field: 'partitions[1]',
-        message: 'partitions[1]: must be an object (got array)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [partition, { last_transfer_offset: 1 }] },
-        field: 'partitions[1].partitionId',
-        message: 'partitions[1].partitionId: is required',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: 3 }] },
-        field: 'partitions[0].partitionId',
-        message: 'partitions[0].partitionId: must be a non-empty string (got 3)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: '' }] },
-        field: 'partitions[0].partitionId',
-        message: 'partitions[0].partitionId: must be a non-empty string (got "")',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partition_id: -1 }] },
-        field: 'partitions[0].partition_id',
-        message: 'partitions[0].partition_id: must be a non-empty string or a non-negative integer (got -1)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partition_id: 0.5 }] },
-        field: 'partitions[0].partition_id',
-        message: 'partitions[0].partition_id: must be a non-empty string or a non-negative integer (got 0.5)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [partition, { partitionId: 'shardId-0000000001' }, partition] },
-        field: 'partitions[2].partitionId',
-        message: 'partitions[2].partitionId: duplicate "shardId-0000000000" (first at partitions[0])',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: '0' }, { partition_id: 0 }] },
-        field: 'partitions[1].partition_id',
-        message: 'partitions[1].partition_id: duplicate "0" (first at partitions[0])',
-      },
-      {
-        // Found by the fast-check property (parse-properties.test.ts): a duplicate was quoted whole, so a long id made an
-        // error message (logged, shown on the landing page) as long as the id.
-        body: { ...MINIMAL, partitions: [{ partitionId: 'p'.repeat(300) }, { partitionId: 'p'.repeat(300) }] },
-        field: 'partitions[1].partitionId',
-        message: `partitions[1].partitionId: duplicate "${'p'.repeat(40)}…" (first at partitions[0])`,
-      },
-      {
-        body: { ...MINIMAL, partitions: [partition, partition, { partitionId: 'p2', last_transfer_offset: -5 }] },
-        field: 'partitions[1].partitionId',
-        message: 'partitions[1].partitionId: duplicate "shardId-0000000000" (first at partitions[0])',
-      },
-      {
-        body: {
-          ...MINIMAL,
-          partitions: [partition, { partitionId: 'p1' }, { partitionId: 'p2', last_transfer_offset: -5 }],
-        },
-        field: 'partitions[2].last_transfer_offset',
-        message: 'partitions[2].last_transfer_offset: must be a non-negative integer (got -5)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: 'p0', discard: {} }] },
-        field: 'partitions[0].discard',
-        message: 'partitions[0].discard: must be a non-negative integer (got object)',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: 'p0', last_transfer_timestamp: 'yesterday' }] },
-        field: 'partitions[0].last_transfer_timestamp',
-        message: 'partitions[0].last_transfer_timestamp: must be a non-negative integer (got "yesterday")',
-      },
-      {
-        body: { ...MINIMAL, partitions: [{ partitionId: 'p0', state: false }] },
-        field: 'partitions[0].state',
-        message: 'partitions[0].state: must be a string (got false)',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'OBS', obs_destination_description: 'obsbucket' },
-        field: 'obs_destination_description',
-        message: 'obs_destination_description: must be an object (got "obsbucket")',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'OBS', obs_destination_description: [] },
-        field: 'obs_destination_description',
-        message: 'obs_destination_description: must be an object (got array)',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'OBS', obs_destination_description: { obs_bucket_path: 5 } },
-        field: 'obs_destination_description.obs_bucket_path',
-        message: 'obs_destination_description.obs_bucket_path: must be a string (got 5)',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'OBS', obs_destination_description: { deliver_time_interval: '60s' } },
-        field: 'obs_destination_description.deliver_time_interval',
-        message: 'obs_destination_description.deliver_time_interval: must be a non-negative integer (got "60s")',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'DWS', dws_destination_descripton: { dws_cluster_name: 1 } },
-        field: 'dws_destination_descripton.dws_cluster_name',
-        message: 'dws_destination_descripton.dws_cluster_name: must be a string (got 1)',
-      },
-      {
-        body: { ...MINIMAL, destination_type: 'CLOUDTABLE', cloudtable_destination_description: true },
-        field: 'cloudtable_destination_description',
-        message: 'cloudtable_destination_description: must be an object (got true)',
-      },
-      {
-        body: {
-          ...MINIMAL,
-          destination_type: 'DLI',
-          dli_destination_description: { dli_database_name: 'db', dli_table_name: null, deliver_time_interval: -30 },
-        },
-        field: 'dli_destination_description.deliver_time_interval',
-        message: 'dli_destination_description.deliver_time_interval: must be a non-negative integer (got -30)',
-      },
     ];
 
     for (const { body, field, message } of cases) {
       it(message, () => {
-        const error = responseErrorOf(() => parseDumpTask(body));
+        const error = responseErrorOf(() => parse(body));
         expect(error.message).to.equal(message);
         expect(error.field).to.equal(field);
       });
     }
 
-    it('quotes at most 40 characters of a bad string', () => {
-      const error = responseErrorOf(() => parseDumpTask({ ...MINIMAL, create_time: 'z'.repeat(41) }));
-      expect(error.message).to.equal(`create_time: must be a non-negative integer (got "${'z'.repeat(40)}…")`);
-    });
-
-    it('never cuts a quoted string inside a surrogate pair', () => {
-      const error = responseErrorOf(() => parseDumpTask({ ...MINIMAL, create_time: `${'z'.repeat(39)}\u{1F600}tail` }));
-      expect(error.message).to.equal(`create_time: must be a non-negative integer (got "${'z'.repeat(39)}…")`);
-    });
-
-    it('quotes a 40-character bad string whole', () => {
-      const error = responseErrorOf(() => parseDumpTask({ ...MINIMAL, create_time: 'z'.repeat(40) }));
-      expect(error.message).to.equal(`create_time: must be a non-negative integer (got "${'z'.repeat(40)}")`);
-    });
-
     it('raises a bad_response DisResponseError', () => {
-      const error = responseErrorOf(() => parseDumpTask({ stream_name: 'newstream' }));
+      const error = responseErrorOf(() => parse({ stream_name: 'newstream' }));
       expect(error).to.include({ name: 'DisResponseError', code: 'ERR_DIS_RESPONSE', reason: 'bad_response' });
     });
   });

@@ -11,8 +11,8 @@ import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const START = Date.UTC(2024, 0, 1);
 
-function task(stream: string, name: string): DumpTask {
-  return { streamName: stream, taskName: name, taskId: '', destinationType: 'OBS', destination: 'b', partitions: [] };
+function task(): DumpTask {
+  return { taskId: '', destinationType: 'OBS', destination: 'b', partitions: [] };
 }
 
 /** A fake client whose answers the test controls, recording calls and concurrency. */
@@ -23,7 +23,7 @@ function fakeClient(answer: (stream: string, task: string) => Promise<DumpTask>)
   const client: DisClient = {
     listStreams: async () => [],
     listDumpTasks: async () => [],
-    getStream: async (stream) => ({ streamName: stream, partitions: [] }),
+    getStream: async () => ({ partitions: [] }),
     async getDumpTask(stream, name) {
       calls.push(`${stream}/${name}`);
       inFlight++;
@@ -80,13 +80,13 @@ describe('Poller', () => {
     process.on('warning', onWarning);
     try {
       const release: Array<() => void> = [];
-      const { client } = fakeClient(async (s, t) => task(s, t));
+      const { client } = fakeClient(async () => task());
       const listening: DisClient = {
         ...client,
-        getDumpTask: (stream, name, signal) =>
+        getDumpTask: (_stream, _name, signal) =>
           new Promise((resolve, reject) => {
             signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
-            release.push(() => resolve(task(stream, name)));
+            release.push(() => resolve(task()));
           }),
       };
       const targets = Array.from({ length: 20 }, (_, i) => ({ stream: 's', task: `t${i}` }));
@@ -105,7 +105,7 @@ describe('Poller', () => {
 
   it('polls at start, then once per interval, and replaces the snapshot each cycle', async () => {
     const clock = new ManualClock(START);
-    const { client, calls } = fakeClient(async (s, t) => task(s, t));
+    const { client, calls } = fakeClient(async () => task());
     const { p, store } = poller([{ stream: 's', task: 't' }], client, clock);
     p.start();
     await until(() => store.current().cyclesCompleted === 1);
@@ -128,7 +128,7 @@ describe('Poller', () => {
       [0.999999, 62_999.94],
     ] as const) {
       const clock = new ManualClock(START);
-      const { client } = fakeClient(async (s, t) => task(s, t));
+      const { client } = fakeClient(async () => task());
       const { p, store } = poller([{ stream: 's', task: 't' }], client, clock, { random: () => random });
       p.start();
       await until(() => store.current().cyclesCompleted === 1);
@@ -140,9 +140,9 @@ describe('Poller', () => {
   it('never overlaps cycles: an overrunning cycle delays the next one', async () => {
     const clock = new ManualClock(START);
     let release: () => void = () => {};
-    const { client, calls } = fakeClient(async (s, t) => {
+    const { client, calls } = fakeClient(async () => {
       if (calls.length === 1) await new Promise<void>((r) => (release = r));
-      return task(s, t);
+      return task();
     });
     const { p, store } = poller([{ stream: 's', task: 't' }], client, clock);
     p.start();
@@ -160,9 +160,9 @@ describe('Poller', () => {
 
   it('keeps at most `concurrency` requests in flight', async () => {
     const clock = new ManualClock(START);
-    const fake = fakeClient(async (s, t) => {
+    const fake = fakeClient(async () => {
       await flush();
-      return task(s, t);
+      return task();
     });
     const targets = Array.from({ length: 20 }, (_, i) => ({ stream: 's', task: `t${i}` }));
     const { p, store } = poller(targets, fake.client, clock, { concurrency: 3 });
@@ -174,12 +174,12 @@ describe('Poller', () => {
   it('records each failure reason, keeps stale data on errors and drops it at once on not_found', async () => {
     const clock = new ManualClock(START);
     let mode: 'ok' | 'down' | 'gone' = 'ok';
-    const { client } = fakeClient(async (s, t) => {
+    const { client } = fakeClient(async () => {
       if (mode === 'down') {
         throw new DisRequestError({ method: 'GET', path: '/x', reason: 'timeout', detail: 'no response within 10 ms' });
       }
       if (mode === 'gone') throw new DisHttpError({ method: 'GET', path: '/x', statusCode: 400, apiCode: 'DIS.4354' });
-      return task(s, t);
+      return task();
     });
     const { p, store } = poller([{ stream: 's', task: 't' }], client, clock);
     await p.runCycle();
@@ -192,7 +192,7 @@ describe('Poller', () => {
       lastError: { reason: 'timeout', message: 'GET /x: no response within 10 ms', atMs: START + 60_000 },
       errors: { timeout: 1 },
     });
-    expect(store.current().targets[0]!.task).to.deep.equal(task('s', 't'));
+    expect(store.current().targets[0]!.task).to.deep.equal(task());
     mode = 'gone';
     await p.runCycle();
     const gone = store.current().targets[0]!;
@@ -205,9 +205,9 @@ describe('Poller', () => {
     const clock = new ManualClock(START);
     const { logger, lines } = logCapture();
     let failing = true;
-    const { client } = fakeClient(async (s, t) => {
+    const { client } = fakeClient(async () => {
       if (failing) throw new DisHttpError({ method: 'GET', path: '/x', statusCode: 500, apiCode: 'DIS.5000' });
-      return task(s, t);
+      return task();
     });
     const { p } = poller([{ stream: 's', task: 't' }], client, clock, { logger });
     await p.runCycle();
@@ -255,16 +255,13 @@ describe('Poller: discovery, sharding and stream details', () => {
         calls.push(`stream ${stream}`);
         await flush(); // answers after the task calls: the cycle ends later than the tasks were polled
         await clock?.advance(5);
-        return {
-          streamName: stream,
-          partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }],
-        };
+        return { partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }] };
       },
       async getDumpTask(stream, name) {
         calls.push(`task ${stream}/${name}`);
         await clock?.advance(7); // time passes during a cycle, as it does for real
         return {
-          ...task(stream, name),
+          ...task(),
           partitions: [{ partitionId: 'shardId-0000000000', lastTransferOffset: 40 }],
         };
       },
@@ -337,10 +334,7 @@ describe('Poller: discovery, sharding and stream details', () => {
       {
         stream: 's',
         lastSuccessMs: START + 19, // every call moved the clock: 7 + 7 + 5
-        details: {
-          streamName: 's',
-          partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }],
-        },
+        details: { partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }] },
       },
     ]);
     expect(store.current().targets[0]?.tracks).to.deep.equal({
@@ -386,9 +380,9 @@ describe('Poller.reconfigure (a reload)', () => {
   it('polls the new target list from the next cycle on; the cycle under way keeps the old one', async () => {
     const clock = new ManualClock(START);
     let release: (() => void) | undefined;
-    const { client, calls } = fakeClient(async (s, t) => {
+    const { client, calls } = fakeClient(async (_s, t) => {
       if (t === 'slow') await new Promise<void>((resolve) => (release = resolve));
-      return task(s, t);
+      return task();
     });
     const { p, store } = poller(
       [
@@ -419,7 +413,7 @@ describe('Poller.reconfigure (a reload)', () => {
 
   it('counts a new interval from the start of the last cycle: shorter starts the next one early, longer later', async () => {
     const clock = new ManualClock(START);
-    const { client, calls } = fakeClient(async (s, t) => task(s, t));
+    const { client, calls } = fakeClient(async () => task());
     const targets = [{ stream: 's', task: 't' }];
     const { p, store } = poller(targets, client, clock);
     p.start();
@@ -457,8 +451,8 @@ describe('Poller.reconfigure (a reload)', () => {
         if (failing.has(stream)) throw new DisHttpError({ method: 'GET', path: '/l', statusCode: 503 });
         return (tasksOf[stream] ?? []).map((taskName) => ({ taskName }));
       },
-      getStream: async (stream) => ({ streamName: stream, partitions: [] }),
-      getDumpTask: async (stream, name) => task(stream, name),
+      getStream: async () => ({ partitions: [] }),
+      getDumpTask: async () => task(),
       close() {},
     };
     const { p, store } = poller([{ stream: 's', task: '*' }], client, clock);
