@@ -8,7 +8,7 @@ import type { Target, TargetSelector } from './config/types.js';
 import { mapWithConcurrency } from './concurrency.js';
 import type { CallOptions, DisClient } from './dis/client.js';
 import { DisError, type ErrorReason } from './dis/errors.js';
-import type { DumpTask, StreamDetails } from './dis/types.js';
+import type { DumpTask, FieldIssue, StreamDetails } from './dis/types.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
 import { ownedTargets, type Shard } from './shard.js';
 import type { DiscoveryStatus, SnapshotStore, StreamStatus, TargetError, TargetStatus } from './store.js';
@@ -43,6 +43,9 @@ export type PollerOptions = PollerSettings &
 
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
 const JITTER_RATIO = 0.05;
+
+/** The message of the warning about an odd field of a DIS answer (README, "Odd values in DIS answers"). */
+const FIELD_ISSUE_MESSAGE = 'ignored an odd field of a DIS answer';
 
 /** Targets processed between two yields to the event loop when a cycle's results are put together. */
 const YIELD_EVERY = 1000;
@@ -254,6 +257,9 @@ export class Poller {
       if (previous !== undefined && !previous.up && previous.lastPollMs !== undefined) {
         log().info({ durationSeconds: elapsed() }, 'target recovered');
       }
+      for (const { field, problem } of newFieldIssues(previous?.task?.fieldIssues, task.fieldIssues)) {
+        log().warn({ field, problem }, FIELD_ISSUE_MESSAGE);
+      }
       return {
         target,
         up: true,
@@ -298,6 +304,9 @@ export class Poller {
     try {
       const details = await client.getStream(stream, this.#abort.signal, call);
       if (previous?.lastError !== undefined) logger.info({ stream }, 'stream details recovered');
+      for (const { field, problem } of newFieldIssues(previous?.details?.fieldIssues, details.fieldIssues)) {
+        logger.warn({ stream, field, problem }, FIELD_ISSUE_MESSAGE);
+      }
       return { stream, details, lastSuccessMs: clock.now() };
     } catch (error) {
       const lastError = toTargetError(error, clock.now());
@@ -313,6 +322,20 @@ export class Poller {
       };
     }
   }
+}
+
+/**
+ * The issues of the latest answer whose field the previous answer had no issue with: each is logged once, and again
+ * only after an answer without it. A failed poll keeps the previous answer, so an outage does not log them anew.
+ */
+function newFieldIssues(
+  previous: readonly FieldIssue[] | undefined,
+  current: readonly FieldIssue[] | undefined,
+): readonly FieldIssue[] {
+  if (current === undefined) return [];
+  if (previous === undefined) return current;
+  const known = new Set(previous.map(({ field }) => field));
+  return current.filter(({ field }) => !known.has(field));
 }
 
 /** A target's identity within a project. */

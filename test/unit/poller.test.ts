@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import type { Target } from '../../src/config/types.js';
 import type { DisClient } from '../../src/dis/client.js';
 import { DisHttpError, DisRequestError } from '../../src/dis/errors.js';
+import { parseDumpTask, parseStreamDetailsPage } from '../../src/dis/parse.js';
 import type { DumpTask } from '../../src/dis/types.js';
 import { Poller, type PollerOptions } from '../../src/poller.js';
 import { SnapshotStore } from '../../src/store.js';
@@ -43,7 +44,7 @@ function poller(
   targets: Target[],
   client: DisClient,
   clock: ManualClock,
-  extra: { concurrency?: number; random?: () => number; logger?: pino.Logger } = {},
+  extra: { concurrency?: number; random?: () => number; logger?: pino.Logger; lagRecords?: boolean } = {},
 ) {
   const store = new SnapshotStore();
   const cycles: number[] = [];
@@ -52,7 +53,7 @@ function poller(
     projectId: 'p',
     shard: { index: 0, total: 1 },
     discoveryIntervalMs: 300_000,
-    lagRecords: false,
+    lagRecords: extra.lagRecords ?? false,
     client,
     store,
     clock,
@@ -219,6 +220,86 @@ describe('Poller', () => {
     expect(lines.map((l) => [l.msg, l.reason, l.stream, l.task])).to.deep.equal([
       ['poll failed', 'server_error', 's', 't'],
       ['target recovered', undefined, 's', 't'],
+    ]);
+  });
+});
+
+describe('Poller: odd fields of DIS answers', () => {
+  const WARNING = 'ignored an odd field of a DIS answer';
+  /** A dump task's details as DIS sends them; `offset` is partition 0's last_transfer_offset. */
+  const body = (offset: number) => ({
+    stream_name: 's',
+    task_name: 't',
+    partitions: [
+      { partitionId: 'shardId-0000000000', discard: 0, last_transfer_offset: offset },
+      { partitionId: 'shardId-0000000001', discard: 0, last_transfer_offset: 7 },
+    ],
+  });
+
+  it('keeps a target whose partition reports -1 up, drops that field and warns once until it comes back', async () => {
+    const clock = new ManualClock(START);
+    const { logger, lines } = logCapture();
+    const answers: Array<number | 'timeout'> = [-1, -1, 'timeout', -1, 5, 5, -1];
+    const { client } = fakeClient(async (stream, name) => {
+      const answer = answers.shift();
+      if (answer === 'timeout') {
+        throw new DisRequestError({ method: 'GET', path: '/x', reason: 'timeout', detail: 'no response within 10 ms' });
+      }
+      // What the real client does with the body: parse it at its clock's time, for the names it asked for.
+      return parseDumpTask(body(answer ?? 0), { stream, task: name, nowMs: clock.now() });
+    });
+    const { p, store } = poller([{ stream: 's', task: 't' }], client, clock, { logger });
+    await p.runCycle();
+    const first = store.current().targets[0]!;
+    expect([first.up, first.task?.partitions]).to.deep.equal([
+      true,
+      [
+        { partitionId: 'shardId-0000000000', discard: 0 },
+        { partitionId: 'shardId-0000000001', discard: 0, lastTransferOffset: 7 },
+      ],
+    ]);
+    for (let cycle = 2; cycle <= 7; cycle++) await p.runCycle();
+    const warning = {
+      level: 40,
+      stream: 's',
+      task: 't',
+      field: 'partitions[shardId-0000000000].last_transfer_offset',
+      problem: 'is -1 (DIS\'s "none")',
+      msg: WARNING,
+    };
+    // -1 three times with a failed poll between: one warning; gone for two polls, back: a second one
+    expect(lines.map(({ msg }) => msg)).to.deep.equal([WARNING, 'poll failed', 'target recovered', WARNING]);
+    expect([lines[0], lines[3]]).to.deep.equal([warning, warning]);
+    expect(store.current().targets[0]?.up).to.equal(true);
+  });
+
+  it('warns once per stream and field about odd stream details, and again after they went away', async () => {
+    const clock = new ManualClock(START);
+    const { logger, lines } = logCapture();
+    const echoes = ['other', 'other', 's', 'other'];
+    const { client } = fakeClient(async () => task());
+    const echoing: DisClient = {
+      ...client,
+      getStream: async (stream) => {
+        const page = parseStreamDetailsPage(
+          { stream_name: echoes.shift(), partitions: [{ partition_id: 0, sequence_number_range: '[0 : 5]' }] },
+          { stream },
+        );
+        return { partitions: page.partitions, ...(page.fieldIssues ? { fieldIssues: page.fieldIssues } : {}) };
+      },
+    };
+    const { p, store } = poller([{ stream: 's', task: 't' }], echoing, clock, { logger, lagRecords: true });
+    for (let cycle = 1; cycle <= 4; cycle++) await p.runCycle();
+    const warning = {
+      level: 40,
+      stream: 's',
+      field: 'stream_name',
+      problem: 'is "other" where "s" was asked for; the series keep "s"',
+      msg: WARNING,
+    };
+    expect(lines).to.deep.equal([warning, warning]);
+    expect(store.current().streams[0]?.details?.partitions).to.deep.equal([
+      { partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 5 },
     ]);
   });
 });
