@@ -2,6 +2,8 @@ const SHARD_PREFIX = 'shardId-';
 const INDEX_DIGITS = 10;
 const BARE_INDEX = /^[0-9]+$/;
 const SHARD_INDEX = /^shardId-([0-9]+)$/;
+// Already normal: exactly 10 digits, or more without a leading zero. What dump-task and stream details send.
+const NORMAL = /^shardId-(?:[0-9]{10}|[1-9][0-9]{10,})$/;
 
 /**
  * A `partitionId`/`partition_id` value as the exporter joins and labels it: `shardId-` and the index zero-padded to
@@ -15,6 +17,7 @@ export function normalizePartitionId(value: unknown): string | undefined {
     return Number.isSafeInteger(value) && value >= 0 ? shardIdOf(String(value)) : undefined;
   }
   if (typeof value !== 'string' || value === '') return undefined;
+  if (NORMAL.test(value)) return value;
   if (BARE_INDEX.test(value)) return shardIdOf(value);
   const index = SHARD_INDEX.exec(value)?.[1];
   return index === undefined ? value : shardIdOf(index);
