@@ -356,6 +356,15 @@ describe('parseDumpTask', () => {
         expect(serialized).not.to.include('password');
       });
     }
+
+    it('never quotes a credential in a field issue: only the fields the exporter reads are checked', () => {
+      const description = { dws_cluster_name: 42, user_name: 7, user_password: { secret: 'S3cret-DWS-Passw0rd!' } };
+      const task = parse({ ...MINIMAL, destination_type: 'DWS', dws_destination_descripton: description });
+      expect(task.fieldIssues).to.deep.equal([
+        { field: 'dws_destination_descripton.dws_cluster_name', problem: 'must be a string (got 42)' },
+      ]);
+      expect(JSON.stringify(task)).not.to.match(/S3cret|password|user_name/);
+    });
   });
 
   describe('destination', () => {
