@@ -143,6 +143,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     store,
     clock,
     logger: logger.child({ component: 'poller' }),
+    discoveryLogger: logger.child({ component: 'discovery' }),
     onOverrun: (seconds, inARow) => {
       self.recordPollOverrun();
       // Logged when cycles start to overrun, not on every cycle while they do.

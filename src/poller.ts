@@ -33,6 +33,11 @@ export type PollerOptions = PollerSettings &
     store: SnapshotStore;
     clock: Clock;
     logger: Logger;
+    /**
+     * Where discovery lines go, `logger` by default: a child of `logger` would repeat its `component` key (pino
+     * writes both), so the app gives one of its own.
+     */
+    discoveryLogger?: Logger;
     /** Uniform [0, 1) source for the interval jitter. */
     random?: () => number;
     /** Called after every finished cycle with its duration. */
@@ -198,7 +203,7 @@ export class Poller {
       if (isWildcard(selector) && configured.has(key)) this.#discovered.set(key, result.perSelector[index] ?? []);
     });
     const now = clock.now();
-    const log = logger.child({ component: 'discovery' });
+    const log = this.#options.discoveryLogger ?? logger;
     const wasFailing = previous?.lastError !== undefined;
     const lastSuccess = previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs };
     if (result.failures.length === 0) {
@@ -223,6 +228,8 @@ export class Poller {
       try {
         await this.runCycle();
       } catch (error) {
+        // Stopping aborts a discovery under way, which ends the cycle here: no bug.
+        if (signal.aborted) break;
         // runCycle turns every DIS failure into data; reaching here is a bug, and the loop must outlive it.
         logger.error({ error: error instanceof Error ? error.message : String(error) }, 'poll cycle failed');
       }
@@ -272,6 +279,8 @@ export class Poller {
         ...(previous?.tracks === undefined ? {} : { tracks: previous.tracks }),
       };
     } catch (error) {
+      // Stopping aborts the polls in flight: no failure of the target, and runCycle drops this cycle's results.
+      if (this.#abort.signal.aborted) return previous ?? { target, up: false, errors: {} };
       const now = clock.now();
       const lastError = toTargetError(error, now);
       const { reason } = lastError;
@@ -309,6 +318,7 @@ export class Poller {
       }
       return { stream, details, lastSuccessMs: clock.now() };
     } catch (error) {
+      if (this.#abort.signal.aborted) return previous ?? { stream };
       const lastError = toTargetError(error, clock.now());
       if (previous?.lastError?.reason !== lastError.reason && !isReported(error)) {
         logger.warn({ stream, reason: lastError.reason, error: lastError.message }, 'stream details failed');
