@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import { resolveCredentials } from './config/credentials.js';
+import { resolveCredentialsAsync } from './config/credentials.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
@@ -21,8 +21,11 @@ export type AppDeps = Readonly<{
   logger: Logger;
   /** What requests authenticate with: `config.auth` resolved at start. A reload replaces it with its own. */
   credentials: () => Credentials;
-  /** Reads the configuration again as at start (file, then environment) for a reload; throws ConfigError. */
-  readConfig: () => Config;
+  /**
+   * Reads the configuration again as at start (file, then environment) for a reload, best without blocking the
+   * event loop (loadConfigAsync); throws (rejects with) ConfigError.
+   */
+  readConfig: () => Config | Promise<Config>;
   build: BuildInfo;
   clock?: Clock;
   random?: () => number;
@@ -183,8 +186,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     steps: [
       {
         name: 'config',
-        prepare: (next) => {
-          const nextCredentials = resolveCredentials(next.auth);
+        prepare: async (next) => {
+          const nextCredentials = await resolveCredentialsAsync(next.auth);
           return () => applyConfig(next, nextCredentials);
         },
       },

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
-import { ConfigError, loadConfig } from './config/load.js';
+import { ConfigError, loadConfig, loadConfigAsync } from './config/load.js';
 import { resolveCredentials } from './config/credentials.js';
 import { describeConfig } from './config/describe.js';
 import type { Config, Credentials } from './config/types.js';
@@ -99,14 +99,16 @@ export async function run(
   }
 
   const file = flags.config ?? (env.DIS_EXPORTER_CONFIG === '' ? undefined : env.DIS_EXPORTER_CONFIG);
-  // A reload reads the same file and environment again (and --web.config.file still wins).
-  const readConfig = (): Config =>
-    withWebConfigFile(loadConfig({ ...(file === undefined ? {} : { file }), env }), flags['web.config.file']);
+  const sources = { ...(file === undefined ? {} : { file }), env };
+  // A reload reads the same file and environment again (and --web.config.file still wins), without blocking the
+  // event loop: scrapes go on meanwhile.
+  const readConfig = async (): Promise<Config> =>
+    withWebConfigFile(await loadConfigAsync(sources), flags['web.config.file']);
   let config: Config;
   let credentials: Credentials;
   let web: LoadedWebConfig | undefined;
   try {
-    config = readConfig();
+    config = withWebConfigFile(loadConfig(sources), flags['web.config.file']);
     credentials = resolveCredentials(config.auth);
     web = config.web.configFile === '' ? undefined : loadWebConfig(config.web.configFile);
   } catch (error) {

@@ -1,25 +1,35 @@
-import { readFileSync } from 'node:fs';
-import { ConfigError, errnoCode } from './config-error.js';
+import { ConfigError } from './config-error.js';
+import { FILE_SIZE_LIMITS, FileReadError, readRegularFile, readRegularFileSync } from './read-regular-file.js';
 import type { AkSkCredentials, Config, Credentials, IamAuthConfig, IamPasswordCredentials } from './types.js';
+
+/** What reading a key or password file gave: its contents, or why it could not be read. */
+type FileRead = Readonly<{ text: string } | { reason: string }>;
+
+/** The key and password files read, by path. */
+type FileReads = ReadonlyMap<string, FileRead>;
 
 type Source = Readonly<{ key: string; value: string; fileKey: string; file: string; requiredFor?: string }>;
 
-function resolve(source: Source, problems: string[]): string {
+function resolve(source: Source, reads: FileReads, problems: string[]): string {
   if (source.file === '') {
     const value = source.value.trim();
     const why = source.requiredFor === undefined ? '' : ` for ${source.requiredFor}`;
     if (value === '') problems.push(`${source.key}: is required${why} (or ${source.fileKey})`);
     return value;
   }
-  let contents: string;
-  try {
-    contents = readFileSync(source.file, 'utf8').trim();
-  } catch (error) {
-    problems.push(`${source.fileKey}: cannot read "${source.file}": ${errnoCode(error)}`);
+  const read = reads.get(source.file) ?? { reason: 'not read' };
+  if ('reason' in read) {
+    problems.push(`${source.fileKey}: cannot read "${source.file}": ${read.reason}`);
     return '';
   }
+  const contents = read.text.trim();
   if (contents === '') problems.push(`${source.fileKey}: cannot read "${source.file}": file is empty`);
   return contents;
+}
+
+function failedRead(error: unknown): FileRead {
+  if (error instanceof FileReadError) return { reason: error.reason };
+  throw error;
 }
 
 const IAM = 'IAM authentication';
@@ -32,7 +42,7 @@ export function usesIam(iam: IamAuthConfig): boolean {
   return Object.values(iam).some((value) => value.trim() !== '');
 }
 
-function resolveIam(auth: Config['auth']): IamPasswordCredentials {
+function resolveIam(auth: Config['auth'], reads: FileReads): IamPasswordCredentials {
   const { iam } = auth;
   const problems: string[] = [];
   const required = (key: 'endpoint' | 'domain' | 'username'): string => {
@@ -51,6 +61,7 @@ function resolveIam(auth: Config['auth']): IamPasswordCredentials {
       file: iam.passwordFile,
       requiredFor: IAM,
     },
+    reads,
     problems,
   );
   const accessKeySettings = ACCESS_KEY_SETTINGS.filter((key) => auth[key].trim() !== '').map((key) => `auth.${key}`);
@@ -64,14 +75,16 @@ function resolveIam(auth: Config['auth']): IamPasswordCredentials {
   return { kind: 'iam', endpoint, domain, username, password };
 }
 
-function resolveAccessKeys(auth: Config['auth']): AkSkCredentials {
+function resolveAccessKeys(auth: Config['auth'], reads: FileReads): AkSkCredentials {
   const problems: string[] = [];
   const accessKey = resolve(
     { key: 'auth.accessKey', value: auth.accessKey, fileKey: 'auth.accessKeyFile', file: auth.accessKeyFile },
+    reads,
     problems,
   );
   const secretKey = resolve(
     { key: 'auth.secretKey', value: auth.secretKey, fileKey: 'auth.secretKeyFile', file: auth.secretKeyFile },
+    reads,
     problems,
   );
   if (problems.length > 0) throw new ConfigError(problems);
@@ -81,11 +94,39 @@ function resolveAccessKeys(auth: Config['auth']): AkSkCredentials {
     : { kind: 'aksk', accessKey, secretKey, securityToken };
 }
 
+/** The files the credentials are read from: the IAM password file, or the AK and SK files; only those set. */
+function credentialFiles(auth: Config['auth']): string[] {
+  const files = usesIam(auth.iam) ? [auth.iam.passwordFile] : [auth.accessKeyFile, auth.secretKeyFile];
+  return [...new Set(files.filter((file) => file !== ''))];
+}
+
+function credentialsFrom(auth: Config['auth'], reads: FileReads): Credentials {
+  return usesIam(auth.iam) ? resolveIam(auth, reads) : resolveAccessKeys(auth, reads);
+}
+
 /**
  * Reads the credentials requests authenticate with: an IAM user's password when any `auth.iam` key is set, else
- * the AK/SK. Files win over inline values and are read again on every call (a reload). Throws a ConfigError naming
- * each missing or unreadable setting, and both kinds when both are configured.
+ * the AK/SK. Files (regular files of at most FILE_SIZE_LIMITS.secret) win over inline values and are read again on
+ * every call. Throws a ConfigError naming each missing or unreadable setting, and both kinds when both are
+ * configured.
  */
 export function resolveCredentials(auth: Config['auth']): Credentials {
-  return usesIam(auth.iam) ? resolveIam(auth) : resolveAccessKeys(auth);
+  const reads = new Map<string, FileRead>();
+  for (const file of credentialFiles(auth)) {
+    try {
+      reads.set(file, { text: readRegularFileSync(file, FILE_SIZE_LIMITS.secret) });
+    } catch (error) {
+      reads.set(file, failedRead(error));
+    }
+  }
+  return credentialsFrom(auth, reads);
+}
+
+/** resolveCredentials without blocking the event loop on the reads (a reload): the same checks and errors. */
+export async function resolveCredentialsAsync(auth: Config['auth']): Promise<Credentials> {
+  const files = credentialFiles(auth);
+  const texts = await Promise.all(
+    files.map((file) => readRegularFile(file, FILE_SIZE_LIMITS.secret).then((text) => ({ text }), failedRead)),
+  );
+  return credentialsFrom(auth, new Map(files.map((file, index) => [file, texts[index]!])));
 }

@@ -1,8 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import type convict from 'convict';
 import { ConfigError } from './config-error.js';
-import { resolveCredentials } from './credentials.js';
-import { readConfigFile } from './read-file.js';
+import { resolveCredentials, resolveCredentialsAsync } from './credentials.js';
+import { readConfigFile, readConfigFileAsync } from './read-file.js';
 import {
   configSchema,
   createConvictConfig,
@@ -45,6 +45,13 @@ function join(prefix: string, key: string): string {
 // (its prototype-pollution guard), so both are caught here before the file reaches convict.
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** The sections that hold a secret setting (`auth`, `auth.iam`): their unknown entries may be secrets. */
+const SECRET_SECTIONS: ReadonlySet<string> = new Set(
+  schemaLeaves()
+    .filter((leaf) => leaf.sensitive)
+    .map((leaf) => leaf.path.slice(0, leaf.path.lastIndexOf('.'))),
+);
+
 function checkShape(
   raw: Record<string, unknown>,
   section: { readonly [key: string]: SchemaNode },
@@ -72,8 +79,7 @@ function checkShape(
   return clean;
 }
 
-function fileContents(file: string, problems: string[]): Record<string, unknown> {
-  const raw = readConfigFile(file);
+function fileContents(file: string, raw: unknown, problems: string[]): Record<string, unknown> {
   if (raw === null || raw === undefined) return {};
   // Only the kind of value: `--config` pointed at a key file by mistake must not print the key.
   if (!isMapping(raw)) {
@@ -133,7 +139,12 @@ function unknownKey(path: string): string {
   const segments = path.split('.');
   const depth = segments.findIndex((_, index) => nodeAt(segments.slice(0, index + 1).join('.')) === undefined);
   const unknown = depth === -1 ? path : segments.slice(0, depth + 1).join('.');
-  return `${unknown}: unknown key${suggestion(unknown)}`;
+  const hint = suggestion(unknown);
+  // `auth: { accessKey: AK, SK }` or `auth: { AK: SK }`: a secret written as a key. A misspelt key name is close to
+  // a real one and is shown with it; anything else in these sections may be a secret.
+  const section = unknown.slice(0, unknown.lastIndexOf('.'));
+  if (hint === '' && SECRET_SECTIONS.has(section)) return `${section}: unknown key, not shown as it may be a secret`;
+  return `${unknown}: unknown key${hint}`;
 }
 
 const UNDECLARED = /^configuration param '(.+)' not declared in the schema$/;
@@ -231,27 +242,41 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Loads, validates and freezes the config (defaults < file < environment); ConfigError lists every problem. */
-export function loadConfig(options: LoadConfigOptions): Config {
+/** What the checks before the credential files found: the settings, and the problems so far. */
+type Checked = Readonly<{
+  env: Readonly<Record<string, string>>;
+  fileProblems: readonly string[];
+  problems: readonly string[];
+  properties: ConfigProperties;
+  /** Whether every credential setting is a string, so that the credential files can be read and checked. */
+  credentialsReadable: boolean;
+}>;
+
+function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   const env = presentEnv(options.env);
   const fileProblems: string[] = [];
-  const contents = options.file === undefined ? {} : fileContents(options.file, fileProblems);
+  const contents = options.file === undefined ? {} : fileContents(options.file, raw, fileProblems);
   const store = createConvictConfig(env);
   store.load(contents);
   const problems = validationProblems(store);
   const properties = store.getProperties();
-  // A credential setting of the wrong type has been reported already and cannot be read.
-  const { iam, ...accessKeySettings } = properties.auth;
-  if (
-    [...Object.values(accessKeySettings), ...Object.values(iam)].every((value: unknown) => typeof value === 'string')
-  ) {
-    try {
-      resolveCredentials(properties.auth);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
+  // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
+  // section, which convict keeps, is reported and does not matter).
+  const { accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile, iam } = properties.auth;
+  const settings: unknown[] = [accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile];
+  settings.push(iam.endpoint, iam.domain, iam.username, iam.password, iam.passwordFile);
+  const credentialsReadable = settings.every((value) => typeof value === 'string');
+  return { env, fileProblems, problems, properties, credentialsReadable };
+}
+
+function credentialProblems(error: unknown): readonly string[] {
+  if (error instanceof ConfigError) return error.problems;
+  throw error;
+}
+
+function finish(checked: Checked, credentialProblems: readonly string[], options: LoadConfigOptions): Config {
+  const { env, fileProblems, properties } = checked;
+  const problems = [...checked.problems, ...credentialProblems];
   // The shard keys are checked together once each is valid on its own (a dropped one included).
   let shardIndex = properties.shard.index;
   if (![...fileProblems, ...problems].some((problem) => isAtOrUnder(keyOf(problem), 'shard'))) {
@@ -268,4 +293,36 @@ export function loadConfig(options: LoadConfigOptions): Config {
     throw new ConfigError(ordered);
   }
   return deepFreeze(toConfig(properties, shardIndex));
+}
+
+/**
+ * Loads, validates and freezes the config (defaults < file < environment), reading the credential files to check
+ * them; ConfigError lists every problem. For the start: the reads block.
+ */
+export function loadConfig(options: LoadConfigOptions): Config {
+  const checked = checkSettings(options, options.file === undefined ? undefined : readConfigFile(options.file));
+  let problems: readonly string[] = [];
+  if (checked.credentialsReadable) {
+    try {
+      resolveCredentials(checked.properties.auth);
+    } catch (error) {
+      problems = credentialProblems(error);
+    }
+  }
+  return finish(checked, problems, options);
+}
+
+/** loadConfig without blocking the event loop on the file reads (a reload): the same checks and errors. */
+export async function loadConfigAsync(options: LoadConfigOptions): Promise<Config> {
+  const raw = options.file === undefined ? undefined : await readConfigFileAsync(options.file);
+  const checked = checkSettings(options, raw);
+  let problems: readonly string[] = [];
+  if (checked.credentialsReadable) {
+    try {
+      await resolveCredentialsAsync(checked.properties.auth);
+    } catch (error) {
+      problems = credentialProblems(error);
+    }
+  }
+  return finish(checked, problems, options);
 }

@@ -1,43 +1,59 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { ConfigError, errnoCode } from './config-error.js';
+import { ConfigError } from './config-error.js';
+import { parseStrictJson } from './parse-json.js';
+import { MAX_NESTING_DEPTH, lineAndColumn, type ParseResult } from './parse-result.js';
+import { parseStrictYaml } from './parse-yaml.js';
+import { FILE_SIZE_LIMITS, FileReadError, readRegularFile, readRegularFileSync } from './read-regular-file.js';
 
-function syntaxMessage(error: YAMLError, json: boolean): string {
-  // These two quote part of a scalar, which could be a secret.
-  if (error.code === 'BAD_DQ_ESCAPE') return 'invalid escape sequence in a double-quoted string';
-  if (error.code === 'TAG_RESOLVE_FAILED' && json) return 'strings must be in double quotes';
-  if (error.code === 'MULTIPLE_DOCS') return 'the file must hold a single document (no "---" between two)';
-  const message = error.message.charAt(0).toLowerCase() + error.message.slice(1);
-  if (!json) return message;
-  return message.replaceAll('flow map', 'object').replaceAll('flow sequence', 'array').replace(' in YAML stream', '');
+/** How a config file is written: JSON for a `.json` file, YAML otherwise; the web config file is always YAML. */
+export type ConfigLanguage = 'JSON' | 'YAML';
+
+/** The language of a config file by its extension: `.json` is JSON, anything else YAML. */
+export function languageOf(file: string): ConfigLanguage {
+  return extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML';
 }
 
-/** The parsed contents of a YAML (or, by its `.json` extension, JSON) config file; errors give line and column. */
-export function readConfigFile(file: string): unknown {
+/**
+ * Pure: the parsed contents of a config file's text. A `.json` file is parsed as strict JSON (not as YAML, which
+ * would take single quotes, `\x41` and raw tabs); errors are `<file>:<line>:<col>: invalid JSON|YAML: <fixed text>`
+ * and never quote the file.
+ */
+export function parseConfigText(file: string, text: string, language: ConfigLanguage): unknown {
+  const parsed: ParseResult =
+    language === 'JSON' ? parseStrictJson(text, MAX_NESTING_DEPTH) : parseStrictYaml(text, MAX_NESTING_DEPTH);
+  if ('value' in parsed) return parsed.value;
+  const { offset, message } = parsed.error;
+  const { line, col } = lineAndColumn(text, offset ?? 0);
+  const where = offset === undefined ? file : `${file}:${line}:${col}`;
+  throw new ConfigError([`${where}: invalid ${language}: ${message}`]);
+}
+
+function unreadable(file: string, error: unknown): never {
+  if (error instanceof FileReadError) throw new ConfigError([`${file}: cannot read: ${error.reason}`]);
+  throw error;
+}
+
+/**
+ * The parsed contents of a config file (a regular file of at most FILE_SIZE_LIMITS.config), read at start-up;
+ * throws ConfigError naming the file, with line and column for a syntax error.
+ */
+export function readConfigFile(file: string, language: ConfigLanguage = languageOf(file)): unknown {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readRegularFileSync(file, FILE_SIZE_LIMITS.config);
   } catch (error) {
-    throw new ConfigError([`${file}: cannot read: ${errnoCode(error)}`]);
+    return unreadable(file, error);
   }
-  // JSON goes through the YAML parser's JSON schema too: unlike JSON.parse on Node 20, it gives a
-  // line and column for every error and never quotes the surrounding text (which may hold a secret).
-  // Any other extension is read as YAML, of which JSON is a subset.
-  const json = extname(file).toLowerCase() === '.json';
-  const language = json ? 'JSON' : 'YAML';
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { prettyErrors: false, lineCounter, schema: json ? 'json' : 'core' });
-  // Only the first error: the parser's later ones mostly follow from it and mislead.
-  const [error] = document.errors;
-  if (error !== undefined) {
-    const { line, col } = lineCounter.linePos(error.pos[0]);
-    throw new ConfigError([`${file}:${line}:${col}: invalid ${language}: ${syntaxMessage(error, json)}`]);
-  }
+  return parseConfigText(file, text, language);
+}
+
+/** readConfigFile without blocking the event loop on the read (a reload). */
+export async function readConfigFileAsync(file: string, language: ConfigLanguage = languageOf(file)): Promise<unknown> {
+  let text: string;
   try {
-    return document.toJS({ maxAliasCount: 100 });
+    text = await readRegularFile(file, FILE_SIZE_LIMITS.config);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError([`${file}: invalid ${language}: ${message}`]);
+    return unreadable(file, error);
   }
+  return parseConfigText(file, text, language);
 }

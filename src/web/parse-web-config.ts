@@ -278,10 +278,15 @@ function parseUsers(value: unknown, problems: Problems): Map<string, string> {
     return users;
   }
   for (const [user, hash] of Object.entries(value)) {
-    // Never the hash itself in a message: it can be attacked offline.
+    // Never the hash itself in a message: it can be attacked offline. Nor a name that may be a hash or a password:
+    // `{ prometheus:change-me }` and `{ $2b$10$... }` are keys without values.
     const match = typeof hash === 'string' ? BCRYPT_HASH.exec(hash) : null;
-    if (user === '' || user.includes(':')) {
-      problems.push(`basic_auth_users: user name ${describeValue(user)} must be non-empty and without ":"`);
+    if (hash === null || hash === undefined) {
+      problems.push('basic_auth_users: an entry without a hash, not shown as it may be a secret (write user: hash)');
+    } else if (user === '') {
+      problems.push('basic_auth_users: a user name must not be empty');
+    } else if (user.includes(':') || user.includes('$')) {
+      problems.push('basic_auth_users: a user name must not contain ":" or "$" (not shown, as it may be a secret)');
     } else if (match === null) {
       problems.push(`basic_auth_users.${user}: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)`);
     } else if (Number(match[1]) < 4 || Number(match[1]) > 31) {

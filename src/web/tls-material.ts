@@ -1,7 +1,9 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { errnoCode } from '../config/config-error.js';
+import { FILE_SIZE_LIMITS, FileReadError, readRegularFile, readRegularFileSync } from '../config/read-regular-file.js';
 import type { PemSource, TlsServerConfig } from './web-config.js';
 
 /** The certificate, key and client CAs as read, ready for `server.setSecureContext()`. */
@@ -17,14 +19,29 @@ export type TlsMaterial = Readonly<{
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
-/** Reads one PEM source; a problem names the key and the file, never the contents. */
-function readPem(source: PemSource, key: string, problems: string[]): string | undefined {
-  if ('inline' in source) return source.inline;
+/** A PEM source as read: its text (undefined for an absent source), or a problem naming the key and the file. */
+type PemRead = Readonly<{ pem: string | undefined } | { problem: string }>;
+
+function readFailure(source: { file: string }, key: string, error: unknown): PemRead {
+  if (!(error instanceof FileReadError)) throw error;
+  return { problem: `tls_server_config.${key}: cannot read ${JSON.stringify(source.file)}: ${error.reason}` };
+}
+
+function readPem(source: PemSource | undefined, key: string): PemRead {
+  if (source === undefined || 'inline' in source) return { pem: source?.inline };
   try {
-    return readFileSync(source.file, 'utf8');
+    return { pem: readRegularFileSync(source.file, FILE_SIZE_LIMITS.pem) };
   } catch (error) {
-    problems.push(`tls_server_config.${key}: cannot read ${JSON.stringify(source.file)}: ${errnoCode(error)}`);
-    return undefined;
+    return readFailure(source, key, error);
+  }
+}
+
+async function readPemAsync(source: PemSource | undefined, key: string): Promise<PemRead> {
+  if (source === undefined || 'inline' in source) return { pem: source?.inline };
+  try {
+    return { pem: await readRegularFile(source.file, FILE_SIZE_LIMITS.pem) };
+  } catch (error) {
+    return readFailure(source, key, error);
   }
 }
 
@@ -44,19 +61,42 @@ function certificates(pem: string): X509Certificate[] {
   return parsed;
 }
 
+/** Where the certificate, the key and the client CA of a `tls_server_config` are read from, in this order. */
+const PEM_KEYS = ['cert_file', 'key_file', 'client_ca_file'] as const;
+
+function sourcesOf(tls: TlsServerConfig): (PemSource | undefined)[] {
+  return [tls.cert, tls.key, tls.clientCa];
+}
+
 /**
- * Reads and checks the certificate, key and client CA of a `tls_server_config`: each file readable, the
- * certificate and the key PEM, the key the certificate's, the client CA at least one certificate. Problems are
- * `tls_server_config.<key>: ...` lines; none ever quotes a key.
+ * Reads and checks the certificate, key and client CA of a `tls_server_config`: each file a readable regular file
+ * of at most FILE_SIZE_LIMITS.pem, the certificate and the key PEM, the key the certificate's, the client CA at
+ * least one certificate. Problems are `tls_server_config.<key>: ...` lines; none ever quotes a key.
  */
 export function readTlsMaterial(tls: TlsServerConfig): { material: TlsMaterial } | { problems: string[] } {
-  const problems: string[] = [];
   const signature = filesSignature(tlsFiles(tls));
-  const certPem = readPem(tls.cert, 'cert_file', problems);
-  const keyPem = readPem(tls.key, 'key_file', problems);
-  const caPem = tls.clientCa === undefined ? undefined : readPem(tls.clientCa, 'client_ca_file', problems);
-  if (problems.length > 0) return { problems };
+  const reads = sourcesOf(tls).map((source, index) => readPem(source, PEM_KEYS[index]!));
+  return checkMaterial(tls, reads, signature);
+}
 
+/** readTlsMaterial without blocking the event loop on the reads (a reload): the same checks and problems. */
+export async function readTlsMaterialAsync(
+  tls: TlsServerConfig,
+): Promise<{ material: TlsMaterial } | { problems: string[] }> {
+  const signature = await filesSignatureAsync(tlsFiles(tls));
+  const reads = await Promise.all(sourcesOf(tls).map((source, index) => readPemAsync(source, PEM_KEYS[index]!)));
+  return checkMaterial(tls, reads, signature);
+}
+
+/** Pure: the checks of readTlsMaterial on what was read (certificate, key, client CA). */
+function checkMaterial(
+  tls: TlsServerConfig,
+  reads: readonly PemRead[],
+  signature: string,
+): { material: TlsMaterial } | { problems: string[] } {
+  const problems = reads.flatMap((read) => ('problem' in read ? [read.problem] : []));
+  if (problems.length > 0) return { problems };
+  const [certPem, keyPem, caPem] = reads.map((read) => ('pem' in read ? read.pem : undefined));
   const chain = certificates(certPem ?? '');
   const [leaf] = chain;
   if (leaf === undefined)
@@ -106,6 +146,10 @@ export function tlsFiles(tls: TlsServerConfig): string[] {
   );
 }
 
+function statSignature(stat: Stats): string {
+  return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+}
+
 /**
  * What `stat` says of the files (following symbolic links, as Kubernetes swaps a Secret's `..data` link): when
  * it changes, the files are read again. A file that cannot be stat'ed counts as a change, once.
@@ -114,11 +158,16 @@ export function filesSignature(files: readonly string[]): string {
   return files
     .map((file) => {
       try {
-        const stat = statSync(file);
-        return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
+        return statSignature(statSync(file));
       } catch (error) {
         return errnoCode(error);
       }
     })
     .join('|');
+}
+
+/** filesSignature without blocking the event loop. */
+async function filesSignatureAsync(files: readonly string[]): Promise<string> {
+  const signatures = await Promise.all(files.map((file) => stat(file).then(statSignature, errnoCode)));
+  return signatures.join('|');
 }

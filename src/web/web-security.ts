@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../config/config-error.js';
 import { BasicAuth, type PasswordVerifier } from './basic-auth.js';
-import { loadWebConfig, type LoadedWebConfig } from './load-web-config.js';
+import { loadWebConfig, loadWebConfigAsync, type LoadedWebConfig } from './load-web-config.js';
 import { createRequestRateLimit, type RequestRateLimit } from './request-rate-limit.js';
 import { securityHeaders } from './security-headers.js';
 import { createTlsServer, type TlsServer } from './tls-server.js';
@@ -126,10 +126,10 @@ export class WebSecurity {
    * Reads and checks a web config file for a reload (`file`, "" for none) and returns what puts it in force in one
    * step: new connections get its TLS settings and certificate, requests its users, headers and rate limit. Throws
    * ConfigError (one line per problem) and changes nothing when the file has a problem or would turn TLS on or off,
-   * which needs a restart (the listening socket would change).
+   * which needs a restart (the listening socket would change). The files are read without blocking the event loop.
    */
-  prepareReload(file: string): () => void {
-    const loaded = file === '' ? undefined : loadWebConfig(file);
+  async prepareReload(file: string): Promise<() => void> {
+    const loaded = file === '' ? undefined : await loadWebConfigAsync(file);
     if ((loaded?.material !== undefined) !== this.tls) {
       throw new ConfigError([
         `web.configFile ${file === '' ? '""' : file}: tls_server_config: turning TLS ${

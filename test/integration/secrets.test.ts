@@ -288,7 +288,7 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
       'auth.accessKey: must be a string (got a list)\n' +
         'auth.secretKey: must be a single value, not a mapping\n' +
         'auth.securityToken: must be a string (got a number)\n' +
-        'auth.bogus: unknown key\n',
+        'auth: unknown key, not shown as it may be a secret\n',
       `web.configFile ${webFile}: basic_auth_users.prometheus: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)\n`,
       'configuration reloaded\n',
     ]);

@@ -1,12 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname as osHostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { resolveCredentials } from '../../src/config/credentials.js';
+import { resolveCredentials, resolveCredentialsAsync } from '../../src/config/credentials.js';
 import { describeConfig } from '../../src/config/describe.js';
-import { ConfigError, loadConfig } from '../../src/config/load.js';
+import { ConfigError, loadConfig, loadConfigAsync, type LoadConfigOptions } from '../../src/config/load.js';
 import { createConvictConfig, formatDuration, parseDuration, schemaLeaves } from '../../src/config/schema.js';
 import { nameFilter, parseTargetList } from '../../src/config/targets.js';
 import type { Config } from '../../src/config/types.js';
@@ -30,6 +31,16 @@ function configErrorOf(run: () => unknown): ConfigError {
     throw error;
   }
   return expect.fail('expected a ConfigError');
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
+  return promise.then(
+    () => expect.fail('expected a ConfigError'),
+    (error: unknown) => {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    },
+  );
 }
 
 function flattenKeys(value: unknown, prefix = ''): string[] {
@@ -127,9 +138,58 @@ describe('loadConfig', () => {
       ]);
     });
 
-    it('reports a directory with its errno code', () => {
+    it('reports a directory as not a regular file', () => {
       expect(configErrorOf(() => loadConfig({ file: dir, env: {} })).problems).to.deep.equal([
-        `${dir}: cannot read: EISDIR`,
+        `${dir}: cannot read: not a regular file (a directory)`,
+      ]);
+    });
+
+    it('reads a config file of up to 1 MiB, and refuses a larger one before parsing it', () => {
+      const file = join(dir, 'padded.yaml');
+      const minimal = readFileSync(fixture('minimal.ok.yaml'), 'utf8');
+      const padded = (bytes: number) => `${minimal}#${'x'.repeat(bytes - minimal.length - 2)}\n`;
+      writeFileSync(file, padded(1024 * 1024));
+      expect(loadConfig({ file, env: {} })).to.deep.equal(MINIMAL);
+      writeFileSync(file, padded(1024 * 1024 + 1));
+      expect(configErrorOf(() => loadConfig({ file, env: {} })).problems).to.deep.equal([
+        `${file}: cannot read: file is larger than 1048576 bytes`,
+      ]);
+    });
+
+    it('loadConfigAsync (a reload) gives what loadConfig gives, files that are not regular included', async () => {
+      const fifo = join(dir, 'fifo.yaml');
+      execFileSync('mkfifo', [fifo]);
+      const keyFile = join(dir, 'sk');
+      writeFileSync(keyFile, 'x'.repeat(4097));
+      const cases: LoadConfigOptions[] = [
+        { file: fixture('full.ok.yaml'), env: {} },
+        { file: fixture('multiple-problems.bad.yaml'), env: {} },
+        { file: fixture('json-duplicate-key.bad.json'), env: {} },
+        { file: fixture('minimal.ok.yaml'), env: { HUAWEICLOUD_SDK_SK_FILE: keyFile, HUAWEICLOUD_SDK_AK_FILE: fifo } },
+        { file: fifo, env: {} },
+        { file: dir, env: {} },
+      ];
+      const outcome = (load: () => unknown) => {
+        try {
+          return load();
+        } catch (error) {
+          if (error instanceof ConfigError) return error.problems;
+          throw error;
+        }
+      };
+      for (const options of cases) {
+        let asyncOutcome: unknown;
+        try {
+          asyncOutcome = await loadConfigAsync(options);
+        } catch (error) {
+          if (!(error instanceof ConfigError)) throw error;
+          asyncOutcome = error.problems;
+        }
+        expect(asyncOutcome).to.deep.equal(outcome(() => loadConfig(options)));
+      }
+      expect(outcome(() => loadConfig(cases[3]!))).to.deep.equal([
+        `auth.accessKeyFile: cannot read "${fifo}": not a regular file (a FIFO) (set by HUAWEICLOUD_SDK_AK_FILE)`,
+        `auth.secretKeyFile: cannot read "${keyFile}": file is larger than 4096 bytes (set by HUAWEICLOUD_SDK_SK_FILE)`,
       ]);
     });
 
@@ -559,7 +619,24 @@ describe('resolveCredentials and key files', () => {
     mkdirSync(join(dir, 'sub'));
     expect(
       configErrorOf(() => resolveCredentials({ ...inline, accessKeyFile: join(dir, 'sub') })).problems,
-    ).to.deep.equal([`auth.accessKeyFile: cannot read "${join(dir, 'sub')}": EISDIR`]);
+    ).to.deep.equal([`auth.accessKeyFile: cannot read "${join(dir, 'sub')}": not a regular file (a directory)`]);
+  });
+
+  it('reads a key file of up to 4 KiB, and refuses a larger one or one that is not a regular file', async () => {
+    const largest = keyFile('largest', 'K'.repeat(4096));
+    const tooLarge = keyFile('too-large', `${'K'.repeat(4096)}\n`);
+    const auth = { ...inline, accessKeyFile: largest, secretKeyFile: tooLarge };
+    const problems = [`auth.secretKeyFile: cannot read "${tooLarge}": file is larger than 4096 bytes`];
+    expect(configErrorOf(() => resolveCredentials(auth)).problems).to.deep.equal(problems);
+    expect((await rejectionOf(resolveCredentialsAsync(auth))).problems).to.deep.equal(problems);
+    expect(resolveCredentials({ ...auth, secretKeyFile: largest })).to.deep.include({ secretKey: 'K'.repeat(4096) });
+    const zero = { ...inline, accessKeyFile: '/dev/zero', secretKeyFile: '/dev/null' };
+    const devices = [
+      'auth.accessKeyFile: cannot read "/dev/zero": not a regular file (a character device)',
+      'auth.secretKeyFile: cannot read "/dev/null": not a regular file (a character device)',
+    ];
+    expect(configErrorOf(() => resolveCredentials(zero)).problems).to.deep.equal(devices);
+    expect((await rejectionOf(resolveCredentialsAsync(zero))).problems).to.deep.equal(devices);
   });
 
   it('is checked by loadConfig, which keeps the paths (not the contents) for a reload to re-read', () => {

@@ -254,7 +254,7 @@ rate_limit: { interval: 100ms, burst: 5 }
           `web.configFile ${f}: basic_auth_users.alice: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)`,
           `web.configFile ${f}: basic_auth_users.bob: must be a bcrypt hash ($2a$, $2b$ or $2y$, 60 characters)`,
           `web.configFile ${f}: basic_auth_users.carol: bcrypt cost must be from 4 to 31 (got 3)`,
-          `web.configFile ${f}: basic_auth_users: user name "a:b" must be non-empty and without ":"`,
+          `web.configFile ${f}: basic_auth_users: a user name must not contain ":" or "$" (not shown, as it may be a secret)`,
         ],
       ],
       [
