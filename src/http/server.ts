@@ -6,10 +6,11 @@ import { finished, pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip } from 'node:zlib';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
-import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE, wantsOpenMetrics } from '../metrics/render.js';
+import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../metrics/render.js';
 import type { ReloadOutcome } from '../reload.js';
 import type { SnapshotStore } from '../store.js';
 import { limitConcurrency, rejectLargeBodies } from '../web/request-limits.js';
+import { acceptsGzip, wantsOpenMetrics } from './content-negotiation.js';
 import { renderLandingPage } from './landing-page.js';
 
 /** What the HTTP endpoints read; none of it does I/O. */
@@ -188,21 +189,6 @@ function write(destination: Writable, data: Buffer | string): Promise<void> {
   // Awaited later, or not at all when an earlier write failed first.
   written.catch(() => undefined);
   return written;
-}
-
-/** Whether an Accept-Encoding header accepts gzip: a `gzip` (or `*`) entry whose q is not 0 (RFC 9110 §12.5.3). */
-export function acceptsGzip(header: string | undefined): boolean {
-  if (header === undefined) return false;
-  let gzip: boolean | undefined;
-  let any: boolean | undefined;
-  for (const entry of header.split(',')) {
-    const [coding = '', ...params] = entry.split(';').map((part) => part.trim().toLowerCase());
-    const q = params.find((param) => /^q\s*=/.test(param));
-    const accepted = q === undefined || Number(q.slice(q.indexOf('=') + 1)) > 0;
-    if (coding === 'gzip' || coding === 'x-gzip') gzip = accepted;
-    else if (coding === '*') any = accepted;
-  }
-  return gzip ?? any ?? false;
 }
 
 /** The chunks of an iterator whose first result was already taken. */

@@ -7,11 +7,6 @@ export const TEXT_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
 /** Content type of OpenMetrics 1.0.0. */
 export const OPENMETRICS_CONTENT_TYPE = Registry.OPENMETRICS_CONTENT_TYPE;
 
-/** Whether an Accept header asks for OpenMetrics (as Prometheus sends it when it prefers it). */
-export function wantsOpenMetrics(accept: string | undefined): boolean {
-  return accept !== undefined && /application\/openmetrics-text/i.test(accept);
-}
-
 type MetricData = { name: string; type: string; help: string; values: unknown[] };
 type MetricView = { get(): Promise<MetricData> };
 type MetricSource = { getForPromString?: () => Promise<MetricData>; get(): Promise<MetricData> };

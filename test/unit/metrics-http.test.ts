@@ -2,7 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import baseGot from 'got';
 import { pino } from 'pino';
-import { acceptsGzip, createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
+import { acceptsGzip, wantsOpenMetrics } from '../../src/http/content-negotiation.js';
+import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
 import { SnapshotStore } from '../../src/store.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false, decompress: false });
@@ -28,6 +29,56 @@ describe('/metrics over HTTP', () => {
     ];
     for (const [header, expected] of cases) {
       it(`${JSON.stringify(header)} → ${expected}`, () => expect(acceptsGzip(header)).to.equal(expected));
+    }
+  });
+
+  describe('wantsOpenMetrics (the Accept header)', () => {
+    const cases: ReadonlyArray<[string | undefined, boolean]> = [
+      // Prometheus 2.x
+      [
+        'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,' +
+          'text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+        true,
+      ],
+      // Prometheus 3.x, by default and with legacy names
+      [
+        'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;' +
+          'version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,' +
+          '*/*;q=0.1',
+        true,
+      ],
+      [
+        'application/openmetrics-text;version=1.0.0;escaping=underscores;q=0.5,application/openmetrics-text;' +
+          'version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=underscores;q=0.3,text/plain;version=0.0.4;q=0.2,' +
+          '*/*;q=0.1',
+        true,
+      ],
+      // Prometheus 3.x with native histograms: protobuf first, which the exporter does not speak
+      [
+        'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,' +
+          'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.1,' +
+          '*/*;q=0.05',
+        true,
+      ],
+      // Prometheus 3.x with scrape_protocols: [PrometheusText0.0.4]
+      ['text/plain;version=0.0.4;q=0.2,*/*;q=0.1', false],
+      ['application/openmetrics-text; version=1.0.0', true],
+      ['Application/OpenMetrics-Text', true],
+      ['application/openmetrics-text;q=0,text/plain', false],
+      ['application/openmetrics-text;q=0', false],
+      ['text/plain;q=0.5, application/*;q=0.6', true],
+      ['text/*;q=0.9, application/openmetrics-text;q=0.8', false],
+      ['application/openmetrics-text;q=0.5, text/plain;q=0.5', false],
+      ['application/openmetrics-text;q=bad, text/plain;q=0.1', false],
+      ['*/*', false],
+      ['', false],
+      [undefined, false],
+      ['application/json', false],
+      ['text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8', false],
+    ];
+    for (const [header, expected] of cases) {
+      it(`${JSON.stringify(header)} → ${expected ? 'OpenMetrics' : 'text'}`, () =>
+        expect(wantsOpenMetrics(header)).to.equal(expected));
     }
   });
 
@@ -99,6 +150,14 @@ describe('/metrics over HTTP', () => {
       expect(plain.body === whole).to.equal(true);
       const zipped = await got(url, { headers: { 'accept-encoding': 'gzip' }, responseType: 'buffer' });
       expect(gunzipSync(zipped.rawBody).toString('utf8') === whole).to.equal(true);
+    });
+
+    it('sends the text format when OpenMetrics has q=0', async () => {
+      const response = await got(await serve(body), {
+        headers: { 'accept-encoding': '', accept: 'application/openmetrics-text;q=0,text/plain' },
+      });
+      expect(response.headers['content-type']).to.equal('text/plain; version=0.0.4; charset=utf-8');
+      expect(response.body).to.equal(expected);
     });
 
     it('does not gzip for gzip;q=0', async () => {
