@@ -6,7 +6,7 @@ import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
 import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
-import { createHttpApp, listen, type RunningServer } from './http/server.js';
+import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
 import { ScrapePriority } from './metrics/scrape-priority.js';
@@ -35,6 +35,8 @@ export type AppDeps = Readonly<{
   client?: DisClient;
   /** The web config in force; by default loaded from config.web.configFile (throws ConfigError when bad). */
   web?: WebSecurity;
+  /** Replaces some of SERVER_TIMEOUTS (tests). */
+  timeouts?: Partial<ServerTimeouts>;
 }>;
 
 /** The wired exporter. */
@@ -220,7 +222,13 @@ export function createApp(config: Config, deps: AppDeps): App {
         maxRequests: () => current.server.maxRequests,
         reload: () => reloader.reload(),
       });
-      running = await listen(app, config.server.host, config.server.port, (listener) => web.createServer(listener));
+      running = await listen(app, {
+        host: config.server.host,
+        port: config.server.port,
+        createServer: (listener, options) => web.createServer(listener, options),
+        timeouts: { ...SERVER_TIMEOUTS, ...deps.timeouts },
+        logger: httpLogger,
+      });
       httpLogger.info({ url: running.url }, 'listening');
       poller.start();
       return running;

@@ -1,4 +1,4 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
@@ -209,35 +209,70 @@ export type RunningServer = Readonly<{
   close(graceMs: number): Promise<void>;
 }>;
 
+/** How long a client may take at each step before its connection is closed. */
+export type ServerTimeouts = Readonly<{
+  /** The request headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** The whole request must arrive within this. */
+  requestTimeoutMs: number;
+  /** How often the server looks for requests past those two. */
+  connectionsCheckingIntervalMs: number;
+  /** A response not sent in full within this after its request came is cut off (its connection closed). */
+  sendTimeoutMs: number;
+  /** A kept-alive connection with no request is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** A socket with no traffic either way while a request is in progress. */
+  socketIdleTimeoutMs: number;
+}>;
+
 /**
- * Timeouts that keep a slow or idle client from holding a socket: the request (headers and body) must arrive in
- * time, and a kept-alive connection is closed after a quiet spell longer than a 60 s scrape interval.
+ * Timeouts that keep a slow or idle client from holding a socket, a connection slot or memory. Node checks the
+ * header and request timeouts only every connectionsCheckingIntervalMs, set when the server is made: its default,
+ * 30 s, would let a client that sends its headers slowly keep the socket up to 30 s longer. The send timeout is
+ * longer than any scrape_timeout Prometheus allows at a one-minute scrape interval (scrape_timeout cannot exceed it),
+ * so it never cuts off a scrape Prometheus still waits for, only a client that reads too slowly or not at all.
+ * A kept-alive connection is closed after a quiet spell longer than a 60 s scrape interval.
  */
-export const SERVER_TIMEOUTS = Object.freeze({
+export const SERVER_TIMEOUTS: ServerTimeouts = Object.freeze({
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
+  connectionsCheckingIntervalMs: 1_000,
+  sendTimeoutMs: 60_000,
   keepAliveTimeoutMs: 65_000,
-  /** A socket with no traffic either way while a request is in progress (a scraper that stopped reading). */
   socketIdleTimeoutMs: 120_000,
 });
 
-/**
- * Listens on host:port (port 0 picks a free one); rejects when the port is taken. `createHttp` makes the server
- * (plain HTTP by default; WebSecurity.createServer gives HTTPS when the web config sets up TLS).
- */
-export function listen(
-  app: Express,
-  host: string,
-  port: number,
-  createHttp: (listener: RequestListener) => Server = (listener) => createServer(listener),
-): Promise<RunningServer> {
+/** Makes the HTTP(S) server for a request listener, with the given server options. */
+export type ServerFactory = (listener: RequestListener, options: ServerOptions) => Server;
+
+/** Where and how to listen. */
+export type ListenOptions = Readonly<{
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Plain HTTP by default; WebSecurity.createServer gives HTTPS when the web config sets up TLS. */
+  createServer?: ServerFactory;
+  timeouts?: ServerTimeouts;
+  /** Where cut-off responses are logged (debug); none by default. */
+  logger?: Logger;
+}>;
+
+/** Listens with the timeouts of SERVER_TIMEOUTS (or those given); rejects when the port is taken. */
+export function listen(app: Express, options: ListenOptions): Promise<RunningServer> {
+  const timeouts = options.timeouts ?? SERVER_TIMEOUTS;
+  const make = options.createServer ?? ((listener, serverOptions) => createServer(serverOptions, listener));
   return new Promise((resolve, reject) => {
-    const server = createHttp(app);
-    server.headersTimeout = SERVER_TIMEOUTS.headersTimeoutMs;
-    server.requestTimeout = SERVER_TIMEOUTS.requestTimeoutMs;
-    server.keepAliveTimeout = SERVER_TIMEOUTS.keepAliveTimeoutMs;
-    server.setTimeout(SERVER_TIMEOUTS.socketIdleTimeoutMs);
-    server.listen(port, host);
+    const server = make(app, {
+      headersTimeout: timeouts.headersTimeoutMs,
+      requestTimeout: timeouts.requestTimeoutMs,
+      connectionsCheckingInterval: timeouts.connectionsCheckingIntervalMs,
+      keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    });
+    server.setTimeout(timeouts.socketIdleTimeoutMs);
+    server.on('request', (_request, response: ServerResponse) =>
+      cutOffAfter(response, timeouts.sendTimeoutMs, options.logger),
+    );
+    server.listen(options.port, options.host);
     server.once('error', reject);
     server.once('listening', () => {
       server.off('error', reject);
@@ -260,4 +295,15 @@ export function listen(
       });
     });
   });
+}
+
+/** Destroys a response (and its connection) that has not been handed to the system in full within `timeoutMs`. */
+function cutOffAfter(response: ServerResponse, timeoutMs: number, logger: Logger | undefined): void {
+  const timer = setTimeout(() => {
+    logger?.debug({ timeoutMs, path: response.req.url?.split('?')[0] }, 'response not sent in time; connection closed');
+    response.destroy();
+  }, timeoutMs);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  response.once('finish', stop).once('close', stop);
 }

@@ -1,4 +1,4 @@
-import type { RequestListener } from 'node:http';
+import type { RequestListener, ServerOptions } from 'node:http';
 import { createServer, type Server as HttpsServer } from 'node:https';
 import { isIPv6 } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -70,16 +70,17 @@ function policyOf(tls: TlsServerConfig): ClientCertPolicy {
  * An HTTPS server for `app`. On a new connection, at most once per CERTIFICATE_CHECK_MS, it stats the certificate,
  * key and client CA files; when they changed it reads them, and a good set replaces the served one
  * (`setSecureContext`) for that connection on. A bad set (a half-written pair, a key of another certificate) is
- * logged once and the previous one kept until the files change again.
+ * logged once and the previous one kept until the files change again. `httpOptions` are the HTTP server's (timeouts).
  */
 export function createTlsServer(
   app: RequestListener,
   initial: Readonly<{ tls: TlsServerConfig; material: TlsMaterial }>,
   deps: Readonly<{ clock: Clock; logger: Logger }>,
+  httpOptions: ServerOptions = {},
 ): TlsServer {
   let tls = initial.tls;
   const server = createServer(
-    { ...initial.material.options, ...policyOf(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
+    { ...httpOptions, ...initial.material.options, ...policyOf(tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS },
     app,
   );
   const policy = server as unknown as ClientCertPolicy;

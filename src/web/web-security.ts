@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
@@ -63,11 +63,11 @@ export class WebSecurity {
     return this.#loaded?.file ?? '';
   }
 
-  /** The server `app` is served by: HTTPS with the web config's certificate, else plain HTTP. */
-  createServer(app: RequestListener): Server {
+  /** The server `app` is served by: HTTPS with the web config's certificate, else plain HTTP; `options` go to both. */
+  createServer(app: RequestListener, options: ServerOptions = {}): Server {
     const tls = this.#loaded?.config.tls;
     const material = this.#loaded?.material;
-    if (tls === undefined || material === undefined) return createHttpServer(app);
+    if (tls === undefined || material === undefined) return createHttpServer(options, app);
     this.#tlsServer = createTlsServer(
       app,
       { tls, material },
@@ -75,6 +75,7 @@ export class WebSecurity {
         clock: this.#deps.clock,
         logger: this.#deps.logger,
       },
+      options,
     );
     return this.#tlsServer.server;
   }

@@ -99,7 +99,7 @@ describe('/metrics over HTTP', () => {
         logger: pino({ level: 'silent' }),
         reload: async () => ({ ok: true }),
       });
-      server = await listen(app, '127.0.0.1', 0);
+      server = await listen(app, { host: '127.0.0.1', port: 0 });
       return `${server.url}/metrics`;
     }
 

@@ -36,7 +36,7 @@ describe('server.maxRequests', () => {
       maxRequests: () => limit,
       reload: async () => ({ ok: true }),
     });
-    server = await listen(app, '127.0.0.1', 0);
+    server = await listen(app, { host: '127.0.0.1', port: 0 });
     const url = `${server.url}/metrics`;
     const bothStarted = new Promise<void>((resolve) => (onStarted = () => started === 2 && resolve()));
     const first = got(url);
