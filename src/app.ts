@@ -213,6 +213,9 @@ export function createApp(config: Config, deps: AppDeps): App {
     async start() {
       const app = createHttpApp({
         metrics,
+        // A scrape may share a body rendered for another only while the snapshot and the renderer are the same.
+        metricsVersion: () => [store.current(), exposition],
+        clock,
         store,
         isAlive: () => poller.isAlive(),
         version: deps.build.version,

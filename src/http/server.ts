@@ -1,22 +1,29 @@
 import { createServer, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { Writable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
-import { constants as zlib, createGzip } from 'node:zlib';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../metrics/render.js';
 import type { ReloadOutcome } from '../reload.js';
 import type { SnapshotStore } from '../store.js';
 import { limitConcurrency, rejectLargeBodies } from '../web/request-limits.js';
 import { acceptsGzip, wantsOpenMetrics } from './content-negotiation.js';
 import { renderLandingPage } from './landing-page.js';
+import { sendGzipped } from './send-body.js';
+import { SharedBodies } from './shared-body.js';
 
 /** What the HTTP endpoints read; none of it does I/O. */
 export type HttpAppOptions = Readonly<{
   /** The /metrics body in the requested format, as text chunks (see renderExposition). */
   metrics: (openMetrics: boolean) => AsyncIterable<string>;
+  /**
+   * What the /metrics body depends on besides the time (the snapshot, the renderer): scrapes share a body only while
+   * every element is the same. None = the time alone.
+   */
+  metricsVersion?: () => readonly unknown[];
+  /** The clock the metrics are computed at; the system's by default. */
+  clock?: Clock;
   store: SnapshotStore;
   isAlive: () => boolean;
   version: string;
@@ -42,17 +49,21 @@ export function createHttpApp(options: HttpAppOptions): Express {
   if (options.web !== undefined) app.use(options.web.headers);
   app.use(rejectLargeBodies());
   if (options.web !== undefined) app.use(options.web.guard);
-  // Body buffers kept between scrapes: allocating megabytes per scrape would churn the heap and the RSS.
-  const spare: Buffer[] = [];
+  const clock = options.clock ?? systemClock;
+  const bodies = new SharedBodies({
+    render: options.metrics,
+    version: options.metricsVersion ?? (() => []),
+    now: () => clock.now(),
+  });
 
   app.get('/metrics', limitConcurrency(options.maxRequests ?? (() => 0)), async (req, res) => {
     const openMetrics = wantsOpenMetrics(req.get('accept'));
     const gzip = acceptsGzip(req.get('accept-encoding'));
-    const chunks = options.metrics(openMetrics)[Symbol.asyncIterator]();
-    let first: IteratorResult<string, unknown>;
+    const { body, leave } = bodies.join(openMetrics, () => res.destroy());
     try {
-      first = await chunks.next();
+      await body.firstText;
     } catch (error) {
+      leave();
       options.logger.error({ error: String(error) }, 'rendering /metrics failed');
       res.status(500).type('text/plain').send('error rendering metrics\n');
       return;
@@ -60,20 +71,15 @@ export function createHttpApp(options: HttpAppOptions): Express {
     res.set('Content-Type', openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
     res.vary('Accept').vary('Accept-Encoding');
     if (gzip) res.set('Content-Encoding', 'gzip');
-    // The body is sent as it is rendered, so a large exposition is never held whole in memory.
-    const compressor = gzip ? createGzip({ level: GZIP_LEVEL, chunkSize: GZIP_CHUNK_BYTES }) : undefined;
-    const destination: Writable = compressor ?? res;
-    const sent = compressor === undefined ? finished(res) : pipeline(compressor, res);
-    sent.catch(() => undefined);
     try {
-      await writeBody(resume(first, chunks), destination, spare);
-      destination.end();
-      await sent;
+      // The body is sent as it is rendered and compressed; it is never held uncompressed.
+      await sendGzipped(body.gzipped(), res, !gzip);
     } catch (error) {
       // Headers are out: all that is left is to stop. Usually the scraper hung up (its timeout).
       options.logger.debug({ error: String(error) }, 'sending /metrics stopped');
-      destination.destroy();
       res.destroy();
+    } finally {
+      leave();
     }
   });
 
@@ -113,92 +119,6 @@ export function createHttpApp(options: HttpAppOptions): Express {
   });
 
   return app;
-}
-
-// Level 1 of 9: the exposition repeats itself so much that it still shrinks about 25-fold, for about half the CPU of
-// the default level 6 (docs/benchmarks.md); compression runs on the libuv thread pool, off the event loop.
-const GZIP_LEVEL = zlib.Z_BEST_SPEED;
-const GZIP_CHUNK_BYTES = 64 * 1024;
-
-/** Bytes of each buffer a /metrics body is encoded into, and how many of them a scrape may have (and the app keep). */
-const BODY_BUFFER_BYTES = 1024 * 1024;
-const BODY_BUFFERS = 8;
-
-/**
- * Encodes the text chunks into large reused buffers and writes each to `destination` when it is full. A scrape is
- * then a few large writes (and gzip jobs on the thread pool) rather than one per chunk, and rendering goes on while
- * earlier buffers are compressed and sent, instead of waiting for a turn of an event loop that a poll cycle keeps
- * busy. At most BODY_BUFFERS buffers are in flight, whatever the size of the exposition.
- */
-async function writeBody(chunks: AsyncIterable<string>, destination: Writable, spare: Buffer[]): Promise<void> {
-  const free: Buffer[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let allocated = 0;
-  let failure: { error: unknown } | undefined;
-  let buffer: Buffer | undefined;
-  let length = 0;
-  const take = async (): Promise<Buffer> => {
-    while (free.length === 0 && allocated >= BODY_BUFFERS) await Promise.race(inFlight);
-    if (free.length > 0) return free.pop()!;
-    allocated += 1;
-    return spare.pop() ?? Buffer.allocUnsafe(BODY_BUFFER_BYTES);
-  };
-  const flush = (): void => {
-    if (buffer === undefined || length === 0) return;
-    const full = buffer;
-    const sent = write(destination, full.subarray(0, length)).then(
-      () => {
-        inFlight.delete(sent);
-        free.push(full);
-      },
-      (error: unknown) => {
-        failure ??= { error };
-        throw error;
-      },
-    );
-    sent.catch(() => undefined);
-    inFlight.add(sent);
-    buffer = undefined;
-    length = 0;
-  };
-  for await (const chunk of chunks) {
-    if (failure !== undefined) throw failure.error;
-    // UTF-8 takes at most 3 bytes per UTF-16 code unit, so a chunk that passes this check fits.
-    if (buffer !== undefined && length + 3 * chunk.length > BODY_BUFFER_BYTES) flush();
-    if (3 * chunk.length > BODY_BUFFER_BYTES) {
-      flush();
-      await write(destination, chunk);
-      continue;
-    }
-    buffer ??= await take();
-    length += buffer.write(chunk, length);
-  }
-  flush();
-  await Promise.all(inFlight);
-  // Only buffers the destination is done with go back; after a failure the others are left to the GC.
-  for (const done of [...free, ...(buffer === undefined ? [] : [buffer])]) {
-    if (spare.length < BODY_BUFFERS) spare.push(done);
-  }
-}
-
-/** Writes to a stream; settles when the stream is done with the data. */
-function write(destination: Writable, data: Buffer | string): Promise<void> {
-  const written = new Promise<void>((resolve, reject) => {
-    destination.write(data, (error) => (error ? reject(error) : resolve()));
-  });
-  // Awaited later, or not at all when an earlier write failed first.
-  written.catch(() => undefined);
-  return written;
-}
-
-/** The chunks of an iterator whose first result was already taken. */
-async function* resume(
-  first: IteratorResult<string, unknown>,
-  rest: AsyncIterator<string, unknown>,
-): AsyncGenerator<string, void, undefined> {
-  if (first.done === true) return;
-  yield first.value;
-  yield* { [Symbol.asyncIterator]: () => rest };
 }
 
 /** A listening server and how to stop it. */

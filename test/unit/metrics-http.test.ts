@@ -1,10 +1,13 @@
+import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import baseGot from 'got';
 import { pino } from 'pino';
 import { acceptsGzip, wantsOpenMetrics } from '../../src/http/content-negotiation.js';
 import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
+import { ScrapePriority } from '../../src/metrics/scrape-priority.js';
 import { SnapshotStore } from '../../src/store.js';
+import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false, decompress: false });
 
@@ -176,6 +179,40 @@ describe('/metrics over HTTP', () => {
       expect([failed.statusCode, failed.body]).to.deep.equal([500, 'error rendering metrics\n']);
       fail = false;
       expect((await got(url, { headers: { 'accept-encoding': '' } })).body).to.equal(expected);
+    });
+
+    it('renders a body to its end while its reader does not read: a scrape holds polling back only while it renders', async () => {
+      const priority = new ScrapePriority(new ManualClock(Date.UTC(2024, 0, 1)));
+      let finished = false;
+      const line = `${'x'.repeat(1023)}\n`;
+      const url = new URL(
+        await serve(() =>
+          priority.first(
+            (async function* () {
+              try {
+                // 48 MB: far more than socket buffers hold.
+                for (let i = 0; i < 48; i++) yield line.repeat(1024);
+              } finally {
+                finished = true;
+              }
+            })(),
+          ),
+        ),
+      );
+      const socket = connect({ host: url.hostname, port: Number(url.port) }, () => {
+        socket.pause();
+        socket.write('GET /metrics HTTP/1.1\r\nHost: exporter\r\nAccept-Encoding: identity\r\n\r\n');
+      });
+      try {
+        for (let i = 0; i < 400 && !finished; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        expect(finished, 'rendered to the end').to.equal(true);
+        let pollingGoesOn = false;
+        void priority.turn().then(() => (pollingGoesOn = true));
+        await flush();
+        expect(pollingGoesOn).to.equal(true);
+      } finally {
+        socket.destroy();
+      }
     });
 
     it('stops rendering when the scraper hangs up mid-body', async () => {

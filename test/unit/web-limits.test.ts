@@ -17,15 +17,16 @@ describe('server.maxRequests', () => {
   it('answers 503 beyond the limit at once, frees the slot when one is done, and takes a new limit at once', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    let started = 0;
+    let renders = 0;
     let limit = 2;
-    let onStarted: () => void = () => undefined;
     const metrics = async function* (): AsyncGenerator<string> {
-      started += 1;
-      onStarted();
+      renders += 1;
       await gate;
       yield 'm 1\n';
     };
+    // Counts the requests that reach the app; the limit is applied in the same turn of the event loop.
+    let arrived = 0;
+    let onArrived: () => void = () => undefined;
     const app = createHttpApp({
       metrics,
       store: new SnapshotStore(),
@@ -35,13 +36,23 @@ describe('server.maxRequests', () => {
       logger: pino({ level: 'silent' }),
       maxRequests: () => limit,
       reload: async () => ({ ok: true }),
+      web: {
+        headers: (_req, _res, next) => {
+          arrived += 1;
+          onArrived();
+          next();
+        },
+        guard: (_req, _res, next) => next(),
+      },
     });
     server = await listen(app, { host: '127.0.0.1', port: 0 });
     const url = `${server.url}/metrics`;
-    const bothStarted = new Promise<void>((resolve) => (onStarted = () => started === 2 && resolve()));
+    const arrivedAt = (count: number) =>
+      new Promise<void>((resolve) => (onArrived = () => arrived === count && setImmediate(resolve)));
+    const bothIn = arrivedAt(2);
     const first = got(url);
     const second = got(url);
-    await bothStarted;
+    await bothIn;
     const third = await got(url);
     expect([third.statusCode, third.body]).to.deep.equal([
       503,
@@ -51,9 +62,9 @@ describe('server.maxRequests', () => {
     expect((await got(`${server.url}/-/healthy`)).statusCode).to.equal(200);
     // A reload raises the limit: one more gets through, the next is refused under the new number.
     limit = 3;
-    const threeStarted = new Promise<void>((resolve) => (onStarted = () => started === 3 && resolve()));
+    const raisedIn = arrivedAt(5);
     const raised = got(url);
-    await threeStarted;
+    await raisedIn;
     const beyond = await got(url);
     expect([beyond.statusCode, beyond.body]).to.deep.equal([
       503,
@@ -61,8 +72,12 @@ describe('server.maxRequests', () => {
     ]);
     release();
     expect([(await first).body, (await second).body, (await raised).body]).to.deep.equal(['m 1\n', 'm 1\n', 'm 1\n']);
-    const fourth = await got(url);
-    expect([fourth.statusCode, fourth.body]).to.deep.equal([200, 'm 1\n']);
+    // The scrapes that overlapped shared one render; one that comes after them renders anew.
+    expect(renders).to.equal(1);
+    const fourth = got(url);
+    for (let i = 0; i < 100 && renders < 2; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(renders).to.equal(2);
+    expect([(await fourth).statusCode, (await fourth).body]).to.deep.equal([200, 'm 1\n']);
     // And slow clients cannot hold a socket for long.
     const { headersTimeout, requestTimeout, keepAliveTimeout, timeout } = server.server;
     expect({ headersTimeout, requestTimeout, keepAliveTimeout, timeout }).to.deep.equal({
