@@ -54,7 +54,7 @@ export type App = Readonly<{
   reload(): Promise<ReloadOutcome>;
   /** Listens, then starts polling; rejects if the port is taken. */
   start(): Promise<RunningServer>;
-  /** Stops polling, lets in-flight scrapes finish (10 s at most) and closes connections. */
+  /** Stops polling, lets in-flight scrapes finish (10 s at most), closes connections and the web config's workers. */
   stop(): Promise<void>;
 }>;
 
@@ -240,6 +240,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       await poller.stop();
       await running?.close(SHUTDOWN_GRACE_MS);
       client.close();
+      await web.close();
     },
   };
 }

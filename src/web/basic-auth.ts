@@ -1,17 +1,15 @@
-import { createHmac, randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import type { PasswordChecks } from './password-checks.js';
+import type { VerifiedLogins } from './verified-logins.js';
 
 /** Checks a password against a bcrypt hash. */
 export type PasswordVerifier = (password: string, hash: string) => Promise<boolean>;
-
-/** bcryptjs, off the event loop's critical path (it yields between rounds). */
-export const bcryptVerifier: PasswordVerifier = (password, hash) => bcrypt.compare(password, hash);
 
 // Compared against when the user is unknown, so that a wrong user name costs as much as a wrong password and
 // user names cannot be told apart by timing. The hash of a fixed phrase, cost 10 like `htpasswd -B`.
 const UNKNOWN_USER_HASH = '$2b$10$nmPiSg2BRoogUAlj4Kc2ce0QpKt2Hi.tQXH6l9/jNTyQ/HwASHiBG';
 
-const CACHE_ENTRIES = 256;
+/** How a basic-auth check ended: let in, refused (401), or not checked because too many checks wait (503). */
+export type AuthOutcome = 'ok' | 'denied' | 'busy';
 
 /** The user and password of an `Authorization: Basic` header, or undefined. */
 export function parseBasicAuthorization(header: string | undefined): { user: string; password: string } | undefined {
@@ -24,22 +22,20 @@ export function parseBasicAuthorization(header: string | undefined): { user: str
   return { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+/** What the basic auth of every web config shares, so that a reload keeps it: the verified logins and the checks. */
+export type PasswordState = Readonly<{ verified: VerifiedLogins; checks: PasswordChecks }>;
+
 /**
- * HTTP basic auth against bcrypt hashes. bcrypt is slow on purpose, so a successful check is remembered (keyed by
- * an HMAC of user, hash and password under a key made for this process: the memory holds nothing that could be
- * attacked offline faster than the bcrypt hash itself) and a scrape every 15 s costs one bcrypt comparison in all.
- * Comparisons run one at a time, so a flood of wrong passwords takes one core at most.
+ * HTTP basic auth of one web config against bcrypt hashes. bcrypt is slow on purpose: a login verified before is let
+ * in at once (VerifiedLogins), any other takes a comparison admitted by PasswordChecks, or 'busy' when too many wait.
  */
 export class BasicAuth {
   readonly #users: ReadonlyMap<string, string>;
-  readonly #verify: PasswordVerifier;
-  readonly #cacheKey = randomBytes(32);
-  readonly #verified = new Set<string>();
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #passwords: PasswordState;
 
-  constructor(users: ReadonlyMap<string, string>, verify: PasswordVerifier = bcryptVerifier) {
+  constructor(users: ReadonlyMap<string, string>, passwords: PasswordState) {
     this.#users = users;
-    this.#verify = verify;
+    this.#passwords = passwords;
   }
 
   /** Whether any user is configured (otherwise every request passes). */
@@ -47,24 +43,20 @@ export class BasicAuth {
     return this.#users.size > 0;
   }
 
-  /** Whether the Authorization header carries a configured user and that user's password. */
-  async check(authorization: string | undefined): Promise<boolean> {
-    if (!this.enabled) return true;
+  /** Whether the Authorization header carries a configured user and that user's password; `client` is its address. */
+  async check(authorization: string | undefined, client: string): Promise<AuthOutcome> {
+    if (!this.enabled) return 'ok';
     const credentials = parseBasicAuthorization(authorization);
-    if (credentials === undefined) return false;
+    if (credentials === undefined) return 'denied';
     const hash = this.#users.get(credentials.user);
-    const known = hash !== undefined;
-    const key = createHmac('sha256', this.#cacheKey)
-      .update(`${credentials.user}\0${hash ?? ''}\0${credentials.password}`)
-      .digest('base64');
-    if (known && this.#verified.has(key)) return true;
-    const compared = this.#queue.then(() => this.#verify(credentials.password, hash ?? UNKNOWN_USER_HASH));
-    this.#queue = compared.catch(() => false);
-    const matches = (await compared.catch(() => false)) && known;
-    if (matches) {
-      if (this.#verified.size >= CACHE_ENTRIES) this.#verified.delete(this.#verified.values().next().value!);
-      this.#verified.add(key);
-    }
-    return matches;
+    const { verified, checks } = this.#passwords;
+    // Worked out for an unknown user too, so that it takes the same time.
+    const key = verified.keyOf(credentials.user, hash ?? '', credentials.password);
+    if (hash !== undefined && verified.has(key)) return 'ok';
+    const matches = await checks.compare(client, credentials.password, hash ?? UNKNOWN_USER_HASH);
+    if (matches === 'busy') return 'busy';
+    if (!matches || hash === undefined) return 'denied';
+    verified.add(key);
+    return 'ok';
   }
 }

@@ -3,11 +3,14 @@ import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { ConfigError } from '../config/config-error.js';
-import { BasicAuth, type PasswordVerifier } from './basic-auth.js';
+import { BasicAuth, type PasswordState, type PasswordVerifier } from './basic-auth.js';
+import { BcryptWorkers } from './bcrypt-workers.js';
 import { loadWebConfig, loadWebConfigAsync, type LoadedWebConfig } from './load-web-config.js';
+import { PasswordChecks } from './password-checks.js';
 import { createRequestRateLimit, type RequestRateLimit } from './request-rate-limit.js';
 import { securityHeaders } from './security-headers.js';
 import { createTlsServer, type TlsServer } from './tls-server.js';
+import { VerifiedLogins } from './verified-logins.js';
 import { OPEN_WEB_CONFIG, type WebConfig } from './web-config.js';
 
 /** The paths Kubernetes probes: never behind basic auth or the rate limit, and they tell nothing but their status. */
@@ -16,11 +19,14 @@ export const PROBE_PATHS: readonly string[] = ['/-/healthy', '/-/ready'];
 /** The realm of the WWW-Authenticate challenge. */
 export const AUTH_REALM = 'dis-exporter';
 
+/** Seconds a client refused because too many password checks wait is told to wait (Retry-After). */
+export const BUSY_RETRY_AFTER_SECONDS = 1;
+
 /** What WebSecurity needs besides the web config. */
 export type WebSecurityDeps = Readonly<{
   clock: Clock;
   logger: Logger;
-  /** Replaces bcrypt (tests count the comparisons). */
+  /** Replaces the bcrypt workers (tests count the comparisons). */
   verify?: PasswordVerifier;
 }>;
 
@@ -37,6 +43,10 @@ type Active = Readonly<{
  */
 export class WebSecurity {
   readonly #deps: WebSecurityDeps;
+  /** bcrypt runs here unless `deps.verify` replaces it; started on the first comparison. */
+  readonly #workers: BcryptWorkers;
+  /** Kept across reloads: a login verified before is let in at once after a reload that keeps its hash. */
+  readonly #passwords: PasswordState;
   #loaded: LoadedWebConfig | undefined;
   #active: Active;
   #tlsServer: TlsServer | undefined;
@@ -44,6 +54,14 @@ export class WebSecurity {
   /** `loaded` undefined = no web config file: plain HTTP, no authentication. */
   constructor(loaded: LoadedWebConfig | undefined, deps: WebSecurityDeps) {
     this.#deps = deps;
+    this.#workers = new BcryptWorkers({
+      onWorkerError: (error) =>
+        deps.logger.error({ error: error.message }, 'password check worker failed; its check was refused'),
+    });
+    this.#passwords = {
+      verified: new VerifiedLogins(),
+      checks: new PasswordChecks(deps.verify ?? this.#workers.verify),
+    };
     this.#loaded = loaded;
     this.#active = this.#activate(loaded);
   }
@@ -80,6 +98,11 @@ export class WebSecurity {
     return this.#tlsServer.server;
   }
 
+  /** Stops the password check workers. */
+  close(): Promise<void> {
+    return this.#workers.close();
+  }
+
   /** Express middleware that puts the security headers on every answer. */
   headers(): RequestHandler {
     return (_req, res, next) => {
@@ -90,7 +113,8 @@ export class WebSecurity {
 
   /**
    * Express middleware for every request but the probes: the rate limit (429), then basic auth (401 with a Basic
-   * challenge when the credentials are missing or wrong).
+   * challenge when the credentials are missing or wrong; 503 with Retry-After, at once, when too many password checks
+   * wait: see PasswordChecks).
    */
   guard(): RequestHandler {
     return (req, res, next) => {
@@ -107,10 +131,16 @@ export class WebSecurity {
         next();
         return;
       }
-      active.auth.check(req.get('authorization')).then(
-        (ok) => {
-          if (ok) next();
-          else {
+      active.auth.check(req.get('authorization'), req.socket.remoteAddress ?? '').then(
+        (outcome) => {
+          if (outcome === 'ok') next();
+          else if (outcome === 'busy') {
+            res
+              .status(503)
+              .set('Retry-After', String(BUSY_RETRY_AFTER_SECONDS))
+              .type('text/plain')
+              .send('too many password checks waiting; try again later\n');
+          } else {
             res
               .status(401)
               .set('WWW-Authenticate', `Basic realm="${AUTH_REALM}"`)
@@ -153,7 +183,7 @@ export class WebSecurity {
     const limit = config.rateLimit;
     return {
       config,
-      auth: new BasicAuth(config.basicAuthUsers, this.#deps.verify),
+      auth: new BasicAuth(config.basicAuthUsers, this.#passwords),
       headers: securityHeaders(config.headers, loaded?.material !== undefined),
       ...(limit === undefined
         ? {}

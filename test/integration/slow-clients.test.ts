@@ -54,6 +54,7 @@ describe('slow clients (server timeouts)', function () {
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
     await server?.close(0);
+    await web?.close();
     server = undefined;
     web = undefined;
   });

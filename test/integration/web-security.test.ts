@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import bcrypt from 'bcryptjs';
 import baseGot, { type OptionsOfTextResponseBody } from 'got';
 import { pino } from 'pino';
 import type { App } from '../../src/app.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { bcryptVerifier } from '../../src/web/basic-auth.js';
 import { loadWebConfig } from '../../src/web/load-web-config.js';
 import { WebSecurity } from '../../src/web/web-security.js';
 import { CREDENTIALS, PROJECT_ID, startExporter, testConfig } from '../helpers/exporter.js';
@@ -314,7 +314,7 @@ describe('securing the endpoint (web config)', function () {
         logger: pino({ level: 'silent' }),
         verify: async (password, hash) => {
           compared.push(hash === HASH ? `prometheus:${password}` : `unknown-user-hash:${password}`);
-          return bcryptVerifier(password, hash);
+          return bcrypt.compare(password, hash);
         },
       });
       const url = await start(join(dir, 'auth.yml'), { web });

@@ -3,7 +3,6 @@ import baseGot from 'got';
 import { pino } from 'pino';
 import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
 import { SnapshotStore } from '../../src/store.js';
-import { BasicAuth, parseBasicAuthorization } from '../../src/web/basic-auth.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 
@@ -86,50 +85,5 @@ describe('server.maxRequests', () => {
       keepAliveTimeout: 65_000,
       timeout: 120_000,
     });
-  });
-});
-
-describe('basic auth', () => {
-  it('parses an Authorization: Basic header; a password may hold ":"', () => {
-    const header = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
-    expect(parseBasicAuthorization(header('alice:pa:ss wörd'))).to.deep.equal({
-      user: 'alice',
-      password: 'pa:ss wörd',
-    });
-    expect(parseBasicAuthorization(`basic  ${Buffer.from('a:').toString('base64')}`)).to.deep.equal({
-      user: 'a',
-      password: '',
-    });
-    expect(parseBasicAuthorization(header('no-colon'))).to.equal(undefined);
-    expect(parseBasicAuthorization('Bearer abc')).to.equal(undefined);
-    expect(parseBasicAuthorization('Basic !!!')).to.equal(undefined);
-    expect(parseBasicAuthorization(undefined)).to.equal(undefined);
-  });
-
-  it('compares one password at a time, and remembers only successes', async () => {
-    const calls: string[] = [];
-    let running = 0;
-    const auth = new BasicAuth(new Map([['alice', 'HASH']]), async (password) => {
-      running += 1;
-      expect(running).to.equal(1);
-      calls.push(password);
-      await new Promise((resolve) => setImmediate(resolve));
-      running -= 1;
-      return password === 'right';
-    });
-    const header = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-    const results = await Promise.all([
-      auth.check(header('alice', 'right')),
-      auth.check(header('alice', 'wrong')),
-      auth.check(header('bob', 'right')),
-    ]);
-    expect(results).to.deep.equal([true, false, false]);
-    expect(await auth.check(header('alice', 'right'))).to.equal(true);
-    expect(await auth.check(header('alice', 'wrong'))).to.equal(false);
-    expect(calls).to.deep.equal(['right', 'wrong', 'right', 'wrong']);
-  });
-
-  it('lets everything through when no user is configured', async () => {
-    expect(await new BasicAuth(new Map()).check(undefined)).to.equal(true);
   });
 });
