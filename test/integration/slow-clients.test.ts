@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { pino } from 'pino';
 import { systemClock } from '../../src/clock.js';
-import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
-import { SnapshotStore } from '../../src/store.js';
+import { SERVER_TIMEOUTS, listen, type RunningServer } from '../../src/http/server.js';
 import { WebSecurity } from '../../src/web/web-security.js';
+import { testHttpApp } from '../helpers/http-app.js';
 
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 /** Short timeouts, so that the tests run fast; the production values only differ in size. */
@@ -69,14 +69,8 @@ describe('slow clients (server timeouts)', function () {
       );
       web = WebSecurity.load(file, { clock: systemClock, logger });
     }
-    const app = createHttpApp({
+    const app = testHttpApp({
       metrics,
-      store: new SnapshotStore(),
-      isAlive: () => true,
-      version: '0.0.0-test',
-      projectId: 'p',
-      logger,
-      reload: async () => ({ ok: true }),
     });
     const security = web;
     server = await listen(app, {

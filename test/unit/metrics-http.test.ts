@@ -2,12 +2,11 @@ import { connect } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import baseGot from 'got';
-import { pino } from 'pino';
 import { acceptsGzip, wantsOpenMetrics } from '../../src/http/content-negotiation.js';
-import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
+import { listen, type RunningServer } from '../../src/http/server.js';
 import { ScrapePriority } from '../../src/metrics/scrape-priority.js';
-import { SnapshotStore } from '../../src/store.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
+import { testHttpApp } from '../helpers/http-app.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false, decompress: false });
 
@@ -93,14 +92,8 @@ describe('/metrics over HTTP', () => {
     });
 
     async function serve(metrics: (openMetrics: boolean) => AsyncIterable<string>): Promise<string> {
-      const app = createHttpApp({
+      const app = testHttpApp({
         metrics,
-        store: new SnapshotStore(),
-        isAlive: () => true,
-        version: '0.0.0-test',
-        projectId: 'p',
-        logger: pino({ level: 'silent' }),
-        reload: async () => ({ ok: true }),
       });
       server = await listen(app, { host: '127.0.0.1', port: 0 });
       return `${server.url}/metrics`;

@@ -1,8 +1,7 @@
 import { expect } from 'chai';
 import baseGot from 'got';
-import { pino } from 'pino';
-import { createHttpApp, listen, type RunningServer } from '../../src/http/server.js';
-import { SnapshotStore } from '../../src/store.js';
+import { listen, type RunningServer } from '../../src/http/server.js';
+import { testHttpApp } from '../helpers/http-app.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
 
@@ -26,15 +25,9 @@ describe('server.maxRequests', () => {
     // Counts the requests that reach the app; the limit is applied in the same turn of the event loop.
     let arrived = 0;
     let onArrived: () => void = () => undefined;
-    const app = createHttpApp({
+    const app = testHttpApp({
       metrics,
-      store: new SnapshotStore(),
-      isAlive: () => true,
-      version: '0.0.0-test',
-      projectId: 'p',
-      logger: pino({ level: 'silent' }),
       maxRequests: () => limit,
-      reload: async () => ({ ok: true }),
       web: {
         headers: (_req, _res, next) => {
           arrived += 1;
