@@ -1,39 +1,37 @@
-import http from 'node:http';
-import https from 'node:https';
-import { isDeepStrictEqual } from 'node:util';
-import got, { RequestError, type Got, type PlainResponse, type Request } from 'got';
 import type { Clock } from '../clock.js';
-import { startStopwatch } from '../clock.js';
-import type { AccessKeyPair, Credentials } from '../config/types.js';
-import { clockSkewErrorOf } from './clock-skew.js';
-import { CHECK_ACCESS_KEYS, createCooldownGuard, type CooldownInfo } from './cooldown.js';
-import { errorResponseInit } from './error-response.js';
-import { DisError, DisHttpError, DisRequestError, DisResponseError, isRetryable } from './errors.js';
+import type { Credentials } from '../config/types.js';
+import { createAdmission, type Admission } from './admission.js';
+import { DisClockSkewError } from './clock-skew.js';
+import type { CooldownInfo } from './cooldown.js';
+import { readErrorAnswer } from './error-response.js';
+import { DisError, DisHttpError, DisResponseError } from './errors.js';
 import {
   createIamTokenSource,
   DEFAULT_IAM_FAILURE_BACKOFF_MS,
   DEFAULT_IAM_REFRESH_AHEAD_MS,
+  sendTokenRequestsOver,
   type IamTokenEvent,
+  type IamTokenSource,
   type IamTokenTimings,
 } from './iam-token.js';
 import {
-  parseDumpTask,
-  parseDumpTaskList,
-  parseJsonBody,
-  parseStreamDetailsPage,
-  parseStreamNamesPage,
-  quoteForError,
-} from './parse.js';
-import { createRateLimiter, type Rate } from './rate-limiter.js';
-import { parseRetryAfter } from './retry-after.js';
-import { signRequest } from './signer.js';
-import type { DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
+  dumpTaskListRequest,
+  dumpTaskRequest,
+  mergeStreamDetails,
+  STREAM_NAMES_LISTING,
+  streamDetailsListing,
+  type DisRequest,
+  type Operation,
+  type PagedRequest,
+} from './operations.js';
+import { walkPages, type Page } from './paging.js';
+import { parseJsonBody } from './parse.js';
+import { calculateRetryDelay, STOP } from './retry-policy.js';
+import { createTransport, type ApiRequestEvent, type Transport } from './transport.js';
+import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
-/** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
-export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_tasks' | 'show_stream' | 'iam_token';
-
-/** One HTTP request sent to DIS or IAM, as reported to the self-metrics: `code` is the HTTP status or `error`. */
-export type ApiRequestEvent = Readonly<{ operation: Operation; code: string; durationSeconds: number }>;
+export type { ApiRequestEvent } from './transport.js';
+export type { Operation } from './operations.js';
 
 /** Per-call limits. */
 export type CallOptions = Readonly<{
@@ -132,8 +130,6 @@ export type ClientLimits = Pick<
   'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond' | 'iamFailureBackoffMs' | 'iamRefreshAheadMs'
 >;
 
-const BACKOFF_BASE_MS = 250;
-const BACKOFF_CAP_MS = 10_000;
 /** Default `maxRetryAfterMs`: a minute. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 /** Default `cooldownMs`: 10 minutes. */
@@ -142,40 +138,94 @@ export const DEFAULT_COOLDOWN_MS = 10 * 60_000;
 export const DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN = 3;
 /** Default `maxBodyBytes`: 8 MiB, far above a dump task's details or a page of 1000 partitions. */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
-/** The statuses whose Retry-After the client honours (RFC 9110 §10.2.3, RFC 6585 §4). */
-const RETRY_AFTER_STATUSES = new Set([429, 503]);
-/** The documented maxima of `limit` (Querying Streams) and `limit_partitions` (Querying Stream Details). */
-const STREAMS_PER_PAGE = 100;
-const PARTITIONS_PER_PAGE = 1000;
-/** A paged listing that still says "more" after this many pages is treated as a broken server, not followed further. */
-export const MAX_PAGES = 1000;
 
-/** How to walk one paged listing: the request of each page, its parser and the cursor each page ends on. */
-type Paging<P extends { readonly hasMore: boolean }> = Readonly<{
-  operation: Operation;
-  /** The path and query of the page after `cursor` (the first page when undefined). */
-  path: (cursor: string | undefined) => string;
-  parse: (body: unknown) => P;
-  /** The page's keys: each must be new (a key seen before means the server ignored the cursor). */
-  keys: (page: P) => readonly string[];
-  /** What the page after this one starts after: its last key as the server sent it; undefined for an empty page. */
-  cursor: (page: P) => string | undefined;
-  /** `has_more_streams` or `has_more_partitions`, for error messages. */
-  moreField: string;
-  /** `streams` or `partitions`, for error messages. */
-  noun: string;
+/**
+ * Creates the DIS client. It composes the transport (transport.ts: got, keep-alive agents, AK/SK signing, timeout,
+ * body cap), the admission of each request (admission.ts: cool-down, rate limit), the IAM token source
+ * (iam-token.ts, which sends over the transport, not through this client), the reading of error answers
+ * (error-response.ts), the retry policy (retry-policy.ts), paging (paging.ts) and the requests of each operation
+ * (operations.ts).
+ */
+export function createDisClient(options: DisClientOptions): HttpDisClient {
+  const { clock } = options;
+  const transport = createTransport({
+    userAgent: options.userAgent,
+    clock,
+    timeoutMs: options.timeoutMs,
+    maxSockets: options.maxSockets,
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+  });
+  const admission = createAdmission({
+    clock,
+    credentials: options.credentials,
+    maxRequestsPerSecond: options.maxRequestsPerSecond,
+    rateLimitBurst: options.rateLimitBurst,
+    cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
+    authFailuresBeforeCooldown: options.authFailuresBeforeCooldown ?? DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN,
+    ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
+  });
+  const tokens = createIamTokenSource({
+    projectId: options.projectId,
+    clock,
+    ...iamTimings(options),
+    send: sendTokenRequestsOver(transport),
+    ...(options.onIamToken === undefined ? {} : { onEvent: options.onIamToken }),
+  });
+  let retries = options.retries;
+  const parts: Parts = {
+    options,
+    transport,
+    admission,
+    tokens,
+    base: `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`,
+    retries: () => retries,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
+    random: options.random ?? Math.random,
+  };
+  const now = (): number => clock.now();
+
+  return {
+    async getDumpTask(stream, task, signal, call) {
+      return fetchParsed(parts, dumpTaskRequest(stream, task, now), signal, call);
+    },
+    async listStreams(signal, call) {
+      const pages = await fetchAllPages(parts, STREAM_NAMES_LISTING, signal, call);
+      return pages.flatMap((page) => page.names);
+    },
+    async listDumpTasks(stream, signal, call) {
+      return fetchParsed(parts, dumpTaskListRequest(stream), signal, call);
+    },
+    async getStream(stream, signal, call) {
+      return mergeStreamDetails(await fetchAllPages(parts, streamDetailsListing(stream), signal, call));
+    },
+    cooldownUntilMs: () => admission.cooldownUntilMs(),
+    reconfigure(next) {
+      retries = next.retries;
+      transport.reconfigure({ timeoutMs: next.timeoutMs, maxSockets: next.maxSockets });
+      admission.setMaxRequestsPerSecond(next.maxRequestsPerSecond);
+      tokens.setTimings(iamTimings(next));
+    },
+    close() {
+      tokens.close();
+      transport.close();
+    },
+  };
+}
+
+/** The parts a client's calls go through, and the settings each call reads. */
+type Parts = Readonly<{
+  options: DisClientOptions;
+  transport: Transport;
+  admission: Admission;
+  tokens: IamTokenSource;
+  /** The prefix of every DIS request's URL: the endpoint and `/v2/{project_id}`. */
+  base: string;
+  /** `poll.retries` as it is now (a reload changes it for the calls that start later). */
+  retries: () => number;
+  maxRetryAfterMs: number;
+  random: () => number;
 }>;
-
-/** RFC 3986 percent-encoding: a space is `%20` (never `+`, which URLSearchParams.toString writes), and `!'()*` are encoded too. */
-function encodeQueryPart(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
-/** `?k=v&…` in insertion order, RFC 3986-encoded (the signer sorts its own copy); `''` when empty. */
-function queryString(params: URLSearchParams): string {
-  const pairs = [...params].map(([key, value]) => `${encodeQueryPart(key)}=${encodeQueryPart(value)}`);
-  return pairs.length === 0 ? '' : `?${pairs.join('&')}`;
-}
 
 /**
  * The result of one attempt: the body, or the error, how long the server asked us to wait before another, and the
@@ -185,428 +235,130 @@ type Attempt =
   | { ok: true; body: string }
   | { ok: false; error: DisError; retryAfterMs: number | undefined; token?: string | undefined };
 
-/** One request to send: the URL, what error messages show of it, its headers and body, and the AK/SK to sign it with. */
-type Outgoing = Readonly<{
-  operation: Operation;
-  method: 'GET' | 'POST';
-  url: string;
-  /** The path (or, for IAM, the URL) messages name. */
-  path: string;
-  headers: Readonly<Record<string, string>>;
-  body?: string;
-  signWith?: AccessKeyPair;
-}>;
+/** One request of a call: admitted, authenticated (AK/SK or IAM token), sent, its answer read. */
+async function attempt(
+  parts: Parts,
+  operation: Operation,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<Attempt> {
+  const { options, admission, transport } = parts;
+  await admission.admit(signal);
+  const credentials = options.credentials();
+  // Fails the call (not retried here) when no token can be had; the token source reports that once.
+  const token = credentials.kind === 'iam' ? await parts.tokens.token(credentials, signal) : undefined;
+  const request = { method: 'GET', path: displayPath(options.projectId, path) } as const;
+  const sent = await transport.send(
+    {
+      operation,
+      ...request,
+      url: `${parts.base}${path}`,
+      headers:
+        token === undefined
+          ? { 'x-project-id': options.projectId }
+          : { 'x-project-id': options.projectId, 'x-auth-token': token },
+      ...(credentials.kind === 'iam' ? {} : { signWith: credentials }),
+    },
+    signal,
+  );
+  if (!sent.ok) return { ok: false, error: sent.error, retryAfterMs: undefined };
+  const { response, body } = sent;
+  const { statusCode } = response;
+  const ok = statusCode >= 200 && statusCode < 300;
+  if (ok) admission.succeeded();
+  if (body === undefined)
+    return { ok: false, error: transport.tooLarge(`GET ${request.path}`), retryAfterMs: undefined };
+  if (ok) return { ok: true, body };
+  const answer = readErrorAnswer(
+    request,
+    { statusCode, headers: response.headers, body },
+    options.clock.now(),
+    credentials.kind !== 'iam',
+  );
+  if (answer.error instanceof DisClockSkewError && answer.error.skewSeconds !== undefined) {
+    options.onClockSkew?.(answer.error.skewSeconds);
+  }
+  return { ok: false, ...answer, token };
+}
 
-/** A response whose body was read (undefined: larger than the cap), or the error of a request that got none. */
-type Sent = { ok: true; response: PlainResponse; body: string | undefined } | { ok: false; error: DisRequestError };
+/** One call: attempts until one succeeds or the retry policy stops, then the body or the last error. */
+async function request(
+  parts: Parts,
+  operation: Operation,
+  path: string,
+  signal: AbortSignal | undefined,
+  call: CallOptions | undefined,
+): Promise<string> {
+  const retries = parts.retries();
+  const { clock } = parts.options;
+  let tokenRenewed = false;
+  for (let retry = 0; ;) {
+    const outcome = await attempt(parts, operation, path, signal);
+    if (outcome.ok) return outcome.body;
+    const { error, retryAfterMs, token } = outcome;
+    if (token !== undefined && !tokenRenewed && rejectsToken(error)) {
+      // The token expired or was revoked before its time (password or permission change): one fresh token and
+      // one more try, outside poll.retries and the auth cool-down count.
+      parts.tokens.invalidate(token);
+      tokenRenewed = true;
+      continue;
+    }
+    if (error instanceof DisHttpError) parts.admission.failed(error);
+    const delayMs = calculateRetryDelay({
+      error,
+      retry,
+      retries,
+      retryAfterMs,
+      maxRetryAfterMs: parts.maxRetryAfterMs,
+      deadlineMs: call?.deadlineMs,
+      nowMs: clock.now(),
+      random: parts.random,
+    });
+    if (delayMs === STOP) throw error;
+    await clock.sleep(delayMs, signal);
+    retry++;
+  }
+}
 
-/** The got context key of the AK/SK the signing hook signs a request with; requests without one are not signed. */
-const SIGN_WITH = 'disSignWith';
+/** One call whose JSON body is parsed; a DisResponseError names the request. */
+async function fetchParsed<T>(
+  parts: Parts,
+  { operation, path, parse }: DisRequest<T>,
+  signal: AbortSignal | undefined,
+  call: CallOptions | undefined,
+): Promise<T> {
+  const body = await request(parts, operation, path, signal, call);
+  try {
+    return parse(parseJsonBody(body));
+  } catch (error) {
+    throw error instanceof DisResponseError
+      ? error.forRequest(`GET ${displayPath(parts.options.projectId, path)}`)
+      : error;
+  }
+}
 
-function isAccessKeyPair(value: unknown): value is AccessKeyPair {
-  return typeof value === 'object' && value !== null && 'accessKey' in value && 'secretKey' in value;
+/** Every page of a listing, each page one call. */
+function fetchAllPages<P extends Page>(
+  parts: Parts,
+  listing: PagedRequest<P>,
+  signal: AbortSignal | undefined,
+  call: CallOptions | undefined,
+): Promise<P[]> {
+  return walkPages(
+    listing,
+    (path) => fetchParsed(parts, { operation: listing.operation, path, parse: listing.parse }, signal, call),
+    (path) => `GET ${displayPath(parts.options.projectId, path)}`,
+  );
+}
+
+/** The path error messages show: the request's path, project id included, without the endpoint. */
+function displayPath(projectId: string, path: string): string {
+  return `/v2/${projectId}${path}`;
 }
 
 /** A 401 (APIGW.0301 and the like): the token a request carried is expired or revoked. */
 function rejectsToken(error: DisError): boolean {
   return error instanceof DisHttpError && (error.statusCode === 401 || error.apiCode === 'APIGW.0301');
-}
-
-/**
- * What a got stream brings: its response and the body as UTF-8 text (undefined, the socket destroyed, as soon as
- * the body is known to exceed `maxBytes`), or its error. Plain listeners rather than async iteration: this runs for
- * every request, and the iterator's promises and buffers cost more than the rest of reading a small body.
- */
-function receive(stream: Request, maxBytes: number): Promise<Sent & { ok: true }> {
-  return new Promise((resolve, reject) => {
-    let response: PlainResponse | undefined;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const tooLarge = (): void => {
-      // Destroying the stream also closes its socket: the rest is never downloaded.
-      stream.destroy();
-      if (response !== undefined) resolve({ ok: true, response, body: undefined });
-    };
-    // The listener stays after the promise settled: an abort after the body ended errors the finished stream, and
-    // an 'error' without a listener would crash the process.
-    stream.on('error', reject);
-    stream.once('response', (received: PlainResponse) => {
-      response = received;
-      // Content-Length counts the bytes on the wire, before decompression, so it can only say "too large" early.
-      if (Number(received.headers['content-length']) > maxBytes) tooLarge();
-    });
-    stream.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) tooLarge();
-      else chunks.push(chunk);
-    });
-    stream.once('end', () => {
-      if (response === undefined) reject(new Error('the response ended before its headers'));
-      else resolve({ ok: true, response, body: Buffer.concat(chunks, size).toString('utf8') });
-    });
-  });
-}
-
-/**
- * Creates the got-based client: AK/SK signing in a beforeRequest hook or an IAM token, keep-alive agents, our own
- * retries.
- */
-export function createDisClient(options: DisClientOptions): HttpDisClient {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-  const agent = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const random = options.random ?? Math.random;
-  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
-  const rateOf = (maxRequestsPerSecond = Infinity): Rate => ({
-    requestsPerSecond: maxRequestsPerSecond,
-    burst: options.rateLimitBurst ?? Math.ceil(maxRequestsPerSecond),
-  });
-  const limiter = createRateLimiter({ ...rateOf(options.maxRequestsPerSecond), clock: options.clock });
-  const cooldown = createCooldownGuard({
-    clock: options.clock,
-    cooldownMs: options.cooldownMs ?? DEFAULT_COOLDOWN_MS,
-    authFailures: options.authFailuresBeforeCooldown ?? DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN,
-    ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
-    checkCredentials: () =>
-      options.credentials().kind === 'iam' ? 'check the IAM user, its password and the project id' : CHECK_ACCESS_KEYS,
-  });
-  const base = `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`;
-  let limits = { timeoutMs: options.timeoutMs, retries: options.retries };
-  let signingWith = options.credentials();
-  const tokens = createIamTokenSource({
-    projectId: options.projectId,
-    clock: options.clock,
-    ...iamTimings(options),
-    // The token request shares the DIS requests' timeout, body cap, agents and request counting.
-    send: async ({ url, path, body, signal }) => {
-      const headers = { 'content-type': 'application/json;charset=utf8' };
-      const sent = await send({ operation: 'iam_token', method: 'POST', url, path, headers, body }, signal);
-      if (!sent.ok) throw sent.error;
-      if (sent.body === undefined) throw tooLarge(`POST ${path}`);
-      return { statusCode: sent.response.statusCode, headers: sent.response.headers, body: sent.body };
-    },
-    ...(options.onIamToken === undefined ? {} : { onEvent: options.onIamToken }),
-  });
-
-  const client: Got = got.extend({
-    agent,
-    headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-    // Retries are ours (below): got's would hide each attempt from the request self-metrics and ignore our clock.
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    followRedirect: false,
-    responseType: 'text',
-    hooks: {
-      beforeRequest: [
-        (request) => {
-          const keys = request.context[SIGN_WITH];
-          if (!isAccessKeyPair(keys)) return;
-          const url = request.url instanceof URL ? request.url : new URL(String(request.url));
-          const signed = signRequest(
-            { method: request.method, url, headers: request.headers },
-            keys,
-            options.clock.now(),
-          );
-          for (const [name, value] of Object.entries(signed)) request.headers[name.toLowerCase()] = value;
-        },
-      ],
-    },
-  });
-
-  /** Fails a call that may not send now (a cool-down); every request waits for a rate-limit token first. */
-  async function admit(signal: AbortSignal | undefined): Promise<void> {
-    const credentials = options.credentials();
-    if (credentials !== signingWith) {
-      if (!isDeepStrictEqual(credentials, signingWith)) cooldown.credentialsChanged();
-      signingWith = credentials;
-    }
-    const before = cooldown.blocked();
-    if (before !== undefined) throw before;
-    await limiter.acquire(signal);
-    // A concurrent call may have started a cool-down while this one waited for its token.
-    const after = cooldown.blocked();
-    if (after !== undefined) throw after;
-  }
-
-  // got's stream API, not its promise: the promise buffers the whole body before we could look at its size.
-  async function send(outgoing: Outgoing, signal: AbortSignal | undefined): Promise<Sent> {
-    const { timeoutMs } = limits;
-    const elapsed = startStopwatch();
-    // The caller's signal is not handed to got, which never removes its 'abort' listener from a signal: on the
-    // poller's long-lived one that would pile up a listener (holding the request) per request. An abort destroys
-    // the stream instead, through a listener that lives only while this request runs.
-    const stream = client.stream(outgoing.url, {
-      method: outgoing.method,
-      headers: outgoing.headers,
-      ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
-      context: outgoing.signWith === undefined ? {} : { [SIGN_WITH]: outgoing.signWith },
-    });
-    const onAbort = (): void => {
-      stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    // One timer for the whole exchange, up to the body's last byte; got's own timeout machinery (per-phase timers
-    // and listeners) costs more per request than the rest of this function.
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      stream.destroy(new Error(`no response within ${timeoutMs} ms`));
-    }, timeoutMs);
-    let sent: Sent & { ok: true };
-    try {
-      sent = await receive(stream, maxBodyBytes);
-    } catch (error) {
-      options.onRequest?.({ operation: outgoing.operation, code: 'error', durationSeconds: elapsed() });
-      if (signal?.aborted) throw signal.reason;
-      return {
-        ok: false,
-        error: toRequestError(error, outgoing.method, outgoing.path, timedOut ? timeoutMs : undefined),
-      };
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-    }
-    options.onRequest?.({
-      operation: outgoing.operation,
-      code: String(sent.response.statusCode),
-      durationSeconds: elapsed(),
-    });
-    return sent;
-  }
-
-  function tooLarge(request: string): DisResponseError {
-    return new DisResponseError('', `response body larger than ${maxBodyBytes} bytes`).forRequest(request);
-  }
-
-  async function attempt(operation: Operation, path: string, signal: AbortSignal | undefined): Promise<Attempt> {
-    await admit(signal);
-    const credentials = options.credentials();
-    // Fails the call (not retried here) when no token can be had; the token source reports that once.
-    const token = credentials.kind === 'iam' ? await tokens.token(credentials, signal) : undefined;
-    const sent = await send(
-      {
-        operation,
-        method: 'GET',
-        url: `${base}${path}`,
-        path: displayPath(path),
-        headers:
-          token === undefined
-            ? { 'x-project-id': options.projectId }
-            : { 'x-project-id': options.projectId, 'x-auth-token': token },
-        ...(credentials.kind === 'iam' ? {} : { signWith: credentials }),
-      },
-      signal,
-    );
-    if (!sent.ok) return { ok: false, error: sent.error, retryAfterMs: undefined };
-    const { response, body } = sent;
-    const { statusCode } = response;
-    const ok = statusCode >= 200 && statusCode < 300;
-    if (ok) cooldown.succeeded();
-    if (body === undefined) return { ok: false, error: tooLarge(`GET ${displayPath(path)}`), retryAfterMs: undefined };
-    if (ok) return { ok: true, body };
-    const init = errorResponseInit(
-      { method: 'GET', path: displayPath(path) },
-      { statusCode, headers: response.headers, body },
-    );
-    const skewed = clockSkewErrorOf(init, response.headers.date, options.clock.now(), credentials.kind !== 'iam');
-    if (skewed?.skewSeconds !== undefined) options.onClockSkew?.(skewed.skewSeconds);
-    const error = skewed ?? new DisHttpError(init);
-    const retryAfterMs = RETRY_AFTER_STATUSES.has(statusCode)
-      ? parseRetryAfter(response.headers['retry-after'], options.clock.now())
-      : undefined;
-    return { ok: false, error, retryAfterMs, token };
-  }
-
-  async function request(
-    operation: Operation,
-    path: string,
-    signal: AbortSignal | undefined,
-    call: CallOptions | undefined,
-  ): Promise<string> {
-    const { retries } = limits;
-    let tokenRenewed = false;
-    for (let retry = 0; ;) {
-      const outcome = await attempt(operation, path, signal);
-      if (outcome.ok) return outcome.body;
-      const { error, retryAfterMs, token } = outcome;
-      if (token !== undefined && !tokenRenewed && rejectsToken(error)) {
-        // The token expired or was revoked before its time (password or permission change): one fresh token and
-        // one more try, outside poll.retries and the auth cool-down count.
-        tokens.invalidate(token);
-        tokenRenewed = true;
-        continue;
-      }
-      if (error instanceof DisHttpError) cooldown.failed(error);
-      if (!isRetryable(error.reason) || retry >= retries) throw error;
-      if (retryAfterMs !== undefined && retryAfterMs > maxRetryAfterMs) throw error;
-      // Full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), unless the server said when.
-      const delayMs = retryAfterMs ?? Math.round(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** retry));
-      if (call?.deadlineMs !== undefined && options.clock.now() + delayMs >= call.deadlineMs) throw error;
-      await options.clock.sleep(delayMs, signal);
-      retry++;
-    }
-  }
-
-  async function fetchParsed<T>(
-    operation: Operation,
-    path: string,
-    signal: AbortSignal | undefined,
-    call: CallOptions | undefined,
-    parse: (body: unknown) => T,
-  ): Promise<T> {
-    const body = await request(operation, path, signal, call);
-    try {
-      return parse(parseJsonBody(body));
-    } catch (error) {
-      throw error instanceof DisResponseError ? error.forRequest(`GET ${displayPath(path)}`) : error;
-    }
-  }
-
-  // Each page is one request. A key seen on an earlier page means the server ignored the cursor; an empty page that
-  // still says "more" would leave no cursor; either would loop, so both end the walk with a DisResponseError.
-  async function allPages<P extends { readonly hasMore: boolean }>(
-    paging: Paging<P>,
-    signal: AbortSignal | undefined,
-    call: CallOptions | undefined,
-  ): Promise<P[]> {
-    const pages: P[] = [];
-    const pageByKey = new Map<string, number>();
-    let cursor: string | undefined;
-    for (let number = 1; ; number++) {
-      const path = paging.path(cursor);
-      const page = await fetchParsed(paging.operation, path, signal, call, paging.parse);
-      const failure = (problem: string) => new DisResponseError(paging.moreField, problem, `GET ${displayPath(path)}`);
-      const keys = paging.keys(page);
-      for (const key of keys) {
-        const first = pageByKey.get(key);
-        if (first !== undefined) {
-          throw failure(
-            `was true on page ${number - 1} but page ${number} repeats ${quoteForError(key)} from page ${first}`,
-          );
-        }
-      }
-      for (const key of keys) pageByKey.set(key, number);
-      pages.push(page);
-      if (!page.hasMore) return pages;
-      const next = paging.cursor(page);
-      if (next === undefined) throw failure(`is true but page ${number} lists no ${paging.noun}`);
-      if (number >= MAX_PAGES) throw failure(`is still true after ${MAX_PAGES} pages`);
-      cursor = next;
-    }
-  }
-
-  function displayPath(path: string): string {
-    return `/v2/${options.projectId}${path}`;
-  }
-
-  /** The error of a request that got no whole response; `timedOutAfterMs` when the client's timer ended it. */
-  function toRequestError(
-    error: unknown,
-    method: string,
-    path: string,
-    timedOutAfterMs: number | undefined,
-  ): DisRequestError {
-    if (timedOutAfterMs !== undefined) {
-      return new DisRequestError({
-        method,
-        path,
-        reason: 'timeout',
-        detail: `no response within ${timedOutAfterMs} ms`,
-        cause: error,
-      });
-    }
-    const code = error instanceof RequestError ? error.code : undefined;
-    const message = error instanceof Error ? error.message : String(error);
-    return new DisRequestError({
-      method,
-      path,
-      reason: 'network',
-      detail: code === undefined ? message : `${code}: ${message}`,
-      cause: error,
-    });
-  }
-
-  return {
-    async getDumpTask(stream, task, signal, call) {
-      const path = `/streams/${encodeURIComponent(stream)}/transfer-tasks/${encodeURIComponent(task)}`;
-      return fetchParsed('show_transfer_task', path, signal, call, (body) =>
-        parseDumpTask(body, { stream, task, nowMs: options.clock.now() }),
-      );
-    },
-    async listStreams(signal, call) {
-      const pages = await allPages(
-        {
-          operation: 'list_streams',
-          path: (cursor) => {
-            const query = new URLSearchParams({ limit: String(STREAMS_PER_PAGE) });
-            if (cursor !== undefined) query.set('start_stream_name', cursor);
-            return `/streams${queryString(query)}`;
-          },
-          parse: parseStreamNamesPage,
-          keys: (page) => page.names,
-          cursor: (page) => page.names.at(-1),
-          moreField: 'has_more_streams',
-          noun: 'streams',
-        },
-        signal,
-        call,
-      );
-      return pages.flatMap((page) => page.names);
-    },
-    async listDumpTasks(stream, signal, call) {
-      const path = `/streams/${encodeURIComponent(stream)}/transfer-tasks`;
-      return fetchParsed('list_transfer_tasks', path, signal, call, parseDumpTaskList);
-    },
-    async getStream(stream, signal, call) {
-      const streamPath = `/streams/${encodeURIComponent(stream)}`;
-      const pages = await allPages(
-        {
-          operation: 'show_stream',
-          path: (cursor) => {
-            const query = new URLSearchParams({ limit_partitions: String(PARTITIONS_PER_PAGE) });
-            if (cursor !== undefined) query.set('start_partitionId', cursor);
-            return `${streamPath}${queryString(query)}`;
-          },
-          parse: (body) => parseStreamDetailsPage(body, { stream }),
-          keys: (page) => page.partitions.map((partition) => partition.partitionId),
-          cursor: (page) => page.cursor,
-          moreField: 'has_more_partitions',
-          noun: 'partitions',
-        },
-        signal,
-        call,
-      );
-      const fieldIssues = firstIssuePerField(pages.flatMap((page) => page.fieldIssues ?? []));
-      return Object.freeze({
-        partitions: Object.freeze(pages.flatMap((page) => page.partitions)),
-        ...(fieldIssues.length === 0 ? {} : { fieldIssues: Object.freeze(fieldIssues) }),
-      });
-    },
-    cooldownUntilMs: () => cooldown.untilMs(),
-    reconfigure(next) {
-      limits = { timeoutMs: next.timeoutMs, retries: next.retries };
-      agent.http.maxSockets = next.maxSockets;
-      agent.https.maxSockets = next.maxSockets;
-      limiter.setRate(rateOf(next.maxRequestsPerSecond));
-      tokens.setTimings(iamTimings(next));
-    },
-    close() {
-      tokens.close();
-      agent.http.destroy();
-      agent.https.destroy();
-    },
-  };
-}
-
-/** One issue per field: every page of stream details may echo the same odd `stream_name`. */
-function firstIssuePerField(issues: readonly FieldIssue[]): FieldIssue[] {
-  const seen = new Set<string>();
-  return issues.filter(({ field }) => {
-    if (seen.has(field)) return false;
-    seen.add(field);
-    return true;
-  });
 }
 
 /** The token source's timings from the client's options or new limits, with their defaults. */

@@ -5,8 +5,9 @@ import type { IamPasswordCredentials } from '../config/types.js';
 import { DisError, DisHttpError, DisRequestError, DisResponseError } from './errors.js';
 import { errorResponseInit } from './error-response.js';
 import { parseJsonBody } from './parse.js';
+import type { Transport } from './transport.js';
 
-/** "Obtaining a User Token Through Password Authentication" (dis-api.md §4.3), relative to the IAM endpoint. */
+/** "Obtaining a User Token Through Password Authentication", relative to the IAM endpoint (docs/dis-api.md ("IAM tokens")). */
 export const IAM_TOKENS_PATH = '/v3/auth/tokens';
 
 /** Default `refreshAheadMs`: an hour before expiry (tokens live 24 h). */
@@ -20,13 +21,27 @@ const EXPIRY_MARGIN_MS = 5 * 60_000;
 export type TokenResponse = Readonly<{ statusCode: number; headers: IncomingHttpHeaders; body: string }>;
 
 /**
- * Sends one token request through the client's HTTP stack (its timeout, body cap, agents and request counting).
- * `path` is what error messages show. Rejects with a DisRequestError when no response came, and with a
- * DisResponseError when the body exceeds the cap.
+ * Sends one token request. `path` is what error messages show. Rejects with a DisRequestError when no response came,
+ * and with a DisResponseError when the body exceeds the cap.
  */
 export type SendTokenRequest = (
   request: Readonly<{ url: string; path: string; body: string; signal: AbortSignal }>,
 ) => Promise<TokenResponse>;
+
+/**
+ * Sends token requests over the DIS client's transport (its timeout, body cap, agents and request counting), never
+ * through the client itself: a token request is not admitted, authenticated or retried like a DIS call, and the
+ * token source needs nothing of the client that asks it for tokens.
+ */
+export function sendTokenRequestsOver(transport: Transport): SendTokenRequest {
+  return async ({ url, path, body, signal }) => {
+    const headers = { 'content-type': 'application/json;charset=utf8' };
+    const sent = await transport.send({ operation: 'iam_token', method: 'POST', url, path, headers, body }, signal);
+    if (!sent.ok) throw sent.error;
+    if (sent.body === undefined) throw transport.tooLarge(`POST ${path}`);
+    return { statusCode: sent.response.statusCode, headers: sent.response.headers, body: sent.body };
+  };
+}
 
 /** No token could be had: every call that needs one fails with this, its `reason` that of the token request. */
 export class IamTokenError extends DisError {
@@ -214,7 +229,7 @@ function failureKind(error: IamTokenError): string {
   return cause instanceof DisError ? cause.code : error.code;
 }
 
-/** The request body of the password method, scoped to the project (dis-api.md §4.3). */
+/** The request body of the password method, scoped to the project (docs/dis-api.md ("IAM tokens")). */
 export function tokenRequestBody(credentials: IamPasswordCredentials, projectId: string): string {
   const user = { name: credentials.username, password: credentials.password, domain: { name: credentials.domain } };
   return JSON.stringify({
