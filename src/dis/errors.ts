@@ -2,7 +2,7 @@
 export type ErrorReason =
   'timeout' | 'network' | 'throttled' | 'server_error' | 'auth' | 'not_found' | 'bad_response' | 'client_error';
 
-/** Every reason, in the order the contract lists them. */
+/** Every reason, in the order docs/metrics.md ("Error reasons") lists them. */
 export const ERROR_REASONS: readonly ErrorReason[] = [
   'timeout',
   'network',
@@ -37,7 +37,10 @@ const THROTTLED_CODES = new Set(['APIGW.0308', 'DIS.4303', 'DIS.4305']);
 const AUTH_CODES = new Set(['APIGW.0301', 'APIGW.0303', 'DIS.4116', 'DIS.4309']);
 const NOT_FOUND_CODES = new Set(['DIS.4301', 'DIS.4354']);
 
-/** Maps an HTTP status and the DIS/APIGW error code of its body to a reason (contract §4, "Error reasons"). */
+/**
+ * Maps an HTTP status and the DIS/APIGW error code of its body to a reason (docs/metrics.md ("Error reasons"); where
+ * each code comes from: docs/dis-api.md ("The codes")).
+ */
 export function reasonForHttp(statusCode: number, apiCode: string | undefined): ErrorReason {
   if (apiCode !== undefined) {
     if (THROTTLED_CODES.has(apiCode)) return 'throttled';

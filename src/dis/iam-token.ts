@@ -7,7 +7,10 @@ import { errorResponseInit } from './error-response.js';
 import { parseJsonBody } from './parse.js';
 import type { Transport } from './transport.js';
 
-/** "Obtaining a User Token Through Password Authentication", relative to the IAM endpoint (docs/dis-api.md ("IAM tokens")). */
+/**
+ * "Obtaining a User Token Through Password Authentication", relative to the IAM endpoint (docs/dis-api.md
+ * ("IAM tokens")).
+ */
 export const IAM_TOKENS_PATH = '/v3/auth/tokens';
 
 /** Default `refreshAheadMs`: an hour before expiry (tokens live 24 h). */

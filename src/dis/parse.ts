@@ -30,8 +30,8 @@ type DestinationSpec = Readonly<{ descriptionKeys: readonly string[]; nameKeys: 
 
 // The misspelt `*_descripton` keys are what the API reference and the v3 SDKs use; the older DIS SDK spells them
 // correctly, and no public source shows which one the server sends, so both are read, the misspelt one first
-// (dis-api.md §1.1). Only the `nameKeys` and `deliver_time_interval` are ever read from a description, which is
-// what keeps credentials such as DWS `user_password` out of the result.
+// (docs/dis-api.md ("Destination descriptions")). Only the `nameKeys` and `deliver_time_interval` are ever read
+// from a description, which is what keeps credentials such as DWS `user_password` out of the result.
 const DESTINATIONS: ReadonlyMap<string, DestinationSpec> = new Map([
   ['OBS', { descriptionKeys: ['obs_destination_description'], nameKeys: ['obs_bucket_path'] }],
   ['MRS', { descriptionKeys: ['mrs_destination_description'], nameKeys: ['mrs_cluster_name'] }],
@@ -73,8 +73,8 @@ export function parseJsonBody(text: string): unknown {
 /**
  * Turns a "Querying Dump Task Details" body into a frozen DumpTask. A body that is not the documented shape (not an
  * object, no `stream_name`/`task_name`, `partitions` not an array) throws a DisResponseError naming the path; an
- * odd optional field, or a partition without a usable id, is left out and listed in `fieldIssues` (README, "Odd
- * values in DIS answers"). Timestamps are judged against `request.nowMs`.
+ * odd optional field, or a partition without a usable id, is left out and listed in `fieldIssues` (docs/metrics.md
+ * ("Odd values in DIS answers")). Timestamps are judged against `request.nowMs`.
  */
 export function parseDumpTask(body: unknown, request: DumpTaskRequest): DumpTask {
   if (!isJsonObject(body)) throw new DisResponseError('', `body must be an object (got ${describe(body)})`);
@@ -103,9 +103,9 @@ export function parseDumpTask(body: unknown, request: DumpTaskRequest): DumpTask
 
 /**
  * Reads a stream partition's `sequence_number_range`, `"[289911 : 289927]"`; never throws. Like Huawei's own Kafka
- * adapter (dis-api.md §3.1), anything else is "unknown": null (an expired partition), a value not in brackets
- * (partition missing or scaling), `null` inside the brackets. So are non-numeric or negative bounds, bounds past
- * 2^53 - 1 (already rounded), and a start after the end.
+ * adapter (docs/dis-api.md ("sequence_number_range")), anything else is "unknown": null (an expired partition), a
+ * value not in brackets (partition missing or scaling), `null` inside the brackets. So are non-numeric or negative
+ * bounds, bounds past 2^53 - 1 (already rounded), and a start after the end.
  */
 export function parseSequenceRange(value: unknown): { start: number; end: number } | undefined {
   if (typeof value !== 'string') return undefined;
@@ -437,7 +437,8 @@ function readCount(object: JsonObject, key: string, path: string, onOdd: OnOdd):
 }
 
 function countProblem(count: unknown, value: unknown): string | undefined {
-  // DIS writes -1 for "none" (README, "Odd values in DIS answers"): no value, though not a broken answer either.
+  // DIS writes -1 for "none" (docs/metrics.md ("Odd values in DIS answers")): no value, though not a broken answer
+  // either.
   if (count === -1) return `is -1 (DIS's "none")`;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
     return `must be a non-negative integer (got ${describe(value)})`;
@@ -447,7 +448,8 @@ function countProblem(count: unknown, value: unknown): string | undefined {
   return undefined;
 }
 
-// DIS reports "never" as 0, which must not become 1970-01-01 (README, "Metrics"); an implausible value is an issue.
+// DIS reports "never" as 0, which must not become 1970-01-01; an implausible value is an issue (docs/metrics.md
+// ("Odd values in DIS answers")).
 function readTimestampMs(
   object: JsonObject,
   key: string,

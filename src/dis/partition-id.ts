@@ -7,10 +7,11 @@ const NORMAL = /^shardId-(?:[0-9]{10}|[1-9][0-9]{10,})$/;
 
 /**
  * A `partitionId`/`partition_id` value as the exporter joins and labels it: `shardId-` and the index zero-padded to
- * 10 digits, whatever form DIS sent (README, "Odd values in DIS answers"). Dump-task and stream details send
- * `shardId-0000000000`, other DIS APIs the bare index as `0` or `"0"`, and all must land on one series. A string of
- * another form is kept as sent: not wrong, only unknown, and both answers may well use it alike. Undefined for a
- * value that cannot be an id: not a non-empty string or a safe non-negative integer.
+ * 10 digits, whatever form DIS sent (docs/metrics.md ("Odd values in DIS answers"), docs/dis-api.md
+ * ("Partition ids")). Dump-task and stream details send `shardId-0000000000`, other DIS APIs the bare index as `0`
+ * or `"0"`, and all must land on one series. A string of another form is kept as sent: not wrong, only unknown, and
+ * both answers may well use it alike. Undefined for a value that cannot be an id: not a non-empty string or a safe
+ * non-negative integer.
  */
 export function normalizePartitionId(value: unknown): string | undefined {
   if (typeof value === 'number') {

@@ -19,7 +19,7 @@ export type VerifyResult =
 /** The API Gateway signing algorithm name, as it appears in the Authorization header and the string to sign. */
 export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
-/** Clock skew the gateway tolerates between X-Sdk-Date and its own time (dis-api.md §4.1.1). */
+/** Clock skew the gateway tolerates between X-Sdk-Date and its own time (docs/dis-api.md ("Clock skew")). */
 export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
 const SDK_DATE_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;

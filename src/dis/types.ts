@@ -1,4 +1,7 @@
-/** Task and partition states the contract knows; the API may return others, which are kept as they come. */
+/**
+ * The task and partition states of the state sets (docs/metrics.md ("Dump task metrics")): the task states DIS
+ * documents (docs/dis-api.md ("Top-level fields")). The API may return others, which are kept as they come.
+ */
 export const KNOWN_STATES = ['ABNORMAL', 'DELETE', 'ERROR', 'PAUSED', 'RUNNING', 'STARTING'] as const;
 
 /**

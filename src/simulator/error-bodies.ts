@@ -1,7 +1,10 @@
-/** A DIS service error body: `{"errorCode":"DIS.xxxx","message":"..."}` (dis-api.md §6). */
+/** A DIS service error body: `{"errorCode":"DIS.xxxx","message":"..."}` (docs/dis-api.md ("Error bodies")). */
 export type DisErrorBody = { errorCode: string; message: string };
 
-/** An API Gateway error body: `{"error_code":"APIGW.xxxx","error_msg":"...","request_id":"..."}` (dis-api.md §6). */
+/**
+ * An API Gateway error body: `{"error_code":"APIGW.xxxx","error_msg":"...","request_id":"..."}` (docs/dis-api.md
+ * ("Error bodies")).
+ */
 export type GatewayErrorBody = { error_code: string; error_msg: string; request_id: string };
 
 /** A DIS error whose message ends like the real ones: `Stream does not exist. [subject][request id]`. */

@@ -21,7 +21,7 @@ export type FaultKind = 'latency' | 'status' | 'timeout' | 'malformed' | 'reset'
 /** Every fault kind. */
 export const FAULT_KINDS: readonly FaultKind[] = ['latency', 'status', 'timeout', 'malformed', 'reset', 'oversized'];
 
-/** Stream partition states (dis-api.md §7). */
+/** Stream partition states (docs/dis-api.md ("Stream partitions")). */
 export type PartitionStatus = 'CREATING' | 'ACTIVE' | 'DELETED' | 'EXPIRED';
 
 const PARTITION_STATUSES: readonly PartitionStatus[] = ['CREATING', 'ACTIVE', 'DELETED', 'EXPIRED'];
@@ -62,7 +62,7 @@ export type IamUser = Readonly<{ domain: string; name: string; password: string 
 /** The simulator's IAM: its users and how long the tokens it issues live. */
 export type IamSettings = Readonly<{ users: readonly IamUser[]; tokenLifetimeMs: number }>;
 
-/** IAM tokens live 24 hours (dis-api.md §4.3). */
+/** IAM tokens live 24 hours (docs/dis-api.md ("IAM tokens")). */
 export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
 
 /**
@@ -222,7 +222,7 @@ export const DEFAULT_DELIVER_INTERVAL_SECONDS = 60;
 const DEFAULT_STREAM_AGE_MS = 7 * 86_400_000;
 const DEFAULT_TASK_AGE_MS = 86_400_000;
 const DEFAULT_RETENTION_HOURS = 24;
-/** The real service caps a stream at 5 dump tasks (DIS.4357, dis-api.md §6). */
+/** The real service caps a stream at 5 dump tasks (DIS.4357: docs/dis-api.md ("The codes")). */
 export const MAX_TASKS_PER_STREAM = 5;
 // DIS stream names: letters, digits, '-' and '_', 1-64 characters.
 const STREAM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -301,7 +301,10 @@ export function bundledScenarioPath(name: string): string {
   return candidates.find((candidate) => existsSync(candidate)) ?? (candidates[0] as string);
 }
 
-/** The default partition id for a position: `shardId-` and the zero-padded index (dis-api.md §7). */
+/**
+ * The default partition id for a position: `shardId-` and the index zero-padded to 10 digits (docs/dis-api.md
+ * ("Partition ids")).
+ */
 export function defaultPartitionId(index: number): string {
   return `shardId-${String(index).padStart(10, '0')}`;
 }

@@ -68,7 +68,7 @@ export type StreamPartitionBody = {
   partition_id: string;
   status: string;
   hash_range: string;
-  /** `"[start : end]"`, or null for an EXPIRED partition (dis-api.md §3.1). */
+  /** `"[start : end]"`, or null for an EXPIRED partition (docs/dis-api.md ("sequence_number_range")). */
   sequence_number_range: string | null;
 };
 
@@ -280,7 +280,10 @@ export function listTasksBody(world: World, nowMs: number, streamName: string): 
   };
 }
 
-/** Dump task details in the real wire shape (dis-api.md §1.1, §1.5). */
+/**
+ * Dump task details in the real wire shape (docs/dis-api.md ("Wire format versus the official schema"),
+ * ("Example")).
+ */
 export function showTaskBody(world: World, nowMs: number, streamName: string, taskName: string): Lookup<ShowTaskBody> {
   const stream = streamAt(world, streamName, nowMs);
   if (stream === undefined) return { found: false, missing: 'stream' };
@@ -307,7 +310,8 @@ export function partitionStatusAt(stream: LiveStream, partition: PartitionSpec, 
 export function descriptionKey(destinationType: string, correctSpelling: boolean): string {
   const type = destinationType.toLowerCase();
   const misspelt = type === 'dws' || type === 'cloudtable';
-  // dis-api.md §1.1: the doc and v3 SDKs spell it "descripton" for these two; the old DIS SDK spells it correctly.
+  // The doc and v3 SDKs spell it "descripton" for these two; the old DIS SDK spells it correctly (docs/dis-api.md
+  // ("Destination descriptions")).
   return `${type}_destination_${misspelt && !correctSpelling ? 'descripton' : 'description'}`;
 }
 
@@ -591,7 +595,7 @@ function sequenceNumberRange(
   nowMs: number,
 ): string | null {
   if (partition.rangeOverride !== undefined) return partition.rangeOverride;
-  // dis-api.md §3.1/§7: an EXPIRED partition's range is null.
+  // An EXPIRED partition's range is null (docs/dis-api.md ("sequence_number_range")).
   if (status === 'EXPIRED') return null;
   return `[${partition.startOffset} : ${endOffsetAt(stream, partition, nowMs)}]`;
 }
