@@ -16,6 +16,7 @@ import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { AlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig';
 import { loadConfig } from '../../src/config/load.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { requireTool } from '../helpers/tools.js';
@@ -44,6 +45,7 @@ const MODELS: Record<string, Model<object>> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
   'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
   'monitoring.coreos.com/v1/PrometheusRule': PrometheusRule,
+  'monitoring.coreos.com/v1alpha1/AlertmanagerConfig': AlertmanagerConfig,
 };
 
 /** What a user must set anyway: the exporter refuses to start without a project and a target. */
@@ -62,6 +64,7 @@ const ALL_ON: Values = {
   existingSecretKeys: { accessKey: 'ak', secretKey: 'sk' },
   serviceMonitor: { enabled: true, interval: '30s', scrapeTimeout: '5s', labels: { release: 'kube-prometheus-stack' } },
   prometheusRule: { enabled: true, labels: { release: 'kube-prometheus-stack' } },
+  alertmanagerConfig: { enabled: true, labels: { alertmanagerConfig: 'main' } },
   grafanaDashboard: { enabled: true, annotations: { grafana_folder: 'DIS' } },
   networkPolicy: {
     enabled: true,
@@ -76,7 +79,7 @@ const ALL_ON: Values = {
 
 /** The scenarios every generic check (schemas, yamllint, labels) runs on. */
 const SCENARIOS: Record<string, Values> = {
-  'default values': {},
+  'required values only': {},
   'with credentials': WITH_CREDENTIALS,
   'every optional part on': ALL_ON,
 };
@@ -105,13 +108,25 @@ function valuesFile(values: Values): string {
   return file;
 }
 
-function helmTemplate(values: Values) {
-  return helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', valuesFile(values)]);
+/**
+ * The values with what every install must set merged under them (the chart refuses to render without a project id
+ * and targets): `config.dis.projectId` and `config.targets` unless the values give their own.
+ */
+function withRequired(values: Values): Values {
+  const config = (values.config ?? {}) as Values;
+  const dis = { ...REQUIRED_CONFIG.dis, ...((config.dis ?? {}) as Values) };
+  return { ...values, config: { ...REQUIRED_CONFIG, ...config, dis } };
 }
 
-/** `helm template` output for these values; throws with helm's error when rendering fails. */
-function template(values: Values = {}): Rendered {
-  const result = helmTemplate(values);
+/** `helm template` of exactly these values (`asIs`), or of these values with the required ones merged under them. */
+function helmTemplate(values: Values, asIs = false) {
+  const file = valuesFile(asIs ? values : withRequired(values));
+  return helm(['template', RELEASE, CHART, '--namespace', NAMESPACE, '-f', file]);
+}
+
+/** `helm template` output for these values (and the required ones); throws with helm's error when rendering fails. */
+function template(values: Values = {}, asIs = false): Rendered {
+  const result = helmTemplate(values, asIs);
   if (result.status !== 0) throw new Error(`helm template failed: ${result.stderr}`);
   const docs = parseAllDocuments(result.stdout).flatMap((doc) => {
     expect(doc.errors, 'YAML errors in the rendered output').to.deep.equal([]);
@@ -121,9 +136,9 @@ function template(values: Values = {}): Rendered {
   return { text: result.stdout, docs };
 }
 
-/** helm's error output for values the chart must refuse. */
-function templateError(values: Values): string {
-  const result = helmTemplate(values);
+/** helm's error output for values the chart must refuse (the required ones merged under them unless `asIs`). */
+function templateError(values: Values, asIs = false): string {
+  const result = helmTemplate(values, asIs);
   expect(result.status, 'helm template should have failed').to.not.equal(0);
   return result.stderr;
 }
@@ -193,7 +208,12 @@ describe('Helm chart helm/dis-exporter', function () {
   });
 
   it('renders a Deployment, its Service, ConfigMap and ServiceAccount with the default values', () => {
-    expect(kinds(rendered['default values']!)).to.deep.equal(['ConfigMap', 'Deployment', 'Service', 'ServiceAccount']);
+    expect(kinds(rendered['required values only']!)).to.deep.equal([
+      'ConfigMap',
+      'Deployment',
+      'Service',
+      'ServiceAccount',
+    ]);
     expect(kinds(rendered['with credentials']!)).to.deep.equal([
       'ConfigMap',
       'Deployment',
@@ -205,6 +225,7 @@ describe('Helm chart helm/dis-exporter', function () {
 
   it('renders a StatefulSet instead of the Deployment, and every optional part, when they are on', () => {
     expect(kinds(rendered['every optional part on']!)).to.deep.equal([
+      'AlertmanagerConfig',
       'ConfigMap', // the exporter config
       'ConfigMap', // the Grafana dashboard
       'NetworkPolicy',
@@ -250,11 +271,11 @@ describe('Helm chart helm/dis-exporter', function () {
 
   describe('workload', () => {
     it('runs one Deployment replica when shards is 1, and no PodDisruptionBudget that would block drains', () => {
-      const deployment = one(rendered['default values']!, Deployment);
+      const deployment = one(rendered['required values only']!, Deployment);
       expect(deployment.spec!.replicas).to.equal(1);
-      expect(all(rendered['default values']!, StatefulSet)).to.deep.equal([]);
-      expect(all(rendered['default values']!, PodDisruptionBudget)).to.deep.equal([]);
-      expect(exporterConfig(rendered['default values']!)).to.not.have.property('shard');
+      expect(all(rendered['required values only']!, StatefulSet)).to.deep.equal([]);
+      expect(all(rendered['required values only']!, PodDisruptionBudget)).to.deep.equal([]);
+      expect(exporterConfig(rendered['required values only']!)).to.not.have.property('shard');
     });
 
     it('runs a StatefulSet of `shards` pods with a headless Service, each polling its own shard', () => {
@@ -302,7 +323,7 @@ describe('Helm chart helm/dis-exporter', function () {
     });
 
     it('runs as uid/gid 65534, non-root, read-only, without privileges, capabilities or a token', () => {
-      for (const output of [rendered['default values']!, rendered['every optional part on']!]) {
+      for (const output of [rendered['required values only']!, rendered['every optional part on']!]) {
         const pod = podTemplate(output).spec!;
         expect(pod.securityContext).to.deep.equal({
           runAsNonRoot: true,
@@ -330,13 +351,13 @@ describe('Helm chart helm/dis-exporter', function () {
     });
 
     it('probes /-/healthy for liveness and /-/ready for readiness on the http port 9873', () => {
-      const exporter = container(rendered['default values']!);
+      const exporter = container(rendered['required values only']!);
       expect(exporter.ports).to.deep.equal([{ name: 'http', containerPort: 9873, protocol: 'TCP' }]);
       expect(exporter.livenessProbe!.httpGet).to.deep.equal({ path: '/-/healthy', port: 'http' });
       expect(exporter.readinessProbe!.httpGet).to.deep.equal({ path: '/-/ready', port: 'http' });
       expect(exporter.resources!.requests).to.have.keys('cpu', 'memory');
       expect(exporter.resources!.limits).to.have.keys('memory');
-      const service = one(rendered['default values']!, Service);
+      const service = one(rendered['required values only']!, Service);
       expect(service.spec!.ports).to.deep.equal([{ name: 'http', port: 9873, targetPort: 'http', protocol: 'TCP' }]);
 
       const otherPort = template({ config: { server: { port: 9999 } } });
@@ -344,7 +365,7 @@ describe('Helm chart helm/dis-exporter', function () {
     });
 
     it('reads its config from the mounted ConfigMap, and rolls the pods when the config changes', () => {
-      const exporter = container(rendered['default values']!);
+      const exporter = container(rendered['required values only']!);
       expect(exporter.env![0]).to.deep.equal({ name: 'DIS_EXPORTER_CONFIG', value: '/etc/dis-exporter/config.yaml' });
       expect(exporter.volumeMounts).to.deep.include({ name: 'config', mountPath: '/etc/dis-exporter', readOnly: true });
 
@@ -360,8 +381,8 @@ describe('Helm chart helm/dis-exporter', function () {
       const chart = parse(chartFile('Chart.yaml')) as { appVersion: string };
       const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
       expect(chart.appVersion).to.equal(pkg.version);
-      expect(container(rendered['default values']!).image).to.equal(`dis-exporter:${chart.appVersion}`);
-      expect(container(rendered['default values']!).imagePullPolicy).to.equal('IfNotPresent');
+      expect(container(rendered['required values only']!).image).to.equal(`dis-exporter:${chart.appVersion}`);
+      expect(container(rendered['required values only']!).imagePullPolicy).to.equal('IfNotPresent');
 
       const custom = template({
         image: { repository: 'swr.cn-north-4.myhuaweicloud.com/org/dis-exporter', tag: '1.2.3', pullPolicy: 'Always' },
@@ -478,7 +499,7 @@ describe('Helm chart helm/dis-exporter', function () {
     });
 
     it('mounts no Secret and leaves auth alone when no credentials are given', () => {
-      const output = rendered['default values']!;
+      const output = rendered['required values only']!;
       const config = podTemplate(output).spec!.volumes!.find((volume) => volume.name === 'config')!;
       expect(config.projected!.sources!.map((source) => Object.keys(source))).to.deep.equal([['configMap']]);
       expect(exporterConfig(output)).to.not.have.property('auth');
@@ -684,6 +705,326 @@ describe('Helm chart helm/dis-exporter', function () {
     });
   });
 
+  describe('conventions', () => {
+    it('puts image.registry in front of the repository, and image.digest wins over the tag', () => {
+      const image = (values: Values) => container(template({ image: values })).image;
+      const DIGEST = `sha256:${'0123456789abcdef'.repeat(4)}`;
+      expect(image({ registry: 'swr.cn-north-4.myhuaweicloud.com', repository: 'org/dis-exporter' })).to.equal(
+        'swr.cn-north-4.myhuaweicloud.com/org/dis-exporter:0.1.0',
+      );
+      expect(image({ registry: 'registry.example.com:5000', repository: 'dis-exporter', tag: '1.2.3' })).to.equal(
+        'registry.example.com:5000/dis-exporter:1.2.3',
+      );
+      expect(image({ repository: 'org/dis-exporter', tag: '1.2.3', digest: DIGEST })).to.equal(
+        `org/dis-exporter@${DIGEST}`,
+      );
+      expect(image({ registry: 'ghcr.io', repository: 'org/dis-exporter', digest: DIGEST })).to.equal(
+        `ghcr.io/org/dis-exporter@${DIGEST}`,
+      );
+      // The version label still names the release, not the digest.
+      const pinned = template({ image: { tag: '1.2.3', digest: DIGEST } });
+      expect(one(pinned, Deployment).metadata!.labels!['app.kubernetes.io/version']).to.equal('1.2.3');
+      expect(templateError({ image: { digest: 'abc' } })).to.include(
+        "image.digest: Does not match pattern '^$|^sha256:[a-f0-9]{64}$'",
+      );
+      expect(templateError({ image: { registry: 'https://ghcr.io/' } })).to.include(
+        'image.registry: Does not match pattern',
+      );
+    });
+
+    it('passes extraArgs after its own arguments, and envFrom, initContainers and extraContainers through', () => {
+      const envFrom = [{ configMapRef: { name: 'dis-env' } }, { secretRef: { name: 'dis-secrets' }, prefix: 'X_' }];
+      const init = { name: 'wait-for-proxy', image: 'busybox:1.36', command: ['sh', '-c', 'true'] };
+      const sidecar = { name: 'proxy', image: 'envoyproxy/envoy:v1.30.0', ports: [{ containerPort: 3128 }] };
+      const output = template({
+        extraArgs: ['--config', '/etc/my-config/config.yaml'],
+        envFrom,
+        initContainers: [init],
+        extraContainers: [sidecar],
+      });
+      const pod = podTemplate(output).spec!;
+      expect(pod.initContainers).to.deep.equal([init]);
+      expect(pod.containers.map((c) => c.name)).to.deep.equal(['dis-exporter', 'proxy']);
+      expect(pod.containers[1]).to.deep.equal(sidecar);
+      const exporter = pod.containers[0]!;
+      expect(exporter.args).to.deep.equal(['--config', '/etc/my-config/config.yaml']);
+      expect(exporter.envFrom).to.deep.equal(envFrom);
+
+      const withWebConfig = template({ webConfig: { basic_auth_users: {} }, extraArgs: ['--check-config'] });
+      expect(container(withWebConfig).args).to.deep.equal([
+        '--web.config.file',
+        '/etc/dis-exporter/web.yml',
+        '--check-config',
+      ]);
+      const plain = podTemplate(rendered['required values only']!).spec!;
+      expect(plain.initContainers).to.equal(undefined);
+      expect(plain.containers[0]!.args).to.equal(undefined);
+      expect(plain.containers[0]!.envFrom).to.equal(undefined);
+
+      expect(templateError({ extraArgs: [1] })).to.include(
+        'extraArgs.0: Invalid type. Expected: string, given: integer',
+      );
+      expect(templateError({ envFrom: [{ configMapRef: {} }] })).to.include('envFrom.0.configMapRef: name is required');
+      expect(templateError({ initContainers: [{ name: 'x' }] })).to.include('initContainers.0: image is required');
+    });
+
+    it('adds commonLabels to every object and to the pods, never to the selectors, and refuses a label of its own', () => {
+      const output = template({ ...ALL_ON, commonLabels: { team: 'data', 'example.com/cost-center': '42' } });
+      for (const doc of output.docs) {
+        expect(
+          (doc.metadata as { labels?: Record<string, string> }).labels,
+          `${doc.kind} ${doc.metadata.name}`,
+        ).to.include({ team: 'data', 'example.com/cost-center': '42' });
+      }
+      expect(podTemplate(output).metadata!.labels).to.include({ team: 'data' });
+      const selector = { 'app.kubernetes.io/name': 'dis-exporter', 'app.kubernetes.io/instance': RELEASE };
+      expect(one(output, StatefulSet).spec!.selector.matchLabels).to.deep.equal(selector);
+      expect(one(output, Service, RELEASE).spec!.selector).to.deep.equal(selector);
+      expect(one(output, ServiceMonitor).spec.selector.matchLabels).to.deep.equal({
+        ...selector,
+        'app.kubernetes.io/component': 'metrics',
+      });
+      expect(templateError({ commonLabels: { 'app.kubernetes.io/name': 'x' } })).to.include(
+        'commonLabels.app.kubernetes.io/name: the chart sets this label itself; choose another name',
+      );
+    });
+
+    it('keeps revisionHistoryLimit old revisions of the Deployment or the StatefulSet', () => {
+      expect(one(rendered['required values only']!, Deployment).spec!.revisionHistoryLimit).to.equal(10);
+      expect(one(rendered['every optional part on']!, StatefulSet).spec!.revisionHistoryLimit).to.equal(10);
+      expect(one(template({ revisionHistoryLimit: 2 }), Deployment).spec!.revisionHistoryLimit).to.equal(2);
+      expect(one(template({ shards: 2, revisionHistoryLimit: 0 }), StatefulSet).spec!.revisionHistoryLimit).to.equal(0);
+      expect(templateError({ revisionHistoryLimit: -1 })).to.include(
+        'revisionHistoryLimit: Must be greater than or equal to 0',
+      );
+    });
+
+    it('puts the ServiceMonitor in serviceMonitor.namespace, scraping the release namespace, with honorLabels and targetLabels', () => {
+      const monitor = one(
+        template({
+          serviceMonitor: { enabled: true, namespace: 'prometheus', honorLabels: true, targetLabels: ['team'] },
+          service: { labels: { team: 'data' } },
+        }),
+        ServiceMonitor,
+      );
+      expect(monitor.metadata!.namespace).to.equal('prometheus');
+      expect(monitor.spec).to.deep.equal({
+        jobLabel: 'app.kubernetes.io/name',
+        targetLabels: ['team'],
+        namespaceSelector: { matchNames: [NAMESPACE] },
+        selector: {
+          matchLabels: {
+            'app.kubernetes.io/name': 'dis-exporter',
+            'app.kubernetes.io/instance': RELEASE,
+            'app.kubernetes.io/component': 'metrics',
+          },
+        },
+        endpoints: [{ port: 'http', path: '/metrics', honorLabels: true, interval: '60s', scrapeTimeout: '10s' }],
+      });
+      const defaults = one(template({ serviceMonitor: { enabled: true } }), ServiceMonitor);
+      expect(defaults.metadata!.namespace).to.equal(NAMESPACE);
+      expect(defaults.spec).to.not.have.property('targetLabels');
+      expect(defaults.spec.endpoints![0]).to.not.have.property('honorLabels');
+    });
+
+    it('gives job="dis-exporter" (the Service label app.kubernetes.io/name), not the Service name, which DisExporterDown matches', () => {
+      const output = template({ fullnameOverride: 'metrics', serviceMonitor: { enabled: true } });
+      const monitor = one(output, ServiceMonitor);
+      const service = one(output, Service, 'metrics');
+      // The operator takes the job from the Service label named by jobLabel.
+      const job = service.metadata!.labels![monitor.spec.jobLabel!];
+      expect(job).to.equal('dis-exporter');
+      const alerts = parse(chartFile('files/alerts.yaml')) as RuleFile;
+      const down = alerts.groups.flatMap((g) => g.rules).find((r) => r.alert === 'DisExporterDown')!;
+      const selector = /^up\{job=~"(.+)"\} == 0$/.exec(down.expr);
+      expect(selector, down.expr).to.not.equal(null);
+      expect(new RegExp(`^(?:${selector![1]!})$`).test(job!)).to.equal(true);
+      expect(new RegExp(`^(?:${selector![1]!})$`).test('metrics')).to.equal(false);
+    });
+  });
+
+  describe('required values', () => {
+    const NEITHER =
+      'the exporter refuses to start without a project id and targets:\n' +
+      '- config.dis.projectId is empty: set it to the project of your streams (--set config.dis.projectId=...)\n' +
+      `- config.targets is empty: list the dump tasks to poll, e.g. --set-json 'config.targets=[{"stream":"orders","task":"*"}]'`;
+
+    it('fails to render without a project id or without targets, naming what to set', () => {
+      const [projectLine, targetsLine] = NEITHER.split('\n').slice(1);
+      const header = NEITHER.split('\n')[0]!;
+      expect(templateError({}, true)).to.include(
+        `Error: execution error at (dis-exporter/templates/configmap.yaml:1:4): ${NEITHER}\n`,
+      );
+      const noProject = templateError({ config: { targets: REQUIRED_CONFIG.targets } }, true);
+      expect(noProject).to.include(`${header}\n${projectLine}\n`).and.not.include('config.targets is empty');
+      const noTargets = templateError({ config: { dis: { projectId: PROJECT_ID }, targets: [] } }, true);
+      expect(noTargets).to.include(`${header}\n${targetsLine}\n`).and.not.include('config.dis.projectId is empty');
+      // helm lint only reports it: a chart with required values still lints with its defaults.
+      const lint = helm(['lint', CHART]);
+      expect(lint.status).to.equal(0);
+    });
+
+    it('leaves the check to the exporter when the environment or a config file of the user names them', () => {
+      const env = (name: string) => ({ name, valueFrom: { configMapKeyRef: { name: 'dis', key: name } } });
+      const fromEnv = template(
+        { extraEnv: [env('HUAWEICLOUD_SDK_PROJECT_ID'), { name: 'DIS_TARGETS', value: 'orders/*' }] },
+        true,
+      );
+      expect(container(fromEnv).env).to.deep.include({ name: 'DIS_TARGETS', value: 'orders/*' });
+      expect(templateError({ extraEnv: [env('HUAWEICLOUD_SDK_PROJECT_ID')] }, true))
+        .to.include('config.targets is empty')
+        .and.not.include('config.dis.projectId is empty');
+      for (const values of [
+        { envFrom: [{ configMapRef: { name: 'dis-exporter-env' } }] },
+        { extraArgs: ['--config', '/etc/my-config/config.yaml'] },
+        { extraArgs: ['--config=/etc/my-config/config.yaml'] },
+        { extraEnv: [{ name: 'DIS_EXPORTER_CONFIG', value: '/etc/my-config/config.yaml' }] },
+      ]) {
+        expect(kinds(template(values, true)), JSON.stringify(values)).to.include('Deployment');
+      }
+    });
+  });
+
+  describe('alert rules (prometheusRule.*)', () => {
+    const FILE = () => parse(chartFile('files/alerts.yaml')) as RuleFile;
+    const groupsWith = (values: Values) =>
+      one(template({ prometheusRule: { enabled: true, ...values } }), PrometheusRule).spec.groups;
+    /** files/alerts.yaml with `change` applied to every alert (a copy). */
+    const fileWith = (change: (rule: Rule) => Rule) =>
+      FILE().groups.map((group) => ({ ...group, rules: group.rules.map((rule) => change({ ...rule })) }));
+
+    it('with no value set, renders exactly the groups of files/alerts.yaml in the release namespace', () => {
+      const rule = one(template({ prometheusRule: { enabled: true } }), PrometheusRule);
+      expect(rule.spec.groups).to.deep.equal(FILE().groups);
+      expect(rule.metadata!.namespace).to.equal(NAMESPACE);
+      const elsewhere = one(template({ prometheusRule: { enabled: true, namespace: 'rules' } }), PrometheusRule);
+      expect(elsewhere.metadata!.namespace).to.equal('rules');
+    });
+
+    it('points every runbook_url at prometheusRule.runbookUrl, keeping the anchor of files/alerts.yaml', () => {
+      const expected = fileWith((rule) => ({
+        ...rule,
+        annotations: {
+          ...rule.annotations,
+          runbook_url: `https://wiki.example.com/dis/runbook#runbook-${rule.alert!.toLowerCase()}`,
+        },
+      }));
+      expect(groupsWith({ runbookUrl: 'https://wiki.example.com/dis/runbook' })).to.deep.equal(expected);
+      expect(groupsWith({ runbookUrl: 'https://wiki.example.com/dis/runbook#' })).to.deep.equal(expected);
+      expect(templateError({ prometheusRule: { runbookUrl: 'wiki/runbook' } })).to.include(
+        'prometheusRule.runbookUrl: Does not match pattern',
+      );
+    });
+
+    it('adds additionalRuleLabels to every alert, under the alert’s own labels', () => {
+      const extra = { team: 'data', severity: 'page' };
+      expect(groupsWith({ additionalRuleLabels: extra })).to.deep.equal(
+        fileWith((rule) => ({ ...rule, labels: { team: 'data', severity: rule.labels!.severity! } })),
+      );
+      expect(templateError({ prometheusRule: { additionalRuleLabels: { 'team-name': 'x' } } })).to.include(
+        'prometheusRule.additionalRuleLabels: Property name of "team-name" does not match',
+      );
+    });
+
+    it('leaves out disabled alerts, and a group they leave empty', () => {
+      const file = FILE();
+      const exporterAlerts = file.groups[1]!.rules.map((rule) => rule.alert!);
+      const disabled = {
+        ...Object.fromEntries(exporterAlerts.map((alert) => [alert, true])),
+        DisDumpTaskNotRunning: true,
+      };
+      expect(groupsWith({ disabled: { ...disabled, DisDumpRecordsDiscarded: false } })).to.deep.equal([
+        { ...file.groups[0]!, rules: file.groups[0]!.rules.filter((rule) => rule.alert !== 'DisDumpTaskNotRunning') },
+      ]);
+      expect(templateError({ prometheusRule: { disabled: { DisDumpTaskStuck: true } } })).to.include(
+        'prometheusRule.disabled: Additional property DisDumpTaskStuck is not allowed',
+      );
+    });
+
+    it('applies overrides.<Alert>.for and .severity to that alert only', () => {
+      const overrides = { DisDumpPartitionLagHigh: { for: '1h', severity: 'info' }, DisExporterDown: { for: '15m' } };
+      expect(groupsWith({ overrides })).to.deep.equal(
+        fileWith((rule) =>
+          rule.alert === 'DisDumpPartitionLagHigh'
+            ? { ...rule, for: '1h', labels: { severity: 'info' } }
+            : rule.alert === 'DisExporterDown'
+              ? { ...rule, for: '15m' }
+              : rule,
+        ),
+      );
+      expect(templateError({ prometheusRule: { overrides: { DisExporterDown: { for: '5 minutes' } } } })).to.include(
+        "prometheusRule.overrides.DisExporterDown.for: Does not match pattern '^(\\d+(ms|s|m|h|d|w|y))+$'",
+      );
+      expect(templateError({ prometheusRule: { overrides: { DisExporterDown: { page: true } } } })).to.include(
+        'prometheusRule.overrides.DisExporterDown: Additional property page is not allowed',
+      );
+    });
+
+    it('appends additionalRules in a group of their own, their alerts with additionalRuleLabels too', () => {
+      const mine = [
+        { record: 'dis:lag_records:sum', expr: 'sum by (stream) (dis_dump_task_partition_lag_records)' },
+        {
+          alert: 'DisOrdersLagging',
+          expr: 'dis:lag_records:sum{stream="orders"} > 1e6',
+          for: '10m',
+          labels: { severity: 'warning' },
+        },
+      ];
+      expect(groupsWith({ additionalRules: mine })).to.deep.equal([
+        ...FILE().groups,
+        { name: 'dis-exporter-additional', rules: mine },
+      ]);
+      const labelled = groupsWith({ additionalRules: mine, additionalRuleLabels: { team: 'data', severity: 'page' } });
+      expect(labelled![2]).to.deep.equal({
+        name: 'dis-exporter-additional',
+        rules: [mine[0], { ...mine[1], labels: { team: 'data', severity: 'warning' } }],
+      });
+      expect(templateError({ prometheusRule: { additionalRules: [{ alert: 'X' }] } })).to.include(
+        'prometheusRule.additionalRules.0: expr is required',
+      );
+    });
+
+    it('renders adapted rules that promtool accepts', function () {
+      requireTool(this, 'promtool');
+      const groups = groupsWith({
+        runbookUrl: 'https://wiki.example.com/dis/runbook',
+        additionalRuleLabels: { team: 'data' },
+        disabled: { DisExporterAbsent: true },
+        overrides: { DisDumpTaskNotRunning: { for: '2h', severity: 'warning' } },
+        additionalRules: [{ alert: 'DisOrdersLagging', expr: 'sum(dis_dump_task_partition_lag_records) > 1e6' }],
+      });
+      const file = join(workDir, 'adapted-rules.json');
+      writeFileSync(file, JSON.stringify({ groups }));
+      const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
+      expect(result.status, result.stdout + result.stderr).to.equal(0);
+      expect(result.stdout).to.include('SUCCESS: 18 rules found');
+    });
+
+    it('knows in values.schema.json exactly the alerts of files/alerts.yaml, for disabled and overrides', () => {
+      const schema = JSON.parse(chartFile('values.schema.json')) as SchemaNode;
+      const rule = schema.properties!['prometheusRule']!.properties!;
+      const alerts = FILE().groups.flatMap((group) => group.rules.map((r) => r.alert));
+      expect(Object.keys(rule['disabled']!.properties!)).to.deep.equal(alerts);
+      expect(Object.keys(rule['overrides']!.properties!)).to.deep.equal(alerts);
+    });
+  });
+
+  describe('inhibition rules (alertmanagerConfig.*)', () => {
+    it('renders the inhibition rules of docs/alerts.md as an AlertmanagerConfig', () => {
+      const config = one(rendered['every optional part on']!, AlertmanagerConfig);
+      expect(config.metadata!.namespace).to.equal(NAMESPACE);
+      expect(config.metadata!.labels).to.include({ alertmanagerConfig: 'main' });
+      expect(config.spec).to.deep.equal({ inhibitRules: documentedInhibitRules() });
+      expect(documentedInhibitRules()).to.have.lengthOf(5);
+      expect(all(rendered['required values only']!, AlertmanagerConfig)).to.deep.equal([]);
+      const elsewhere = one(
+        template({ alertmanagerConfig: { enabled: true, namespace: 'alerting' } }),
+        AlertmanagerConfig,
+      );
+      expect(elsewhere.metadata!.namespace).to.equal('alerting');
+    });
+  });
+
   describe('values', () => {
     it('are checked by values.schema.json: a wrong type or an unknown key fails template and lint', () => {
       const bad = { shards: 'three', bogus: true };
@@ -721,11 +1062,35 @@ describe('Helm chart helm/dis-exporter', function () {
 });
 
 type SchemaNode = { properties?: Record<string, SchemaNode>; additionalProperties?: boolean };
+type Rule = { alert?: string; record?: string; expr: string; for?: string; labels?: Record<string, string> } & {
+  annotations?: Record<string, string>;
+};
+type RuleFile = { groups: Array<{ name: string; rules: Rule[] }> };
+
+/** The `inhibit_rules` of docs/alerts.md ("Suggested Alertmanager inhibitions"), as an AlertmanagerConfig writes them. */
+function documentedInhibitRules(): unknown[] {
+  const markdown = readFileSync(join(ROOT, 'docs', 'alerts.md'), 'utf8');
+  const block = /```yaml\n(inhibit_rules:[\s\S]*?)```/.exec(markdown);
+  expect(block, 'the inhibit_rules block of docs/alerts.md').to.not.equal(null);
+  type Documented = { source_matchers: string[]; target_matchers: string[]; equal?: string[] };
+  const rules = (parse(block![1]!) as { inhibit_rules: Documented[] }).inhibit_rules;
+  const matcher = (text: string) => {
+    const match = /^(\w+)(=~|!~|!=|=)"(.*)"$/.exec(text);
+    expect(match, text).to.not.equal(null);
+    return { name: match![1], matchType: match![2], value: match![3] };
+  };
+  return rules.map((rule) => ({
+    sourceMatch: rule.source_matchers.map(matcher),
+    targetMatch: rule.target_matchers.map(matcher),
+    ...(rule.equal === undefined ? {} : { equal: rule.equal }),
+  }));
+}
 
 /**
  * The value paths a user sets: keys of values.yaml, descending into the mappings the schema lists key by key
- * (additionalProperties: false) and stopping at free-form ones (config, securityContext, resources, ...).
- * Checks on the way that values.yaml and the schema name the same keys.
+ * (additionalProperties: false) and stopping at free-form ones (config, securityContext, resources, ...) and at
+ * empty ones (prometheusRule.disabled and .overrides, keyed by alert name). Checks on the way that values.yaml and
+ * the schema name the same keys.
  */
 function documentedPaths(values: Values, schema: SchemaNode, prefix = ''): string[] {
   const known = Object.keys(schema.properties ?? {}).filter((key) => !(prefix === '' && key === 'global'));
@@ -733,7 +1098,8 @@ function documentedPaths(values: Values, schema: SchemaNode, prefix = ''): strin
   return Object.entries(values).flatMap(([key, value]) => {
     const path = prefix === '' ? key : `${prefix}.${key}`;
     const node = schema.properties![key]!;
-    const strict = node.additionalProperties === false && node.properties !== undefined;
+    const strict =
+      node.additionalProperties === false && node.properties !== undefined && Object.keys(value as Values).length > 0;
     return strict ? documentedPaths(value as Values, node, path) : [path];
   });
 }

@@ -25,12 +25,22 @@ and their controller-revision-hash label (<name>-<hash>, 63 at most) stay valid.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* Labels of every resource. */}}
+{{/*
+Labels of every resource: the chart's own, then commonLabels. A common label may not replace one of the chart's:
+the selector labels tie the Service and the workload to the pods, and a duplicate key would be invalid YAML.
+*/}}
 {{- define "dis-exporter.labels" -}}
+{{- $own := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" -}}
 helm.sh/chart: {{ include "dis-exporter.chart" . }}
 {{ include "dis-exporter.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "dis-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- range $key, $value := .Values.commonLabels }}
+{{- if has $key $own }}
+{{- fail (printf "commonLabels.%s: the chart sets this label itself; choose another name" $key) }}
+{{- end }}
+{{ $key }}: {{ $value | quote }}
+{{- end }}
 {{- end }}
 
 {{/* Labels that select the pods. */}}
@@ -49,6 +59,50 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{- define "dis-exporter.imageTag" -}}
 {{- .Values.image.tag | default .Chart.AppVersion }}
+{{- end }}
+
+{{/*
+The container image: [registry/]repository, then @digest when one is given (it names the exact image, so it wins
+over the tag), else :tag.
+*/}}
+{{- define "dis-exporter.image" -}}
+{{- $image := .Values.image.repository }}
+{{- with .Values.image.registry }}
+{{- $image = printf "%s/%s" . $image }}
+{{- end }}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" $image .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" $image (include "dis-exporter.imageTag" .) }}
+{{- end }}
+{{- end }}
+
+{{/*
+Fails when the exporter would refuse to start for want of a project id or of targets, naming what to set. Either may
+also come from the environment (HUAWEICLOUD_SDK_PROJECT_ID, DIS_TARGETS in extraEnv), and the whole configuration
+from an existing ConfigMap or Secret (envFrom, or a --config file in extraArgs): the chart cannot look inside
+those, so it leaves the check to the exporter.
+*/}}
+{{- define "dis-exporter.checkRequired" -}}
+{{- $config := .Values.config | default dict }}
+{{- $env := list }}
+{{- range .Values.extraEnv }}{{ $env = append $env .name }}{{ end }}
+{{- $ownConfig := false }}
+{{- range .Values.extraArgs }}
+{{- if or (eq (toString .) "--config") (hasPrefix "--config=" (toString .)) }}{{ $ownConfig = true }}{{ end }}
+{{- end }}
+{{- if not (or .Values.envFrom $ownConfig (has "DIS_EXPORTER_CONFIG" $env)) }}
+{{- $problems := list }}
+{{- if not (or (dig "dis" "projectId" "" $config) (has "HUAWEICLOUD_SDK_PROJECT_ID" $env)) }}
+{{- $problems = append $problems "config.dis.projectId is empty: set it to the project of your streams (--set config.dis.projectId=...)" }}
+{{- end }}
+{{- if not (or (get $config "targets") (has "DIS_TARGETS" $env)) }}
+{{- $problems = append $problems "config.targets is empty: list the dump tasks to poll, e.g. --set-json 'config.targets=[{\"stream\":\"orders\",\"task\":\"*\"}]'" }}
+{{- end }}
+{{- with $problems }}
+{{- fail (printf "the exporter refuses to start without a project id and targets:\n- %s" (join "\n- " .)) }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/* The headless Service that gives the StatefulSet's pods their identity (shards > 1). */}}
@@ -234,14 +288,23 @@ spec:
   securityContext:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+  {{- with .Values.initContainers }}
+  initContainers:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
   containers:
     - name: dis-exporter
-      image: "{{ .Values.image.repository }}:{{ include "dis-exporter.imageTag" . }}"
+      image: {{ include "dis-exporter.image" . | quote }}
       imagePullPolicy: {{ .Values.image.pullPolicy }}
-      {{- if .Values.webConfig }}
+      {{- if or .Values.webConfig .Values.extraArgs }}
       args:
+        {{- if .Values.webConfig }}
         - --web.config.file
         - {{ include "dis-exporter.configDir" . }}/web.yml
+        {{- end }}
+        {{- range .Values.extraArgs }}
+        - {{ . | quote }}
+        {{- end }}
       {{- end }}
       env:
         - name: DIS_EXPORTER_CONFIG
@@ -253,6 +316,10 @@ spec:
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+      {{- with .Values.envFrom }}
+      envFrom:
+        {{- toYaml . | nindent 8 }}
+      {{- end }}
       ports:
         - name: http
           containerPort: {{ include "dis-exporter.port" . }}
@@ -284,6 +351,9 @@ spec:
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
+    {{- with .Values.extraContainers }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   volumes:
     # One projected volume: config.yaml and secrets/{accessKey,secretKey} in one directory, no nested mounts,
     # and Secret updates reach the files (no subPath).
