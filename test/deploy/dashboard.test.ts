@@ -1,5 +1,5 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,12 +14,20 @@ import {
 } from '@grafana/schema';
 import { expect } from 'chai';
 import baseGot from 'got';
+import { parse } from 'yaml';
 import dashboard from '../../helm/dis-exporter/files/dashboard.json' with { type: 'json' };
 import type { App } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import type { RunningServer } from '../../src/http/server.js';
-import { bundledScenarioPath, loadScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
+import {
+  bundledScenarioPath,
+  loadScenario,
+  parseScenario,
+  startFakeDis,
+  type FakeDis,
+} from '../../src/simulator/fake-dis.js';
 import { startExporter, testConfig } from '../helpers/exporter.js';
+import { freePort } from '../helpers/net.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
@@ -67,7 +75,12 @@ type Target = { refId?: unknown; expr?: unknown; datasource?: unknown };
 type Variable = NonNullable<NonNullable<typeof typed.templating>['list']>[number];
 
 const DATASOURCE = { type: 'prometheus', uid: '${DS_PROMETHEUS}' };
+/** The variables that filter DIS series, each narrowed by the ones before it. */
 const FILTER_LABELS = ['project_id', 'stream', 'task'] as const;
+/** The variables that filter every series: where and by which scrape job it was collected. */
+const SCRAPE_FILTERS = ['cluster', 'job'] as const;
+/** Labels a scrape adds (Prometheus, the prometheus-operator): noise in a table of tasks or partitions. */
+const SCRAPE_LABELS = ['instance', 'job', 'pod', 'endpoint', 'namespace', 'service', 'container'] as const;
 
 /** Every panel, the ones nested in collapsed rows included. */
 function allPanels(): AnyPanel[] {
@@ -90,13 +103,23 @@ function variableQuery(variable: Variable): string {
 }
 
 /** Every PromQL expression of the panels, with where it comes from. */
-function panelExpressions(): Array<{ where: string; expr: string }> {
+function panelExpressions(): Array<{ where: string; expr: string; panel: AnyPanel; target: Target }> {
   return allPanels().flatMap((panel) =>
     targetsOf(panel).map((target) => ({
       where: `panel ${panel.id} "${panel.title}" target ${String(target.refId)}`,
       expr: String(target.expr),
+      panel,
+      target,
     })),
   );
+}
+
+/** A Prometheus duration (`90s`, `1h30m`) in seconds; NaN for anything else. */
+function durationSeconds(text: string): number {
+  const units: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+  const parts = [...text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== text) return Number.NaN;
+  return parts.reduce((sum, part) => sum + Number(part[1]) * units[part[2]!]!, 0);
 }
 
 /**
@@ -116,6 +139,9 @@ function variableSelectors(): Array<{ where: string; expr: string }> {
 
 /** Concrete values for the dashboard's variables and Grafana's built-ins, as Grafana would interpolate them. */
 const INTERPOLATION: Record<string, string> = {
+  cluster: '.*',
+  job: 'dis-exporter',
+  topn: '10',
   project_id: '0123456789abcdef0123456789abcdef',
   stream: '(orders|clicks)',
   task: '.*',
@@ -124,9 +150,9 @@ const INTERPOLATION: Record<string, string> = {
   __range: '6h',
 };
 
-function interpolate(expr: string): string {
+function interpolate(expr: string, values: Record<string, string> = INTERPOLATION): string {
   return expr.replace(/\$\{?(\w+)\}?/g, (whole, name: string) => {
-    const value = INTERPOLATION[name];
+    const value = values[name];
     if (value === undefined) throw new Error(`unknown variable ${whole} in ${expr}`);
     return value;
   });
@@ -181,8 +207,70 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       expect(query).to.match(new RegExp(`^label_values\\(.*, ${name}\\)$`));
       for (const before of FILTER_LABELS.slice(0, i)) expect(query).to.include(`${before}=~"$${before}"`);
     }
-    // the filter variables come after the data source they query
-    expect(variables().map((variable) => variable.name)).to.deep.equal(['DS_PROMETHEUS', ...FILTER_LABELS]);
+    // the filter variables come after the data source they query, the scrape's first
+    expect(variables().map((variable) => variable.name)).to.deep.equal([
+      'DS_PROMETHEUS',
+      ...SCRAPE_FILTERS,
+      ...FILTER_LABELS,
+      'topn',
+    ]);
+    for (const [i, name] of SCRAPE_FILTERS.entries()) {
+      const variable = byName.get(name);
+      expect(variable, name).to.include({ type: 'query', multi: true, includeAll: true, allValue: '.*' });
+      // dis_exporter_build_info: every exporter has it, whatever it polls
+      expect(variableQuery(variable!)).to.equal(
+        `label_values(dis_exporter_build_info${i === 0 ? '' : '{cluster=~"$cluster"}'}, ${name})`,
+      );
+    }
+    for (const name of FILTER_LABELS) {
+      for (const before of SCRAPE_FILTERS)
+        expect(variableQuery(byName.get(name)!)).to.include(`${before}=~"$${before}"`);
+    }
+    expect(byName.get('topn')).to.deep.include({
+      type: 'custom',
+      query: '5,10,20,50',
+      multi: false,
+      includeAll: false,
+    });
+  });
+
+  it('keeps every rate/increase window at 4 × a 60 s scrape interval or more', () => {
+    let windows = 0;
+    for (const { where, expr, panel } of panelExpressions()) {
+      for (const match of expr.matchAll(/\[([^\]]+)\]/g)) {
+        const window = match[1]!;
+        windows++;
+        if (window === '$__rate_interval') {
+          // $__rate_interval = max($__interval + min interval, 4 × min interval): the panel's min interval
+          // stands in for the data source's scrape interval, which Grafana defaults to 15 s.
+          const interval = durationSeconds(String((panel as { interval?: unknown }).interval ?? ''));
+          expect(interval, `${where}: panel min interval`).to.be.at.least(60);
+        } else if (window !== '$__range') {
+          expect(durationSeconds(window), `${where}: [${window}]`).to.be.at.least(240);
+        }
+      }
+    }
+    expect(windows).to.be.greaterThan(10);
+    expect(durationSeconds('1h30m')).to.equal(5400);
+    expect(durationSeconds('4 m')).to.be.NaN;
+  });
+
+  it('hides the scrape labels in its tables of tasks and partitions, and keeps only `instance` in those of replicas', () => {
+    const tables = allPanels().filter((panel) => panel.type === 'table');
+    expect(tables.length).to.be.at.least(6);
+    for (const table of tables) {
+      const organize = (
+        (table as { transformations?: Array<{ id: string; options: Record<string, any> }> }).transformations ?? []
+      ).find((t) => t.id === 'organize');
+      expect(organize, `table ${table.id}: organize`).not.to.equal(undefined);
+      const hidden = Object.entries(organize!.options['excludeByName'] as Record<string, boolean>)
+        .filter(([, excluded]) => excluded)
+        .map(([label]) => label);
+      const perReplica = targetsOf(table).every((target) => /\bby \(cluster, instance\b/.test(String(target.expr)));
+      const expected = perReplica ? SCRAPE_LABELS.filter((label) => label !== 'instance') : SCRAPE_LABELS;
+      expect(hidden, `table ${table.id} "${table.title}"`).to.include.members([...expected]);
+      if (perReplica) expect(hidden, `table ${table.id}`).not.to.include('instance');
+    }
   });
 
   it('uses the data source variable in every panel and every query', () => {
@@ -368,11 +456,16 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       expect(missing, 'metric names the dashboard reads but /metrics does not have').to.deep.equal([]);
     });
 
-    it('filters every series by $project_id, $stream and $task where it has those labels', () => {
+    it('filters every series by $cluster and $job, and by $project_id, $stream and $task where it has those labels', () => {
       const labels = labelsByName();
       let filtered = 0;
       for (const { where, expr } of panelExpressions()) {
         for (const { name, matchers } of selectorsOf(expr)) {
+          for (const label of SCRAPE_FILTERS) {
+            expect(matchers, `${where}: ${name} without ${label}=~"$${label}"`).to.match(
+              new RegExp(`\\b${label}\\s*=~\\s*"\\$${label}"`),
+            );
+          }
           const has = labels.get(name);
           if (name.startsWith('dis_dump_task_') || name.startsWith('dis_exporter_target_')) {
             expect(has, `${name} has series in the live exposition`).not.to.equal(undefined);
@@ -387,6 +480,268 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
         }
       }
       expect(filtered).to.be.greaterThan(30);
+    });
+  });
+
+  describe('in a real Prometheus that scrapes the exporter (demo scenario) with two jobs', function () {
+    this.timeout(90_000);
+    /** The scrape interval of the test; Grafana's $__rate_interval is 4 × it (the panels' minimum interval). */
+    const SCRAPE_SECONDS = 1;
+    const JOBS = ['dis-exporter', 'dis-exporter-copy'];
+    /** What Grafana sends with every variable on "All" (allValue `.*`), and its built-ins at this scrape interval. */
+    const ALL: Record<string, string> = {
+      cluster: '.*', // no cluster label here: `.*` also matches series without it
+      job: '.*',
+      project_id: '.*',
+      stream: '.*',
+      task: '.*',
+      topn: '3',
+      __rate_interval: `${4 * SCRAPE_SECONDS}s`,
+      __interval: `${SCRAPE_SECONDS}s`,
+      __range: '10s',
+    };
+    const ONE_JOB = { ...ALL, job: JOBS[0]! };
+    type Sample = { metric: Record<string, string>; value?: [number, string]; values?: Array<[number, string]> };
+    type Answer = { status: string; error?: string; warnings?: string[]; data?: { result: Sample[] | string[] } };
+
+    let dir: string | undefined;
+    let dis: FakeDis | undefined;
+    let exporter: { app: App; server: RunningServer } | undefined;
+    let prometheus: ChildProcess | undefined;
+    let prometheusLog = '';
+    let api = '';
+    const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 10_000 }, throwHttpErrors: false });
+
+    async function ask(path: string, searchParams: Record<string, string | number>): Promise<Answer> {
+      return got(`${api}${path}`, { searchParams }).json<Answer>();
+    }
+    /** An instant query that must succeed without warnings. */
+    async function instant(expr: string, where = expr): Promise<Sample[]> {
+      const answer = await ask('/api/v1/query', { query: expr });
+      expect(answer, `${where}\n${expr}`).to.deep.include({ status: 'success' });
+      expect(answer.warnings ?? [], `${where}: warnings`).to.deep.equal([]);
+      return answer.data!.result as Sample[];
+    }
+    const labelSets = (samples: Sample[]) => samples.map((sample) => JSON.stringify(sample.metric)).sort();
+    const values = (samples: Sample[]) => samples.map((sample) => Number(sample.value![1]));
+    /** The targets of the panel with this title (and type), keyed by refId. */
+    function panelTargets(title: string, type?: string): Record<string, string> {
+      const panel = allPanels().find((p) => p.title === title && (type === undefined || p.type === type));
+      expect(panel, `panel "${title}"`).not.to.equal(undefined);
+      return Object.fromEntries(targetsOf(panel!).map((target) => [String(target.refId), String(target.expr)]));
+    }
+
+    before(async function () {
+      requireTool(this, 'prometheus');
+      this.timeout(90_000);
+      dir = mkdtempSync(join(tmpdir(), 'dis-exporter-dashboard-prom-'));
+      // The demo, plus a stream whose task delivers every second: the demo's deliver every 30 s or more, so
+      // within a few seconds of scraping their dump offsets would not move.
+      const demo = parse(readFileSync(bundledScenarioPath('demo.yaml'), 'utf8')) as { streams: unknown[] };
+      demo.streams.push({
+        name: 'telemetry',
+        partitions: [{ initialRecords: 10_000, recordsPerSecond: 50 }],
+        tasks: [
+          {
+            name: 'telemetry-to-obs',
+            destinationType: 'OBS',
+            destination: { obs_bucket_path: 'telemetry', deliver_time_interval: 1 },
+          },
+        ],
+      });
+      const scenario = parseScenario(demo, 'demo.yaml + telemetry');
+      dis = await startFakeDis({ scenario, host: '127.0.0.1' });
+      const base = testConfig(dis.url, { intervalMs: 1_000, retries: 2 }, [{ stream: '*', task: '*' }]);
+      exporter = await startExporter(
+        { ...base, dis: { ...base.dis, projectId: scenario.projectId } },
+        { clock: systemClock, credentials: scenario.credentials[0]!, processMetrics: true },
+      );
+      const address = exporter.server.url.replace('http://', '');
+      writeFileSync(
+        join(dir, 'prometheus.yml'),
+        JSON.stringify({
+          global: { scrape_interval: `${SCRAPE_SECONDS}s`, evaluation_interval: `${SCRAPE_SECONDS}s` },
+          // Two jobs scraping the same exporter, as two ServiceMonitors or a copied scrape config would.
+          scrape_configs: JOBS.map((job) => ({ job_name: job, static_configs: [{ targets: [address] }] })),
+        }),
+      );
+      const port = await freePort();
+      prometheus = spawn(
+        'prometheus',
+        [
+          `--config.file=${join(dir, 'prometheus.yml')}`,
+          `--storage.tsdb.path=${join(dir, 'data')}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      prometheus.stderr!.on('data', (chunk) => (prometheusLog += String(chunk)));
+      api = `http://127.0.0.1:${port}`;
+      // Enough samples in both jobs for a $__rate_interval window, and offsets that moved in between.
+      const ready = [
+        `count(min_over_time(up{job=~"${JOBS.join('|')}"}[${ALL.__rate_interval}]) == 1) == ${JOBS.length}`,
+        `min(count_over_time(dis_exporter_build_info[${ALL.__rate_interval}])) >= 4`,
+        `sum(rate(dis_stream_partition_end_offset{job="${JOBS[0]}"}[${ALL.__rate_interval}])) > 0`,
+      ];
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const answers = await Promise.all(
+          ready.map((expr) => ask('/api/v1/query', { query: expr }).catch(() => undefined)),
+        );
+        if (answers.every((answer) => answer?.status === 'success' && (answer.data!.result as Sample[]).length > 0)) {
+          break;
+        }
+        if (Date.now() > deadline) {
+          throw new Error(`Prometheus has not scraped enough (${ready.join('; ')})\n${prometheusLog.slice(-2000)}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    });
+
+    after(async () => {
+      prometheus?.kill('SIGTERM');
+      if (prometheus !== undefined && prometheus.exitCode === null) {
+        await new Promise((resolve) => prometheus!.once('exit', resolve));
+      }
+      await exporter?.app.stop();
+      await dis?.close();
+      if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('evaluates every panel query, instant and over a range, without an error or a warning', async () => {
+      const end = Math.floor(Date.now() / 1000);
+      let evaluated = 0;
+      for (const { where, expr, target } of panelExpressions()) {
+        for (const choice of [ALL, ONE_JOB]) {
+          const query = interpolate(expr, choice);
+          await instant(query, where);
+          if ((target as { range?: boolean }).range === true) {
+            const answer = await ask('/api/v1/query_range', { query, start: end - 10, end, step: SCRAPE_SECONDS });
+            expect(answer, `${where} (range)\n${query}`).to.deep.include({ status: 'success' });
+          }
+          evaluated++;
+        }
+      }
+      expect(evaluated).to.equal(2 * panelExpressions().length);
+    });
+
+    it('answers every variable query, and `All` of an absent cluster label still matches every series', async () => {
+      const answers: Record<string, string[]> = {};
+      for (const variable of variables().filter((v) => v.type === 'query')) {
+        const [, selector, label] = /^label_values\((.+),\s*(\w+)\)$/s.exec(variableQuery(variable))!;
+        const answer = await ask(`/api/v1/label/${label}/values`, { 'match[]': interpolate(selector!, ALL) });
+        expect(answer, `variable ${variable.name}`).to.deep.include({ status: 'success' });
+        answers[variable.name] = answer.data as unknown as string[];
+      }
+      expect(answers).to.deep.equal({
+        cluster: [],
+        job: JOBS,
+        project_id: ['0123456789abcdef0123456789abcdef'],
+        stream: ['clicks', 'orders', 'payments', 'sensors', 'telemetry'],
+        task: answers['task'],
+      });
+      expect(answers['task']).to.include.members([
+        'orders-to-obs',
+        'clicks-to-dli',
+        'clicks-to-dws',
+        'payments-to-mrs',
+      ]);
+    });
+
+    it('shows each task and partition once across the two jobs, as with one job, without scrape labels', async () => {
+      const partitions = await instant(
+        'count by (project_id, stream, task, partition) (dis_dump_task_partition_lag_seconds)',
+      );
+      const tasks = await instant('count by (project_id, stream, task) (dis_dump_task_state)');
+      expect(partitions.length).to.be.at.least(10);
+      const expectations: Array<[title: string, type: string, identities: Sample[] | undefined]> = [
+        ['Dump tasks', 'table', tasks],
+        ['Lag per partition (seconds)', 'timeseries', partitions],
+        ['Lag in deliver intervals', 'timeseries', partitions],
+        ['Stalled seconds', 'timeseries', partitions],
+        ['ABNORMAL partitions', 'table', undefined],
+        ['Partition verdict over time', 'state-timeline', partitions],
+        ['Targets down', 'table', undefined],
+        ['Exporter memory', 'timeseries', undefined],
+      ];
+      for (const [title, type, identities] of expectations) {
+        const expr = panelTargets(title, type)['A']!;
+        const both = await instant(interpolate(expr, ALL), title);
+        const one = await instant(interpolate(expr, ONE_JOB), title);
+        expect(labelSets(both), `${title}: one series per task or partition, as with one job`).to.deep.equal(
+          labelSets(one),
+        );
+        for (const sample of both) expect(sample.metric, title).not.to.have.any.keys('job', '__name__');
+        if (identities !== undefined) {
+          expect(
+            both.map((s) => `${s.metric.project_id}/${s.metric.stream}/${s.metric.task}/${s.metric.partition}`).sort(),
+            title,
+          ).to.deep.equal(
+            identities
+              .map((s) => `${s.metric.project_id}/${s.metric.stream}/${s.metric.task}/${s.metric.partition}`)
+              .sort(),
+          );
+        }
+      }
+      const abnormal = await instant(interpolate(panelTargets('ABNORMAL partitions', 'table')['A']!, ALL));
+      expect(abnormal.map((s) => `${s.metric.stream}/${s.metric.task}/${s.metric.partition}`).sort()).to.deep.equal([
+        'orders/orders-to-obs/shardId-0000000002',
+        'sensors/sensors-to-obs/shardId-0000000002',
+      ]);
+      const memory = await instant(interpolate(panelTargets('Exporter memory')['A']!, ALL));
+      expect(memory.map((s) => s.metric)).to.deep.equal([{ instance: exporter!.server.url.replace('http://', '') }]);
+    });
+
+    it('counts tasks and targets once, not once per job', async () => {
+      const byState = panelTargets('Dump tasks by state')['A']!;
+      const both = await instant(interpolate(byState, ALL));
+      expect(both.map((s) => [s.metric.state, Number(s.value![1])]).sort()).to.deep.equal(
+        (await instant(interpolate(byState, ONE_JOB))).map((s) => [s.metric.state, Number(s.value![1])]).sort(),
+      );
+      expect(Object.fromEntries(both.map((s) => [s.metric.state, Number(s.value![1])]))).to.include({ PAUSED: 1 });
+      const tasks = (await instant('count by (project_id, stream, task) (dis_dump_task_state)')).length;
+      expect(values(both).reduce((a, b) => a + b, 0)).to.equal(tasks);
+      const targets = (await instant('count by (project_id, stream, task) (dis_exporter_target_up)')).length;
+      const [up] = values(await instant(interpolate(panelTargets('Targets up / down')['A']!, ALL)));
+      expect(up).to.be.greaterThan(0).and.at.most(targets);
+      const [polled] = values(await instant(interpolate(panelTargets('Targets polled')['A']!, ALL)));
+      expect(polled).to.equal(targets);
+    });
+
+    it('shows records written and dumped per second, per stream and per task', async () => {
+      const { A: written, B: dumped } = panelTargets('Records written vs dumped per second');
+      const writes = await instant(interpolate(written!, ALL));
+      expect(writes.map((s) => s.metric.stream).sort()).to.deep.equal([
+        'clicks',
+        'orders',
+        'payments',
+        'sensors',
+        'telemetry',
+      ]);
+      expect(Math.max(...values(writes))).to.be.greaterThan(0);
+      expect(labelSets(writes)).to.deep.equal(labelSets(await instant(interpolate(written!, ONE_JOB))));
+      const dumps = await instant(interpolate(dumped!, ALL));
+      expect(dumps.map((s) => `${s.metric.stream}/${s.metric.task}`)).to.include.members([
+        'orders/orders-to-obs',
+        'clicks/clicks-to-dli',
+        'payments/payments-to-mrs',
+        'telemetry/telemetry-to-obs',
+      ]);
+      const telemetry = dumps.find((s) => s.metric.task === 'telemetry-to-obs')!;
+      expect(Number(telemetry.value![1])).to.be.greaterThan(0);
+      for (const sample of [...writes, ...dumps]) expect(sample.metric).not.to.have.any.keys('job', 'instance');
+    });
+
+    it('lists the $topn partitions with the most records waiting, with their lag in seconds', async () => {
+      const { A: records, B: seconds } = panelTargets('Top $topn partitions by lag');
+      const top = await instant(interpolate(records!, ALL));
+      expect(top).to.have.lengthOf(Number(ALL.topn));
+      const all = await instant(interpolate(panelTargets('Lag per partition (records)')['A']!, ALL));
+      const largest = values(all)
+        .sort((a, b) => b - a)
+        .slice(0, Number(ALL.topn));
+      expect(values(top).sort((a, b) => b - a)).to.deep.equal(largest);
+      expect(labelSets(await instant(interpolate(seconds!, ALL)))).to.deep.equal(labelSets(top));
     });
   });
 });
