@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import {
   type FakeDis,
 } from '../../src/simulator/fake-dis.js';
 import { startExporter, testConfig } from '../helpers/exporter.js';
-import { freePort } from '../helpers/net.js';
+import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
 import { requireTool } from '../helpers/tools.js';
 
 /**
@@ -507,8 +507,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
     let dir: string | undefined;
     let dis: FakeDis | undefined;
     let exporter: { app: App; server: RunningServer } | undefined;
-    let prometheus: ChildProcess | undefined;
-    let prometheusLog = '';
+    let prometheus: RunningPrometheus | undefined;
     let api = '';
     const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 10_000 }, throwHttpErrors: false });
 
@@ -557,26 +556,12 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
         { clock: systemClock, credentials: scenario.credentials[0]!, processMetrics: true },
       );
       const address = exporter.server.url.replace('http://', '');
-      writeFileSync(
-        join(dir, 'prometheus.yml'),
-        JSON.stringify({
-          global: { scrape_interval: `${SCRAPE_SECONDS}s`, evaluation_interval: `${SCRAPE_SECONDS}s` },
-          // Two jobs scraping the same exporter, as two ServiceMonitors or a copied scrape config would.
-          scrape_configs: JOBS.map((job) => ({ job_name: job, static_configs: [{ targets: [address] }] })),
-        }),
-      );
-      const port = await freePort();
-      prometheus = spawn(
-        'prometheus',
-        [
-          `--config.file=${join(dir, 'prometheus.yml')}`,
-          `--storage.tsdb.path=${join(dir, 'data')}`,
-          `--web.listen-address=127.0.0.1:${port}`,
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
-      prometheus.stderr!.on('data', (chunk) => (prometheusLog += String(chunk)));
-      api = `http://127.0.0.1:${port}`;
+      prometheus = await startPrometheus(dir, {
+        global: { scrape_interval: `${SCRAPE_SECONDS}s`, evaluation_interval: `${SCRAPE_SECONDS}s` },
+        // Two jobs scraping the same exporter, as two ServiceMonitors or a copied scrape config would.
+        scrape_configs: JOBS.map((job) => ({ job_name: job, static_configs: [{ targets: [address] }] })),
+      });
+      api = prometheus.url;
       // Enough samples in both jobs for a $__rate_interval window, and offsets that moved in between.
       const ready = [
         `count(min_over_time(up{job=~"${JOBS.join('|')}"}[${ALL.__rate_interval}]) == 1) == ${JOBS.length}`,
@@ -592,17 +577,14 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
           break;
         }
         if (Date.now() > deadline) {
-          throw new Error(`Prometheus has not scraped enough (${ready.join('; ')})\n${prometheusLog.slice(-2000)}`);
+          throw new Error(`Prometheus has not scraped enough (${ready.join('; ')})\n${prometheus.log().slice(-2000)}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     });
 
     after(async () => {
-      prometheus?.kill('SIGTERM');
-      if (prometheus !== undefined && prometheus.exitCode === null) {
-        await new Promise((resolve) => prometheus!.once('exit', resolve));
-      }
+      await prometheus?.stop();
       await exporter?.app.stop();
       await dis?.close();
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,7 @@ import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/f
 import { systemClock } from '../../src/clock.js';
 import { CREDENTIALS, PROJECT_ID, startExporter, testConfig } from '../helpers/exporter.js';
 import { requireTool } from '../helpers/tools.js';
-import { freePort } from '../helpers/net.js';
+import { startPrometheus, type RunningPrometheus } from '../helpers/prometheus.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 5_000 } });
 const ALERTS_FILE = new URL('../../helm/dis-exporter/files/alerts.yaml', import.meta.url);
@@ -35,11 +34,10 @@ describe('end to end: simulator → exporter → a real Prometheus with the aler
   let dir: string;
   let dis: FakeDis | undefined;
   let exporter: { app: App; server: RunningServer } | undefined;
-  let prometheus: ChildProcess | undefined;
-  let prometheusLog = '';
+  let prometheus: RunningPrometheus | undefined;
 
   after(async () => {
-    prometheus?.kill('SIGTERM');
+    await prometheus?.stop();
     await exporter?.app.stop();
     await dis?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
@@ -91,31 +89,13 @@ describe('end to end: simulator → exporter → a real Prometheus with the aler
     expect(abnormal, 'an alert on dis_dump_task_partition_state ABNORMAL').not.to.equal(undefined);
     writeFileSync(join(dir, 'rules.yml'), stringify(rules));
     const exporterAddress = exporter.server.url.replace('http://', '');
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
-      stringify({
-        global: { scrape_interval: '1s', evaluation_interval: '1s' },
-        rule_files: [join(dir, 'rules.yml')],
-        scrape_configs: [{ job_name: 'dis-exporter', static_configs: [{ targets: [exporterAddress] }] }],
-      }),
-    );
-    const port = await freePort();
-    prometheus = spawn(
-      'prometheus',
-      [
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    prometheus.stderr!.on('data', (chunk) => (prometheusLog += String(chunk)));
-    const api = `http://127.0.0.1:${port}`;
+    prometheus = await startPrometheus(dir, {
+      global: { scrape_interval: '1s', evaluation_interval: '1s' },
+      rule_files: [join(dir, 'rules.yml')],
+      scrape_configs: [{ job_name: 'dis-exporter', static_configs: [{ targets: [exporterAddress] }] }],
+    });
+    const api = prometheus.url;
     try {
-      await until('Prometheus ready', 30, async () =>
-        (await got(`${api}/-/ready`)).statusCode === 200 ? true : undefined,
-      );
-
       const query = async (expr: string) =>
         (
           await got(`${api}/api/v1/query`, { searchParams: { query: expr } }).json<{
@@ -142,7 +122,7 @@ describe('end to end: simulator → exporter → a real Prometheus with the aler
       ).to.deep.equal([[PROJECT_ID, 'orders', 'orders-to-obs', 'shardId-0000000001']]);
       expect(firing[0]!.labels.severity).to.be.a('string');
     } catch (error) {
-      throw new Error(`${String(error)}\n--- prometheus log (last 2000 chars) ---\n${prometheusLog.slice(-2000)}`);
+      throw new Error(`${String(error)}\n--- prometheus log (last 2000 chars) ---\n${prometheus.log().slice(-2000)}`);
     }
   });
 });
