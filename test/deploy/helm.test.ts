@@ -207,7 +207,7 @@ describe('Helm chart helm/dis-exporter', function () {
     }
   });
 
-  it('renders a Deployment, its Service, ConfigMap and ServiceAccount with the default values', () => {
+  it('renders a Deployment, its Service, ConfigMap and ServiceAccount with only the required values', () => {
     expect(kinds(rendered['required values only']!)).to.deep.equal([
       'ConfigMap',
       'Deployment',
