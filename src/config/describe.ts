@@ -1,5 +1,6 @@
 import { Document, isMap, isScalar, isSeq } from 'yaml';
-import { formatDuration, isMapping, schemaLeaves } from './schema.js';
+import { formatDuration } from './duration.js';
+import { isMapping, schemaLeaves } from './schema.js';
 import type { Config } from './types.js';
 
 const REDACTED = '[REDACTED]';

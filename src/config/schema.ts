@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { DEFAULT_MAX_REQUESTS_PER_SECOND } from '../dis/rate-limiter.js';
+import { DAY, MINUTE, SECOND, formatDuration, parseDuration } from './duration.js';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
 import type { LogLevel, StateSets } from './types.js';
 import { describeKind, describeValue, DIS_NAME } from './values.js';
@@ -36,49 +36,16 @@ export type ConfigProperties = {
   metrics: { stateSets: StateSets };
 };
 
-const SECOND = 1000;
-const MINUTE = 60 * SECOND;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+/**
+ * The default of `poll.maxRequestsPerSecond`. DIS publishes no limit for its management APIs (docs/dis-api.md,
+ * "Retries and rate limits"): 20/s is 1,200 requests a minute, enough for several hundred dump tasks on a 60 s
+ * interval, yet it keeps a retry storm or a huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after
+ * many failures, the DIS.4309 IP blacklist (docs/operations.md, "The API budget").
+ */
+export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
 
 // Node clamps timer delays above 2^31-1 ms to 1 ms, so a longer interval would poll in a tight loop.
 const MAX_DURATION_MS = 24 * DAY;
-
-const DURATION_UNITS: readonly (readonly [string, number])[] = [
-  ['d', DAY],
-  ['h', HOUR],
-  ['m', MINUTE],
-  ['s', SECOND],
-  ['ms', 1],
-];
-const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$/;
-
-/** Parses `1h30m`, `30s`, `250ms`, `2d` or a plain number of milliseconds into milliseconds; undefined if malformed. */
-export function parseDuration(text: string): number | undefined {
-  const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed);
-  const match = DURATION.exec(trimmed);
-  if (trimmed === '' || match === null) return undefined;
-  let ms = 0;
-  DURATION_UNITS.forEach(([, size], index) => {
-    const amount = match[index + 1];
-    if (amount !== undefined) ms += Number(amount) * size;
-  });
-  return Number.isSafeInteger(ms) ? ms : undefined;
-}
-
-/** Prints milliseconds the way the config file writes them: `1m`, `1h30m`, `250ms`, `0s`. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  let rest = ms;
-  let text = '';
-  for (const [unit, size] of DURATION_UNITS) {
-    const amount = Math.floor(rest / size);
-    if (amount > 0) text += `${amount}${unit}`;
-    rest -= amount * size;
-  }
-  return text;
-}
 
 function bound(item: convict.SchemaObj, name: 'min' | 'max'): number {
   const value: unknown = item[name];

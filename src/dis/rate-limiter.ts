@@ -1,13 +1,5 @@
 import type { Clock } from '../clock.js';
 
-/**
- * The rate limit to configure by default. DIS publishes no limit for its management APIs (docs/dis-api.md
- * ("Retries and rate limits")): 20/s is 1,200 requests a minute, enough for several hundred dump tasks on a 60 s
- * interval, yet it keeps a retry storm or a huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after
- * many failures, the DIS.4309 IP blacklist.
- */
-export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
-
 /** Paces requests: every request takes a token first. */
 export interface RateLimiter {
   /** Resolves once a token is taken; rejects with the signal's reason (returning the token) once it aborts. */

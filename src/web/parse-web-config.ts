@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseDuration } from '../config/schema.js';
+import { parseDuration } from '../config/duration.js';
 import { describeKind, describeValue, isMapping } from '../config/values.js';
 import {
   CLIENT_AUTH_TYPES,
