@@ -7,9 +7,9 @@ import { systemClock, type Clock } from '../clock.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../metrics/render.js';
 import type { ReloadOutcome } from '../reload.js';
 import type { SnapshotStore } from '../store.js';
-import { limitConcurrency, rejectLargeBodies } from '../web/request-limits.js';
 import { acceptsGzip, wantsOpenMetrics } from './content-negotiation.js';
 import { renderLandingPage } from './landing-page.js';
+import { limitConcurrency, rejectLargeBodies } from './request-limits.js';
 import { sendGzipped } from './send-body.js';
 import { SharedBodies } from './shared-body.js';
 
