@@ -8,7 +8,7 @@ import { registerDisMetrics } from '../src/metrics/collector.js';
 import { createExposition } from '../src/metrics/exposition.js';
 import { FAMILIES, describeInterval, type FamilyKey } from '../src/metrics/names.js';
 import { toSamples, type TranslationOptions } from '../src/metrics/samples.js';
-import type { Snapshot } from '../src/store.js';
+import type { Snapshot } from '../src/poll/store.js';
 import { summarize, type Summary } from './stats.js';
 
 /** The message from bench/run.ts. */

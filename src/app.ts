@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import { resolveCredentialsAsync } from './config/credentials.js';
+import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
 import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
@@ -11,9 +12,8 @@ import { createExposition, type ExpositionOptions } from './metrics/exposition.j
 import { renderExposition } from './metrics/render.js';
 import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
-import { Poller, type PollerSettings } from './poller.js';
-import { Reloader, type ReloadOutcome } from './reload.js';
-import { SnapshotStore } from './store.js';
+import { Poller, type PollerSettings } from './poll/poller.js';
+import { SnapshotStore } from './poll/store.js';
 import { WebSecurity } from './web/web-security.js';
 
 /** What createApp takes besides the config; everything after `build` has a production default. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Snapshot } from '../store.js';
+import type { Snapshot } from '../poll/store.js';
 
 // The page's only style, inline; the Content-Security-Policy allows exactly this text by its hash.
 const STYLE = `

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Snapshot } from '../store.js';
+import type { Snapshot } from '../poll/store.js';
 import { familyWriters, startScrape, type LineSink, type Scrape } from './family-writers.js';
 import { BATCH_ITEMS, buildLabelText, timeSlices, type LabelText } from './label-text.js';
 import { FAMILIES, describeInterval, type FamilyKey } from './names.js';

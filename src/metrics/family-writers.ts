@@ -1,8 +1,8 @@
 import type { StateSets } from '../config/types.js';
 import { ERROR_REASONS } from '../dis/errors.js';
 import { KNOWN_STATES, type StreamPartition } from '../dis/types.js';
-import type { Snapshot } from '../store.js';
-import { PARTITION_STATUSES, judge, type Verdict } from '../verdict.js';
+import type { Snapshot } from '../poll/store.js';
+import { PARTITION_STATUSES, judge, type Verdict } from '../poll/verdict.js';
 import { escapeLabelValue, type LabelText, type PartitionText, type TargetText } from './label-text.js';
 import type { FamilyKey } from './names.js';
 import { isFresh, isServable, lagSeconds } from './samples.js';

@@ -1,6 +1,6 @@
 import type { PartitionProgress, StreamPartition } from '../dis/types.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../store.js';
-import { stallAfterMs, type PartitionTrack } from '../verdict.js';
+import type { Snapshot, StreamStatus, TargetStatus } from '../poll/store.js';
+import { stallAfterMs, type PartitionTrack } from '../poll/verdict.js';
 
 /** A target with the label text of its series. */
 export type TargetText = Readonly<{

@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import type { Snapshot } from '../store.js';
+import type { Snapshot } from '../poll/store.js';
 import type { Exposition } from './exposition.js';
 
 /** Content type of the Prometheus text format 0.0.4. */

@@ -1,8 +1,8 @@
 import type { StateSets } from '../config/types.js';
 import { ERROR_REASONS } from '../dis/errors.js';
 import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../dis/types.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../store.js';
-import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../verdict.js';
+import type { Snapshot, StreamStatus, TargetStatus } from '../poll/store.js';
+import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../poll/verdict.js';
 import { FAMILIES, type FamilyKey } from './names.js';
 
 /** One series: its labels and value. */

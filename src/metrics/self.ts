@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ApiRequestEvent } from '../dis/client.js';
-import type { Shard } from '../shard.js';
+import type { Shard } from '../poll/shard.js';
 import { SELF_METRICS } from './names.js';
 
 /** Where the client and the poller report what they did. */

@@ -1,7 +1,7 @@
 import type { Express } from 'express';
 import { pino } from 'pino';
 import { createHttpApp, type HttpAppOptions } from '../../src/http/server.js';
-import { SnapshotStore } from '../../src/store.js';
+import { SnapshotStore } from '../../src/poll/store.js';
 
 /** The HTTP app alone, without a poller: `metrics` gives the /metrics body; the rest are quiet defaults. */
 export function testHttpApp(options: Pick<HttpAppOptions, 'metrics'> & Partial<HttpAppOptions>): Express {

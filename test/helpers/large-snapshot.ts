@@ -1,7 +1,7 @@
 import type { DumpTask, PartitionProgress, StreamPartition } from '../../src/dis/types.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../../src/store.js';
-import type { Observation, PartitionTrack } from '../../src/verdict.js';
+import type { Snapshot, StreamStatus, TargetStatus } from '../../src/poll/store.js';
+import type { Observation, PartitionTrack } from '../../src/poll/verdict.js';
 
 /** How big a generated snapshot is. */
 export type LargeSnapshotShape = Readonly<{ tasks: number; partitions: number; seed?: number }>;

@@ -1,5 +1,5 @@
 import type { DumpTask } from '../../src/dis/types.js';
-import type { Snapshot } from '../../src/store.js';
+import type { Snapshot } from '../../src/poll/store.js';
 
 /** Scrape time of the fixed snapshot: 2024-01-01T00:10:00Z. */
 export const SCRAPE_MS = Date.UTC(2024, 0, 1, 0, 10, 0);

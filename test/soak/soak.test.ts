@@ -11,7 +11,7 @@ import type { Config, Target } from '../../src/config/types.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/dis/client.js';
 import { ERROR_REASONS, type ErrorReason } from '../../src/dis/errors.js';
 import type { RunningServer } from '../../src/http/server.js';
-import type { SnapshotStore } from '../../src/store.js';
+import type { SnapshotStore } from '../../src/poll/store.js';
 import {
   parseScenario,
   startFakeDis,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mapWithConcurrency } from '../../src/concurrency.js';
+import { mapWithConcurrency } from '../../src/poll/concurrency.js';
 import { flush } from '../helpers/manual-clock.js';
 
 /** A job the test finishes by hand. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { TargetSelector } from '../../src/config/types.js';
 import { DisHttpError } from '../../src/dis/errors.js';
-import { discover, nameMatches, uniqueTargets, type DiscoveryClient } from '../../src/discovery.js';
+import { discover, nameMatches, uniqueTargets, type DiscoveryClient } from '../../src/poll/discovery.js';
 
 const STREAMS: Record<string, string[]> = {
   'prod-orders': ['orders-to-obs', 'orders-to-dli'],

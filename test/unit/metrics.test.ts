@@ -8,7 +8,7 @@ import { createExposition } from '../../src/metrics/exposition.js';
 import { renderExposition, renderMetrics } from '../../src/metrics/render.js';
 import { isServable, toSamples, type TranslationOptions } from '../../src/metrics/samples.js';
 import { registerSelfMetrics } from '../../src/metrics/self.js';
-import type { Snapshot, TargetStatus } from '../../src/store.js';
+import type { Snapshot, TargetStatus } from '../../src/poll/store.js';
 import { seriesOf } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
 import { largeSnapshot } from '../helpers/large-snapshot.js';

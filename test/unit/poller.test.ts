@@ -5,8 +5,8 @@ import type { DisClient } from '../../src/dis/client.js';
 import { DisHttpError, DisRequestError } from '../../src/dis/errors.js';
 import { parseDumpTask, parseStreamDetailsPage } from '../../src/dis/parse.js';
 import type { DumpTask } from '../../src/dis/types.js';
-import { Poller, type PollerOptions } from '../../src/poller.js';
-import { SnapshotStore } from '../../src/store.js';
+import { Poller, type PollerOptions } from '../../src/poll/poller.js';
+import { SnapshotStore } from '../../src/poll/store.js';
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 

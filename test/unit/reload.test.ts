@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { ConfigError } from '../../src/config/config-error.js';
 import { keepRestartOnlyKeys } from '../../src/config/restart-only.js';
 import type { Config } from '../../src/config/types.js';
-import { Reloader, type ReloadStep } from '../../src/reload.js';
+import { Reloader, type ReloadStep } from '../../src/config/reload.js';
 import { testConfig } from '../helpers/exporter.js';
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ownedTargets, shardOf } from '../../src/shard.js';
+import { ownedTargets, shardOf } from '../../src/poll/shard.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const targets = Array.from({ length: 200 }, (_, i) => ({ stream: `stream-${i % 17}`, task: `task-${i}` }));

@@ -9,7 +9,7 @@ import {
   type Observation,
   type PartitionStatus,
   type PartitionTrack,
-} from '../../src/verdict.js';
+} from '../../src/poll/verdict.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const FIVE_MINUTES_MS = 300_000;

@@ -1,7 +1,7 @@
-import type { Target, TargetSelector } from './config/types.js';
+import type { Target, TargetSelector } from '../config/types.js';
+import type { CallOptions, DisClient } from '../dis/client.js';
+import { DisError } from '../dis/errors.js';
 import { mapWithConcurrency } from './concurrency.js';
-import type { CallOptions, DisClient } from './dis/client.js';
-import { DisError } from './dis/errors.js';
 
 /** The list calls discovery needs. */
 export type DiscoveryClient = Pick<DisClient, 'listStreams' | 'listDumpTasks'>;

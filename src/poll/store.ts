@@ -1,6 +1,6 @@
-import type { Target } from './config/types.js';
-import type { DumpTask, StreamDetails } from './dis/types.js';
-import type { ErrorReason } from './dis/errors.js';
+import type { Target } from '../config/types.js';
+import type { DumpTask, StreamDetails } from '../dis/types.js';
+import type { ErrorReason } from '../dis/errors.js';
 import type { PartitionTrack } from './verdict.js';
 
 /** The last error of a target, as shown on the landing page and in logs. */

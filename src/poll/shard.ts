@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Target } from './config/types.js';
+import type { Target } from '../config/types.js';
 
 /** This replica's share of the targets. */
 export type Shard = Readonly<{ index: number; total: number }>;

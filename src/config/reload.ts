@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { Clock } from './clock.js';
-import { ConfigError } from './config/config-error.js';
+import type { Clock } from '../clock.js';
+import { ConfigError } from './config-error.js';
 
 /** How a reload ended: applied, or rejected with one problem per line while the running configuration stays. */
 export type ReloadOutcome = Readonly<{ ok: true } | { ok: false; problems: readonly string[] }>;
