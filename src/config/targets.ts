@@ -115,14 +115,3 @@ export function parseTargetList(text: string): TargetEntry[] {
       return { stream: entry.slice(0, slash).trim(), task: entry.slice(slash + 1).trim() };
     });
 }
-
-/**
- * Whether a discovered name is kept by a selector's `include`/`exclude`: it must match `include` (when set)
- * and must not match `exclude` (when set). Both are unanchored JavaScript regular expressions without flags,
- * applied to stream names for `stream: "*"` and to dump task names for `{stream: S, task: "*"}`.
- */
-export function nameFilter(selector: TargetSelector): (name: string) => boolean {
-  const include = selector.include === undefined ? undefined : new RegExp(selector.include);
-  const exclude = selector.exclude === undefined ? undefined : new RegExp(selector.exclude);
-  return (name) => (include === undefined || include.test(name)) && (exclude === undefined || !exclude.test(name));
-}

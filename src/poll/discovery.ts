@@ -20,7 +20,11 @@ export function isWildcard(selector: TargetSelector): boolean {
   return selector.stream === '*' || selector.task === '*';
 }
 
-/** Whether a discovered name passes the selector's include/exclude patterns. */
+/**
+ * Whether a discovered name is kept by a selector's `include`/`exclude`: it must match `include` (when set) and must
+ * not match `exclude` (when set). Both are unanchored JavaScript regular expressions without flags, applied to stream
+ * names for `stream: "*"` and to dump task names for `{stream: S, task: "*"}`.
+ */
 export function nameMatches(selector: TargetSelector, name: string): boolean {
   if (selector.include !== undefined && !new RegExp(selector.include).test(name)) return false;
   if (selector.exclude !== undefined && new RegExp(selector.exclude).test(name)) return false;

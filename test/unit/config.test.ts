@@ -9,7 +9,7 @@ import { resolveCredentials, resolveCredentialsAsync } from '../../src/config/cr
 import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError, loadConfig, loadConfigAsync, type LoadConfigOptions } from '../../src/config/load.js';
 import { createConvictConfig, schemaLeaves } from '../../src/config/schema.js';
-import { nameFilter, parseTargetList } from '../../src/config/targets.js';
+import { parseTargetList } from '../../src/config/targets.js';
 import type { Config } from '../../src/config/types.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
@@ -539,20 +539,6 @@ describe('targets', () => {
       { stream: '*', task: 'x' },
     ]);
   });
-
-  const filters: ReadonlyArray<{ include?: string; exclude?: string; kept: string[] }> = [
-    { kept: ['prod-a', 'prod-a-test', 'stage-b', 'x'] },
-    { include: '^prod-', kept: ['prod-a', 'prod-a-test'] },
-    { exclude: '-test$', kept: ['prod-a', 'stage-b', 'x'] },
-    { include: '^prod-', exclude: '-test$', kept: ['prod-a'] },
-    { include: 'a', kept: ['prod-a', 'prod-a-test', 'stage-b'] },
-  ];
-  for (const { include, exclude, kept } of filters) {
-    it(`nameFilter include ${String(include)} exclude ${String(exclude)}: unanchored, exclude wins`, () => {
-      const keep = nameFilter({ stream: '*', task: '*', include, exclude });
-      expect(['prod-a', 'prod-a-test', 'stage-b', 'x'].filter(keep)).to.deep.equal(kept);
-    });
-  }
 });
 
 describe('resolveCredentials and key files', () => {

@@ -94,4 +94,20 @@ describe('discovery', () => {
     ]);
     expect(nameMatches({ stream: 's', task: '*' }, 'anything')).to.equal(true);
   });
+
+  const filters: ReadonlyArray<{ include?: string; exclude?: string; kept: string[] }> = [
+    { kept: ['prod-a', 'prod-a-test', 'stage-b', 'x'] },
+    { include: '^prod-', kept: ['prod-a', 'prod-a-test'] },
+    { exclude: '-test$', kept: ['prod-a', 'stage-b', 'x'] },
+    { include: '^prod-', exclude: '-test$', kept: ['prod-a'] },
+    { include: 'a', kept: ['prod-a', 'prod-a-test', 'stage-b'] },
+  ];
+  for (const { include, exclude, kept } of filters) {
+    it(`nameMatches include ${String(include)} exclude ${String(exclude)}: unanchored, exclude wins`, () => {
+      const selector = { stream: '*', task: '*', include, exclude };
+      expect(['prod-a', 'prod-a-test', 'stage-b', 'x'].filter((name) => nameMatches(selector, name))).to.deep.equal(
+        kept,
+      );
+    });
+  }
 });
