@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { registerDisMetrics } from '../src/metrics/collector.js';
-import { createExposition } from '../src/metrics/exposition.js';
+import { createExposition, type TranslationOptions } from '../src/metrics/exposition.js';
 import { FAMILIES, describeInterval, type FamilyKey } from '../src/metrics/names.js';
-import { toSamples, type TranslationOptions } from '../src/metrics/samples.js';
 import type { Snapshot } from '../src/poll/store.js';
+import { registerDisMetrics } from '../test/reference/collector.js';
+import { toSamples } from '../test/reference/samples.js';
 import { summarize, type Summary } from './stats.js';
 
 /** The message from bench/run.ts. */

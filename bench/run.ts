@@ -13,7 +13,7 @@ import { pino } from 'pino';
 import { createApp, type App } from '../src/app.js';
 import { HEAP_GROWING_PERCENT, relaxHeapGrowth } from '../src/heap-growth.js';
 import type { Config } from '../src/config/types.js';
-import type { TranslationOptions } from '../src/metrics/samples.js';
+import type { TranslationOptions } from '../src/metrics/exposition.js';
 import type { Snapshot } from '../src/poll/store.js';
 import { HISTORY_LENGTH } from '../src/poll/verdict.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';

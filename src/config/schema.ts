@@ -37,10 +37,10 @@ export type ConfigProperties = {
 };
 
 /**
- * The default of `poll.maxRequestsPerSecond`. DIS publishes no limit for its management APIs (docs/dis-api.md,
- * "Retries and rate limits"): 20/s is 1,200 requests a minute, enough for several hundred dump tasks on a 60 s
+ * The default of `poll.maxRequestsPerSecond`. DIS publishes no limit for its management APIs (docs/dis-api.md
+ * ("Retries and rate limits")): 20/s is 1,200 requests a minute, enough for several hundred dump tasks on a 60 s
  * interval, yet it keeps a retry storm or a huge discovery from tripping APIGW.0308/DIS.4305 throttling and, after
- * many failures, the DIS.4309 IP blacklist (docs/operations.md, "The API budget").
+ * many failures, the DIS.4309 IP blacklist (docs/operations.md ("The API budget")).
  */
 export const DEFAULT_MAX_REQUESTS_PER_SECOND = 20;
 

@@ -1,9 +1,19 @@
 import type { Logger } from 'pino';
+import type { StateSets } from '../config/types.js';
 import type { Snapshot } from '../poll/store.js';
 import { familyWriters, startScrape, type LineSink, type Scrape } from './family-writers.js';
 import { BATCH_ITEMS, buildLabelText, timeSlices, type LabelText } from './label-text.js';
 import { FAMILIES, describeInterval, type FamilyKey } from './names.js';
-import type { TranslationOptions } from './samples.js';
+
+/** What the translation of a snapshot into series needs besides the snapshot and the scrape time. */
+export type TranslationOptions = Readonly<{
+  projectId: string;
+  staleAfterMs: number;
+  /** `lag.stallAfter` when configured; otherwise derived per task from its deliver interval. */
+  stallAfterMs?: number;
+  /** `metrics.stateSets`: every state with 0 or 1 (the default), or only the current one with 1. */
+  stateSets?: StateSets;
+}>;
 
 /** What the data families need besides the snapshot: the translation's options, the HELP interval, a logger. */
 export type ExpositionOptions = TranslationOptions &
@@ -16,8 +26,9 @@ export type ExpositionOptions = TranslationOptions &
 
 /**
  * Renders the data and per-target families (FAMILIES) straight from a snapshot, in the bytes prom-client would
- * write for the samples toSamples gives: `chunks` yields the families in order, separated as prom-client separates
- * them (a blank line in the text format, nothing in OpenMetrics), without a separator after the last one.
+ * write for the samples of the reference (test/reference/samples.ts): `chunks` yields the families in order,
+ * separated as prom-client separates them (a blank line in the text format, nothing in OpenMetrics), without a
+ * separator after the last one.
  * It never throws: a family that fails ends where it broke, like a throwing collect() of the reference collector.
  */
 export interface Exposition {

@@ -2,10 +2,10 @@ import type { StateSets } from '../config/types.js';
 import { ERROR_REASONS } from '../dis/errors.js';
 import { KNOWN_STATES, type StreamPartition } from '../dis/types.js';
 import type { Snapshot } from '../poll/store.js';
+import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../poll/lag-and-staleness.js';
 import { PARTITION_STATUSES, judge, type Verdict } from '../poll/verdict.js';
 import { escapeLabelValue, type LabelText, type PartitionText, type TargetText } from './label-text.js';
 import type { FamilyKey } from './names.js';
-import { isFresh, isServable, lagSeconds } from './samples.js';
 
 /** Where the lines go: `add` takes text that starts with "\n". */
 export interface LineSink {
@@ -21,7 +21,7 @@ export type Scrape = Readonly<{
   verdicts: (Verdict | undefined)[];
 }>;
 
-/** Starts a scrape at `nowMs`: the same staleAfter rules as toSamples. */
+/** Starts a scrape at `nowMs`: which targets and streams are still served (poll/lag-and-staleness.ts). */
 export function startScrape(text: LabelText, nowMs: number, staleAfterMs: number): Scrape {
   const servable = new Uint8Array(text.targets.length);
   text.targets.forEach((target, i) => {
@@ -29,7 +29,7 @@ export function startScrape(text: LabelText, nowMs: number, staleAfterMs: number
   });
   const fresh = new Uint8Array(text.streams.length);
   text.streams.forEach((stream, i) => {
-    fresh[i] = stream.details !== undefined && isFresh(stream, nowMs, staleAfterMs) ? 1 : 0;
+    fresh[i] = isFresh(stream, nowMs, staleAfterMs) ? 1 : 0;
   });
   return { text, nowMs, servable, fresh, verdicts: new Array<Verdict | undefined>(text.partitions.length) };
 }
@@ -44,8 +44,9 @@ export type FamilyWriter =
   | Readonly<{ over: 'snapshot'; write(snapshot: Snapshot, name: string, out: LineSink): void }>;
 
 /**
- * The writer of each family: the same series, in the same order, with the same values as toSamples gives them
- * (a unit test holds the two to byte-identical output), but written from the label text instead of label objects.
+ * The writer of each family: the same series, in the same order, with the same values as the prom-client reference
+ * (test/reference/samples.ts) gives them (a unit test holds the two to byte-identical output), but written from the
+ * label text instead of label objects.
  */
 export function familyWriters(stateSets: StateSets): Readonly<Record<FamilyKey, FamilyWriter>> {
   const states = stateSetWriter('state', KNOWN_STATES, stateSets);
@@ -91,18 +92,12 @@ export function familyWriters(stateSets: StateSets): Readonly<Record<FamilyKey, 
     partitionOffset: servedPartition(({ progress }) => progress.lastTransferOffset),
     partitionLastTransfer: servedPartition(({ progress }) => seconds(progress.lastTransferTimestampMs)),
     partitionLag: servedPartition(({ progress }, scrape) => lag(scrape.nowMs, progress.lastTransferTimestampMs)),
-    partitionLagRecords: servedPartition((partition, scrape) => {
-      const range = freshRange(scrape, partition);
-      const offset = partition.progress.lastTransferOffset;
-      if (range?.startOffset === undefined || range.endOffset === undefined || offset === undefined) return undefined;
-      return Math.max(0, range.endOffset - offset);
-    }),
-    partitionExpiredRecords: servedPartition((partition, scrape) => {
-      const range = freshRange(scrape, partition);
-      const offset = partition.progress.lastTransferOffset;
-      if (range?.startOffset === undefined || range.endOffset === undefined || offset === undefined) return undefined;
-      return Math.max(0, range.startOffset - offset);
-    }),
+    partitionLagRecords: servedPartition((partition, scrape) =>
+      lagRecords(freshRange(scrape, partition), partition.progress.lastTransferOffset),
+    ),
+    partitionExpiredRecords: servedPartition((partition, scrape) =>
+      expiredRecords(freshRange(scrape, partition), partition.progress.lastTransferOffset),
+    ),
     partitionStalledSeconds: servedPartition((partition, scrape, i) =>
       partition.track === undefined ? undefined : verdictOf(scrape, i).stalledSeconds,
     ),
@@ -147,7 +142,7 @@ export function formatValue(value: number): string {
   return `${value}`;
 }
 
-/** Writes a state set after `prefix` (the name and the labels without the closing brace), like toSamples. */
+/** Writes a state set after `prefix` (the name and the labels without the closing brace), like the reference. */
 type StateSetWriter = (out: LineSink, prefix: string, current: string | undefined) => void;
 
 function stateSetWriter(labelName: string, known: readonly string[], stateSets: StateSets): StateSetWriter {

@@ -71,8 +71,8 @@ export function timeSlices(sliceMs: number = SLICE_MS): () => Promise<void> {
 }
 
 /**
- * Builds the label text of a snapshot's series once, in the order toSamples gives them (partitions sorted by id),
- * yielding to the event loop every `sliceMs` (SLICE_MS).
+ * Builds the label text of a snapshot's series once, in the order of the prom-client reference (partitions sorted by
+ * id), yielding to the event loop every `sliceMs` (SLICE_MS).
  */
 export async function buildLabelText(
   snapshot: Snapshot,

@@ -10,6 +10,7 @@ import { DisError, type ErrorReason } from '../dis/errors.js';
 import type { DumpTask, FieldIssue, StreamDetails } from '../dis/types.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
+import { lagRecords } from './lag-and-staleness.js';
 import { ownedTargets, type Shard } from './shard.js';
 import type { DiscoveryStatus, SnapshotStore, StreamStatus, TargetError, TargetStatus } from './store.js';
 import { advanceTrack, type PartitionTrack } from './verdict.js';
@@ -386,12 +387,13 @@ function observePartitions(
   const ranges = new Map(stream.partitions.map((p) => [p.partitionId, p]));
   const tracks: Record<string, PartitionTrack> = {};
   for (const partition of task.partitions) {
-    const range = ranges.get(partition.partitionId);
-    if (range?.endOffset === undefined || partition.lastTransferOffset === undefined) continue;
+    const offset = partition.lastTransferOffset;
+    const waiting = lagRecords(ranges.get(partition.partitionId), offset);
+    if (offset === undefined || waiting === undefined) continue;
     tracks[partition.partitionId] = advanceTrack(previous[partition.partitionId], {
       atMs: now,
-      offset: partition.lastTransferOffset,
-      lagRecords: Math.max(0, range.endOffset - partition.lastTransferOffset),
+      offset,
+      lagRecords: waiting,
     });
   }
   return tracks;

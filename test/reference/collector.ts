@@ -1,13 +1,14 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
-import type { StateSets } from '../config/types.js';
-import { FAMILIES, describeInterval, type FamilyKey } from './names.js';
+import type { StateSets } from '../../src/config/types.js';
+import { FAMILIES, describeInterval, type FamilyKey } from '../../src/metrics/names.js';
 import type { Samples } from './samples.js';
 
 /**
- * Registers one instrument per family whose collect() rebuilds its series from `compute()` at scrape time. This is
- * the reference the exporter's own renderer (exposition.ts) is tested against; it costs about a second per 100,000
- * series and scrape, so /metrics does not use it.
+ * The prom-client reference, part 2: registers one instrument per family whose collect() rebuilds its series from
+ * `compute()` at scrape time (reset(), then set() or inc()). This is the reference the exporter's renderer
+ * (src/metrics/exposition.ts) is tested against; /metrics does not use it because it is far slower at fleet scale
+ * (docs/benchmarks.md ("Results")).
  */
 export function registerDisMetrics(
   registry: Registry,

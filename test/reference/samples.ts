@@ -1,25 +1,21 @@
-import type { StateSets } from '../config/types.js';
-import { ERROR_REASONS } from '../dis/errors.js';
-import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../dis/types.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../poll/store.js';
-import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../poll/verdict.js';
-import { FAMILIES, type FamilyKey } from './names.js';
+// The prom-client reference, part 1: a plain translation of a snapshot into label objects and values, written for
+// clarity rather than speed. The exporter's /metrics writer (src/metrics/exposition.ts, family-writers.ts) must give
+// byte for byte what prom-client renders from these samples (test/unit/metrics.test.ts, and the bench checks it at
+// fleet scale). Both take their rules from src/poll/lag-and-staleness.ts and src/poll/verdict.ts; only the shape of
+// the output is written twice.
+import { ERROR_REASONS } from '../../src/dis/errors.js';
+import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../../src/dis/types.js';
+import type { TranslationOptions } from '../../src/metrics/exposition.js';
+import { FAMILIES, type FamilyKey } from '../../src/metrics/names.js';
+import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../../src/poll/lag-and-staleness.js';
+import type { Snapshot } from '../../src/poll/store.js';
+import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../../src/poll/verdict.js';
 
 /** One series: its labels and value. */
 export type Sample = Readonly<{ labels: Readonly<Record<string, string>>; value: number }>;
 
 /** Every series of each family, keyed like FAMILIES; a family with no series has an empty list. */
 export type Samples = Readonly<Record<FamilyKey, readonly Sample[]>>;
-
-/** What the translation needs besides the snapshot. */
-export type TranslationOptions = Readonly<{
-  projectId: string;
-  staleAfterMs: number;
-  /** `lag.stallAfter` when configured; otherwise derived per task from its deliver interval. */
-  stallAfterMs?: number;
-  /** `metrics.stateSets`: every state with 0 or 1 (the default), or only the current one with 1. */
-  stateSets?: StateSets;
-}>;
 
 /** Pure: the snapshot as seen at `nowMs` (the scrape time) → every series to expose. */
 export function toSamples(snapshot: Snapshot, nowMs: number, options: TranslationOptions): Samples {
@@ -64,18 +60,6 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
     }
   }
   return out;
-}
-
-/** Whether a target's last data may still be served: it is current, or it failed less than staleAfter ago. */
-export function isServable(status: TargetStatus, nowMs: number, staleAfterMs: number): boolean {
-  if (status.task === undefined) return false;
-  if (status.up) return true;
-  return status.lastSuccessMs !== undefined && nowMs - status.lastSuccessMs <= staleAfterMs;
-}
-
-/** Whether stream details are recent enough to serve (the same staleAfter rule as targets). */
-export function isFresh(stream: StreamStatus, nowMs: number, staleAfterMs: number): boolean {
-  return stream.lastSuccessMs !== undefined && nowMs - stream.lastSuccessMs <= staleAfterMs;
 }
 
 type TaskLabels = Readonly<{ project_id: string; stream: string; task: string }>;
@@ -148,11 +132,10 @@ function addTaskSamples(
       out.partitionLag.push({ labels: partitionLabels, value: lagSeconds(nowMs, partition.lastTransferTimestampMs) });
     }
     const range = ranges.get(partition.partitionId);
-    const offset = partition.lastTransferOffset;
-    if (range?.startOffset !== undefined && range.endOffset !== undefined && offset !== undefined) {
-      out.partitionLagRecords.push({ labels: partitionLabels, value: Math.max(0, range.endOffset - offset) });
-      out.partitionExpiredRecords.push({ labels: partitionLabels, value: Math.max(0, range.startOffset - offset) });
-    }
+    const waiting = lagRecords(range, partition.lastTransferOffset);
+    if (waiting !== undefined) out.partitionLagRecords.push({ labels: partitionLabels, value: waiting });
+    const expired = expiredRecords(range, partition.lastTransferOffset);
+    if (expired !== undefined) out.partitionExpiredRecords.push({ labels: partitionLabels, value: expired });
     const track = context.tracks[partition.partitionId];
     if (track !== undefined) {
       const verdict = judge(track, nowMs, stallAfter);
@@ -188,11 +171,6 @@ function pushStateSet(
   if (current !== undefined && (currentOnly || !known.includes(current))) {
     into.push({ labels: { ...labels, [labelName]: current }, value: 1 });
   }
-}
-
-/** Scrape time minus a dump time, in seconds, at least 0. */
-export function lagSeconds(nowMs: number, timestampMs: number): number {
-  return Math.max(0, nowMs - timestampMs) / 1000;
 }
 
 function compare(a: string, b: string): number {
