@@ -10,9 +10,10 @@ import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-toke
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
-import { ScrapePriority } from './metrics/scrape-priority.js';
 import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poll/poller.js';
+import { ScrapeFirstClient } from './poll/scrape-first-client.js';
+import { ScrapePriority } from './poll/scrape-priority.js';
 import { SnapshotStore } from './poll/store.js';
 import { WebSecurity } from './web/web-security.js';
 
@@ -144,7 +145,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const poller = new Poller({
     ...pollerSettings(config),
     projectId: config.dis.projectId,
-    client: priority.gate(client),
+    client: new ScrapeFirstClient(client, priority),
     store,
     clock,
     logger: logger.child({ component: 'poller' }),

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import baseGot from 'got';
 import { acceptsGzip, wantsOpenMetrics } from '../../src/http/content-negotiation.js';
 import { listen, type RunningServer } from '../../src/http/server.js';
-import { ScrapePriority } from '../../src/metrics/scrape-priority.js';
+import { ScrapePriority } from '../../src/poll/scrape-priority.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 import { testHttpApp } from '../helpers/http-app.js';
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { DisClient } from '../../src/dis/client.js';
-import { MAX_HOLD_MS, ScrapePriority } from '../../src/metrics/scrape-priority.js';
+import { ScrapeFirstClient } from '../../src/poll/scrape-first-client.js';
+import { MAX_HOLD_MS, ScrapePriority } from '../../src/poll/scrape-priority.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 const T0 = Date.UTC(2024, 0, 1);
@@ -155,7 +156,9 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
     await flush();
     expect(passed).to.equal(true);
   });
+});
 
+describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind scrapes', () => {
   it('gates the DIS calls of a client and passes everything else through', async () => {
     const clock = new ManualClock(T0);
     const priority = new ScrapePriority(clock);
@@ -174,7 +177,7 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
       cooldownUntilMs: () => 42,
       close: () => calls.push('close'),
     };
-    const gated = priority.gate(client);
+    const gated = new ScrapeFirstClient(client, priority);
     const body = controlledBody();
     const reading = (async () => {
       for await (const _ of priority.first(body.chunks)) {
@@ -193,5 +196,60 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
     expect((await task).taskId).to.equal('s/t');
     expect((await stream).partitions).to.deep.equal([{ partitionId: 's' }]);
     expect(calls).to.deep.equal(['close', 'task s/t', 'stream s']);
+  });
+
+  it('holds each of the four DIS calls, with its arguments, until the scrape ends', async () => {
+    const priority = new ScrapePriority(new ManualClock(T0));
+    const calls: string[] = [];
+    const signal = new AbortController().signal;
+    const call = { deadlineMs: T0 + 60_000 };
+    const seen = (name: string, passedSignal: AbortSignal | undefined, options: object | undefined): void => {
+      calls.push(`${name} ${passedSignal === signal && options === call ? 'with' : 'without'} signal and options`);
+    };
+    const client: DisClient = {
+      getDumpTask: async (_stream, _task, s, o) => {
+        seen('getDumpTask', s, o);
+        return { taskId: '', destinationType: '', destination: '', partitions: [] };
+      },
+      getStream: async (_stream, s, o) => {
+        seen('getStream', s, o);
+        return { partitions: [] };
+      },
+      listStreams: async (s, o) => {
+        seen('listStreams', s, o);
+        return [];
+      },
+      listDumpTasks: async (_stream, s, o) => {
+        seen('listDumpTasks', s, o);
+        return [];
+      },
+      close: () => undefined,
+    };
+    const gated = new ScrapeFirstClient(client, priority);
+    const body = controlledBody();
+    const reading = (async () => {
+      for await (const _ of priority.first(body.chunks)) {
+        // rendering
+      }
+    })();
+    await flush();
+    const pending = Promise.all([
+      gated.getDumpTask('s', 't', signal, call),
+      gated.getStream('s', signal, call),
+      gated.listStreams(signal, call),
+      gated.listDumpTasks('s', signal, call),
+    ]);
+    await flush();
+    expect(calls).to.deep.equal([]);
+    expect(gated.cooldownUntilMs()).to.equal(undefined);
+    body.end();
+    await reading;
+    await pending;
+    expect(calls).to.deep.equal([
+      'getDumpTask with signal and options',
+      'getStream with signal and options',
+      'listStreams with signal and options',
+      'listDumpTasks with signal and options',
+    ]);
   });
 });

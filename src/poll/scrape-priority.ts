@@ -1,19 +1,16 @@
 import type { Clock } from '../clock.js';
-import type { DisClient } from '../dis/client.js';
 
 /** How long one scrape may hold new DIS requests back, at most, however long it takes. */
 export const MAX_HOLD_MS = 1000;
 
-/** The DisClient calls that wait their turn; anything else on the client passes straight through. */
-const CALLS = new Set<PropertyKey>(['getDumpTask', 'getStream', 'listStreams', 'listDumpTasks']);
-
 /**
- * Lets scrapes go first. A scrape and a poll cycle share one event loop, and a cycle at fleet scale keeps it more
- * than half busy with responses; taking turns fairly, a scrape would take that much longer. So while a scrape is
- * rendered, new DIS requests wait (requests in flight finish): the scrape runs at nearly its idle speed and the
- * cycle ends that much later. Polling keeps at least half of the time: a scrape holds requests for MAX_HOLD_MS at
- * most, and only if at least as long has passed since the previous hold ended as that hold lasted; scrapes that
- * come more often than that take turns with polling like any other work.
+ * Lets scrapes go first. A scrape and a poll cycle share one event loop, and a cycle at fleet scale keeps it busy
+ * with responses; taking turns fairly, a scrape would take that much longer (docs/benchmarks.md ("What limits each
+ * figure")). So while a scrape is rendered (`first`), new DIS requests wait (`turn`, which ScrapeFirstClient awaits
+ * before each call; requests in flight finish): the scrape runs at nearly its idle speed and the cycle ends that much
+ * later. Polling keeps at least half of the time: a scrape holds requests for MAX_HOLD_MS at most, and only if at
+ * least as long has passed since the previous hold ended as that hold lasted; scrapes that come more often than that
+ * take turns with polling like any other work.
  */
 export class ScrapePriority {
   readonly #clock: Clock;
@@ -69,26 +66,6 @@ export class ScrapePriority {
       );
     }
     await this.#released.promise;
-  }
-
-  /** The client, with each DIS call waiting its turn first. */
-  gate<C extends DisClient>(client: C): C {
-    // One wrapper per method, made on first use: the poller looks a method up for every request.
-    const wrappers = new Map<PropertyKey, { method: unknown; wrapper: unknown }>();
-    return new Proxy(client, {
-      get: (target, property, receiver) => {
-        const value: unknown = Reflect.get(target, property, receiver);
-        if (!CALLS.has(property) || typeof value !== 'function') return value;
-        const known = wrappers.get(property);
-        if (known?.method === value) return known.wrapper;
-        const wrapper = async (...args: unknown[]): Promise<unknown> => {
-          await this.turn();
-          return (value as (...callArgs: unknown[]) => Promise<unknown>).apply(target, args);
-        };
-        wrappers.set(property, { method: value, wrapper });
-        return wrapper;
-      },
-    });
   }
 
   #endHold(): void {
