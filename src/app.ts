@@ -10,7 +10,7 @@ import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-toke
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
-import { registerSelfMetrics, type BuildInfo } from './metrics/self.js';
+import { registerSelfMetrics, type BuildInfo, type SelfMetrics } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poll/poller.js';
 import { ScrapeFirstClient } from './poll/scrape-first-client.js';
 import { ScrapePriority } from './poll/scrape-priority.js';
@@ -113,32 +113,11 @@ export function createApp(config: Config, deps: AppDeps): App {
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
-  const iamLogger = logger.child({ component: 'iam' });
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const clientLogger = logger.child({ component: 'dis' });
-  const clockSkew = clockSkewReporter(clientLogger, clock);
-  const httpClient: HttpDisClient | undefined =
+  const httpClient =
     deps.client === undefined
-      ? createDisClient({
-          endpoint: config.dis.endpoint,
-          projectId: config.dis.projectId,
-          credentials: () => credentials(),
-          ...clientLimits(config),
-          clock,
-          userAgent: `dis-exporter/${deps.build.version}`,
-          onRequest: (event) => self.recordApiRequest(event),
-          // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would
-          // show the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
-          onCooldown: ({ untilMs, error }) =>
-            clientLogger.error(
-              { until: new Date(untilMs).toISOString(), error: error.message },
-              'DIS requests paused (cool-down)',
-            ),
-          onClockSkew: clockSkew,
-          onIamToken: (event) => logIamToken(iamLogger, event),
-          ...(deps.random === undefined ? {} : { random: deps.random }),
-        })
+      ? createHttpClient(config, deps, { clock, credentials: () => credentials(), self })
       : undefined;
   const client = deps.client ?? httpClient!;
 
@@ -244,6 +223,33 @@ export function createApp(config: Config, deps: AppDeps): App {
       await web.close();
     },
   };
+}
+
+/** The DIS client over HTTP, reporting each request to the self-metrics and logging its cool-downs, IAM tokens and clock skew. */
+function createHttpClient(
+  config: Config,
+  deps: AppDeps,
+  parts: Readonly<{ clock: Clock; credentials: () => Credentials; self: SelfMetrics }>,
+): HttpDisClient {
+  const { clock, self } = parts;
+  const logger = deps.logger.child({ component: 'dis' });
+  const iamLogger = deps.logger.child({ component: 'iam' });
+  return createDisClient({
+    endpoint: config.dis.endpoint,
+    projectId: config.dis.projectId,
+    credentials: parts.credentials,
+    ...clientLimits(config),
+    clock,
+    userAgent: `dis-exporter/${deps.build.version}`,
+    onRequest: (event) => self.recordApiRequest(event),
+    // Logged here, once per cool-down: 'poll failed' logs a target only when its reason changes, so it would
+    // show the DIS.4309 or 401 that began the cool-down but never the cool-down itself and its remedy.
+    onCooldown: ({ untilMs, error }) =>
+      logger.error({ until: new Date(untilMs).toISOString(), error: error.message }, 'DIS requests paused (cool-down)'),
+    onClockSkew: clockSkewReporter(logger, clock),
+    onIamToken: (event) => logIamToken(iamLogger, event),
+    ...(deps.random === undefined ? {} : { random: deps.random }),
+  });
 }
 
 function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
