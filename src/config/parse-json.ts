@@ -37,150 +37,188 @@ const WORD_CHAR = /[\w$.+-]/;
  * which may be a secret, and differ between Node versions.
  */
 export function parseStrictJson(text: string, maxDepth: number): ParseResult {
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-  const fail = (message: string, at = pos): never => {
-    throw new JsonFailure(at, message);
-  };
-  const atEnd = (): boolean => pos >= text.length;
-  const endOrElse = (message: string): never => fail(atEnd() ? 'unexpected end of file' : message);
-
-  const skipSpace = (): void => {
-    while (!atEnd()) {
-      const char = text[pos];
-      if (char === ' ' || char === '\t' || char === '\n' || char === '\r') pos++;
-      else if (char === '/' && (text[pos + 1] === '/' || text[pos + 1] === '*'))
-        fail('comments are not allowed in JSON');
-      else return;
-    }
-  };
-
-  const string = (): string => {
-    const start = pos;
-    pos++;
-    let out = '';
-    let chunk = pos;
-    for (;;) {
-      if (atEnd()) fail('missing closing " of a string', start);
-      const code = text.charCodeAt(pos);
-      if (code === 0x22) {
-        out += text.slice(chunk, pos);
-        pos++;
-        return out;
-      }
-      if (code < 0x20) fail('control character (a tab or line break) in a string; write it as \\t, \\n or \\uXXXX');
-      if (code === 0x5c) {
-        out += text.slice(chunk, pos);
-        const escape = text[pos + 1] ?? '';
-        const simple = Object.hasOwn(ESCAPES, escape) ? ESCAPES[escape] : undefined;
-        const hex = text.slice(pos + 2, pos + 6);
-        if (simple !== undefined) {
-          out += simple;
-          pos += 2;
-        } else if (escape === 'u' && HEX4.test(hex)) {
-          out += String.fromCharCode(Number.parseInt(hex, 16));
-          pos += 6;
-        } else {
-          fail('invalid escape sequence in a string (JSON has \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
-        }
-        chunk = pos;
-        continue;
-      }
-      pos++;
-    }
-  };
-
-  const number = (): number => {
-    NUMBER.lastIndex = pos;
-    const match = NUMBER.exec(text);
-    const end = match === null ? pos : pos + match[0].length;
-    if (match === null || WORD_CHAR.test(text[end] ?? '')) fail('invalid number');
-    pos = end;
-    return Number(match![0]);
-  };
-
-  const value = (depth: number): unknown => {
-    skipSpace();
-    const char = text[pos];
-    if (char === undefined) return fail('unexpected end of file');
-    if (char === '{') return object(depth + 1);
-    if (char === '[') return array(depth + 1);
-    if (char === '"') return string();
-    if (char === '-' || (char >= '0' && char <= '9')) return number();
-    for (const [word, literal] of LITERALS) {
-      if (text.startsWith(word, pos) && !WORD_CHAR.test(text[pos + word.length] ?? '')) {
-        pos += word.length;
-        return literal;
-      }
-    }
-    // 'x', x, NaN, yes: all strings in YAML, none in JSON.
-    if (char === "'" || /[A-Za-z_$]/.test(char)) return fail('strings must be in double quotes');
-    return fail('unexpected character');
-  };
-
-  const enter = (depth: number): void => {
-    if (depth > maxDepth) fail(`nested deeper than ${maxDepth} levels`);
-    pos++;
-    skipSpace();
-  };
-
-  const object = (depth: number): Record<string, unknown> => {
-    enter(depth);
-    // Keys go in with defineProperty, as JSON.parse does: "__proto__" stays a key (for load.ts to refuse).
-    const result: Record<string, unknown> = {};
-    if (text[pos] === '}') {
-      pos++;
-      return result;
-    }
-    for (;;) {
-      const keyAt = pos;
-      if (text[pos] !== '"') {
-        endOrElse(text[pos] === '}' ? 'trailing comma before }' : 'object keys must be strings in double quotes');
-      }
-      const key = string();
-      if (Object.hasOwn(result, key)) fail('duplicate key (each key may appear once in an object)', keyAt);
-      skipSpace();
-      if (text[pos] !== ':') endOrElse('missing : after an object key');
-      pos++;
-      Object.defineProperty(result, key, { value: value(depth), enumerable: true, writable: true, configurable: true });
-      skipSpace();
-      if (text[pos] === '}') {
-        pos++;
-        return result;
-      }
-      if (text[pos] !== ',') endOrElse(text[pos] === '"' ? 'missing , between object items' : 'expected , or }');
-      pos++;
-      skipSpace();
-    }
-  };
-
-  const array = (depth: number): unknown[] => {
-    enter(depth);
-    const result: unknown[] = [];
-    if (text[pos] === ']') {
-      pos++;
-      return result;
-    }
-    for (;;) {
-      if (text[pos] === ']') fail('trailing comma before ]');
-      result.push(value(depth));
-      skipSpace();
-      if (text[pos] === ']') {
-        pos++;
-        return result;
-      }
-      if (text[pos] !== ',') endOrElse('missing , between array items');
-      pos++;
-      skipSpace();
-    }
-  };
-
+  const reader = new StrictJsonReader(text, maxDepth);
   try {
-    const result = value(0);
-    skipSpace();
-    if (!atEnd()) fail('unexpected text after the end of the JSON value');
+    const result = reader.value(0);
+    reader.skipSpace();
+    if (!reader.atEnd()) reader.fail('unexpected text after the end of the JSON value');
     return { value: result };
   } catch (error) {
     if (error instanceof JsonFailure) return { error: { offset: error.offset, message: error.message } };
     throw error;
+  }
+}
+
+/** A recursive-descent reader of one JSON text; each method reads from `pos` on and throws JsonFailure. */
+class StrictJsonReader {
+  readonly #text: string;
+  readonly #maxDepth: number;
+  #pos: number;
+
+  constructor(text: string, maxDepth: number) {
+    this.#text = text;
+    this.#maxDepth = maxDepth;
+    this.#pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  }
+
+  fail(message: string, at = this.#pos): never {
+    throw new JsonFailure(at, message);
+  }
+
+  atEnd(): boolean {
+    return this.#pos >= this.#text.length;
+  }
+
+  skipSpace(): void {
+    const text = this.#text;
+    while (!this.atEnd()) {
+      const char = text[this.#pos];
+      if (char === ' ' || char === '\t' || char === '\n' || char === '\r') this.#pos++;
+      else if (char === '/' && (text[this.#pos + 1] === '/' || text[this.#pos + 1] === '*'))
+        this.fail('comments are not allowed in JSON');
+      else return;
+    }
+  }
+
+  value(depth: number): unknown {
+    this.skipSpace();
+    const text = this.#text;
+    const char = text[this.#pos];
+    if (char === undefined) return this.fail('unexpected end of file');
+    if (char === '{') return this.#object(depth + 1);
+    if (char === '[') return this.#array(depth + 1);
+    if (char === '"') return this.#string();
+    if (char === '-' || (char >= '0' && char <= '9')) return this.#number();
+    for (const [word, literal] of LITERALS) {
+      if (text.startsWith(word, this.#pos) && !WORD_CHAR.test(text[this.#pos + word.length] ?? '')) {
+        this.#pos += word.length;
+        return literal;
+      }
+    }
+    // 'x', x, NaN, yes: all strings in YAML, none in JSON.
+    if (char === "'" || /[A-Za-z_$]/.test(char)) return this.fail('strings must be in double quotes');
+    return this.fail('unexpected character');
+  }
+
+  #endOrElse(message: string): never {
+    return this.fail(this.atEnd() ? 'unexpected end of file' : message);
+  }
+
+  #string(): string {
+    const text = this.#text;
+    const start = this.#pos;
+    this.#pos++;
+    let out = '';
+    let chunk = this.#pos;
+    for (;;) {
+      if (this.atEnd()) this.fail('missing closing " of a string', start);
+      const code = text.charCodeAt(this.#pos);
+      if (code === 0x22) {
+        out += text.slice(chunk, this.#pos);
+        this.#pos++;
+        return out;
+      }
+      if (code < 0x20) {
+        this.fail('control character (a tab or line break) in a string; write it as \\t, \\n or \\uXXXX');
+      }
+      if (code === 0x5c) {
+        out += text.slice(chunk, this.#pos);
+        out += this.#escape();
+        chunk = this.#pos;
+        continue;
+      }
+      this.#pos++;
+    }
+  }
+
+  /** The character an escape sequence at `pos` stands for; moves past it. */
+  #escape(): string {
+    const text = this.#text;
+    const escape = text[this.#pos + 1] ?? '';
+    const simple = Object.hasOwn(ESCAPES, escape) ? ESCAPES[escape] : undefined;
+    const hex = text.slice(this.#pos + 2, this.#pos + 6);
+    if (simple !== undefined) {
+      this.#pos += 2;
+      return simple;
+    }
+    if (escape === 'u' && HEX4.test(hex)) {
+      this.#pos += 6;
+      return String.fromCharCode(Number.parseInt(hex, 16));
+    }
+    return this.fail('invalid escape sequence in a string (JSON has \\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
+  }
+
+  #number(): number {
+    const text = this.#text;
+    NUMBER.lastIndex = this.#pos;
+    const match = NUMBER.exec(text);
+    const end = match === null ? this.#pos : this.#pos + match[0].length;
+    if (match === null || WORD_CHAR.test(text[end] ?? '')) this.fail('invalid number');
+    this.#pos = end;
+    return Number(match![0]);
+  }
+
+  #enter(depth: number): void {
+    if (depth > this.#maxDepth) this.fail(`nested deeper than ${this.#maxDepth} levels`);
+    this.#pos++;
+    this.skipSpace();
+  }
+
+  #object(depth: number): Record<string, unknown> {
+    const text = this.#text;
+    this.#enter(depth);
+    // Keys go in with defineProperty, as JSON.parse does: "__proto__" stays a key (for load.ts to refuse).
+    const result: Record<string, unknown> = {};
+    if (text[this.#pos] === '}') {
+      this.#pos++;
+      return result;
+    }
+    for (;;) {
+      const keyAt = this.#pos;
+      if (text[this.#pos] !== '"') {
+        this.#endOrElse(
+          text[this.#pos] === '}' ? 'trailing comma before }' : 'object keys must be strings in double quotes',
+        );
+      }
+      const key = this.#string();
+      if (Object.hasOwn(result, key)) this.fail('duplicate key (each key may appear once in an object)', keyAt);
+      this.skipSpace();
+      if (text[this.#pos] !== ':') this.#endOrElse('missing : after an object key');
+      this.#pos++;
+      const item = this.value(depth);
+      Object.defineProperty(result, key, { value: item, enumerable: true, writable: true, configurable: true });
+      this.skipSpace();
+      if (text[this.#pos] === '}') {
+        this.#pos++;
+        return result;
+      }
+      if (text[this.#pos] !== ',') {
+        this.#endOrElse(text[this.#pos] === '"' ? 'missing , between object items' : 'expected , or }');
+      }
+      this.#pos++;
+      this.skipSpace();
+    }
+  }
+
+  #array(depth: number): unknown[] {
+    const text = this.#text;
+    this.#enter(depth);
+    const result: unknown[] = [];
+    if (text[this.#pos] === ']') {
+      this.#pos++;
+      return result;
+    }
+    for (;;) {
+      if (text[this.#pos] === ']') this.fail('trailing comma before ]');
+      result.push(this.value(depth));
+      this.skipSpace();
+      if (text[this.#pos] === ']') {
+        this.#pos++;
+        return result;
+      }
+      if (text[this.#pos] !== ',') this.#endOrElse('missing , between array items');
+      this.#pos++;
+      this.skipSpace();
+    }
   }
 }
