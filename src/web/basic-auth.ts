@@ -1,9 +1,6 @@
 import type { PasswordChecks } from './password-checks.js';
 import type { VerifiedLogins } from './verified-logins.js';
 
-/** Checks a password against a bcrypt hash. */
-export type PasswordVerifier = (password: string, hash: string) => Promise<boolean>;
-
 // Compared against when the user is unknown, so that a wrong user name costs as much as a wrong password and
 // user names cannot be told apart by timing. The hash of a fixed phrase, cost 10 like `htpasswd -B`.
 const UNKNOWN_USER_HASH = '$2b$10$nmPiSg2BRoogUAlj4Kc2ce0QpKt2Hi.tQXH6l9/jNTyQ/HwASHiBG';

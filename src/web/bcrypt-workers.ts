@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import type { PasswordVerifier } from './basic-auth.js';
+import type { PasswordVerifier } from './password-checks.js';
 
 /**
  * The code of a worker: one bcrypt comparison per message, answered with its result (false for a malformed hash).

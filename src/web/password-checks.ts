@@ -1,4 +1,5 @@
-import type { PasswordVerifier } from './basic-auth.js';
+/** Checks a password against a bcrypt hash. */
+export type PasswordVerifier = (password: string, hash: string) => Promise<boolean>;
 
 /** Limits on the bcrypt comparisons waiting or under way. */
 export type PasswordCheckLimits = Readonly<{
@@ -10,8 +11,8 @@ export type PasswordCheckLimits = Readonly<{
 
 /**
  * At most 16 comparisons wait or run at once, 4 of them from one address: with one worker the last of them waits for
- * 15 comparisons (README: cost 10 takes tens of milliseconds), and a flood from a few addresses leaves room for a
- * scraper's first login from its own.
+ * 15 comparisons, each slow on purpose (docs/configuration.md ("Securing the endpoint")), and a flood from a few
+ * addresses leaves room for a scraper's first login from its own.
  */
 export const PASSWORD_CHECK_LIMITS: PasswordCheckLimits = Object.freeze({ total: 16, perClient: 4 });
 

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import bcrypt from 'bcryptjs';
-import { BasicAuth, parseBasicAuthorization, type PasswordVerifier } from '../../src/web/basic-auth.js';
+import { BasicAuth, parseBasicAuthorization } from '../../src/web/basic-auth.js';
 import { BcryptWorkers } from '../../src/web/bcrypt-workers.js';
-import { PASSWORD_CHECK_LIMITS, PasswordChecks } from '../../src/web/password-checks.js';
+import { PASSWORD_CHECK_LIMITS, PasswordChecks, type PasswordVerifier } from '../../src/web/password-checks.js';
 import { VerifiedLogins } from '../../src/web/verified-logins.js';
 import { flush } from '../helpers/manual-clock.js';
 
