@@ -1,6 +1,6 @@
 // The prom-client floor and the previous collector, measured in a process of their own (forked by bench/run.ts)
-// from a snapshot written as JSON: a prom-client registry of a whole fleet takes several times the exporter's
-// memory, which must not count as the exporter's, nor run into the exporter's heap cap.
+// from a snapshot written as JSON: a prom-client registry of a whole fleet takes far more memory than the exporter,
+// which must not count as the exporter's, nor run into the exporter's heap cap.
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { Counter, Gauge, Registry } from 'prom-client';

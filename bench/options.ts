@@ -46,7 +46,7 @@ const DEFAULTS = {
   floorRenders: 5,
 } as const;
 
-/** The issue's fleet-scale target: 5,000 tasks × 4 partitions, 50 ms latency, concurrency 50. */
+/** The fleet-scale run (`--large`) of docs/benchmarks.md ("Results"): 5,000 tasks × 4 partitions, 50 ms latency. */
 const LARGE = { tasks: 5000, partitions: 4, latencyMs: 50, concurrency: 50, scrapes: 20, floorRenders: 3 } as const;
 
 export const USAGE = `Usage: npm run bench -- [--large] [options]

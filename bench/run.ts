@@ -104,14 +104,14 @@ async function main(): Promise<number> {
     const warmUp = (await scrapes(scraper, url, true, 6)).slice(3);
     await scrapes(scraper, url, false, 1);
     // During the load cycles a scrape starts every 4 idle scrape times: a scrape keeps the exporter busy a quarter of
-    // the time, about ten times what Prometheus does at a 15 s interval and a large fleet.
+    // the time, far more than Prometheus asks of it at a 15 s interval.
     const loadIntervalMs =
       options.loadIntervalMs ?? Math.max(100, Math.round(4 * summarize(warmUp.map((timing) => timing.ms)).median));
     const { loadFrom, loadTo, gcAfter } = cyclePlan(options);
     const loadScrapes: ScrapeTiming[] = [];
     // Full GCs only after cycle `gcAfter` (once the verdicts' history is full) and after the last, for the growth in
-    // between: a forced GC shrinks the young generation and about doubles the CPU of the cycle after it, which is
-    // therefore left out (settle).
+    // between: a forced GC shrinks the young generation and makes the cycle after it cost more CPU, so that cycle is
+    // left out (settle).
     let afterGcFirst = memory();
     for (let cycle = 2; cycle <= options.cycles; cycle++) {
       const kind = cycle >= loadFrom && cycle <= loadTo ? 'load' : cycle === gcAfter + 1 ? 'settle' : 'quiet';
@@ -473,7 +473,7 @@ function cpuModel(): string {
 
 /**
  * Measures the prom-client floor and the previous collector in a process of their own, from the snapshot as JSON:
- * a registry of the whole fleet needs several times the exporter's memory, which would spoil the exporter's memory
+ * a registry of the whole fleet needs far more memory than the exporter, which would spoil the exporter's memory
  * figures and break a run with a heap cap (--heap-mb).
  */
 async function measureFloorElsewhere(

@@ -1,13 +1,13 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 
 /**
- * V8 scales how far it lets the old generation grow between full collections with the heap limit: up to 4× the live
- * heap with the limit it picks on a large host, but as little as 1.3× under a limit of a few hundred MB, which is what a
- * container gets (the Helm chart sets --max-old-space-size to 60% of the memory limit). A poll cycle at fleet scale
- * promotes tens of MB of short-lived request objects, so at 1.3× V8 runs a full collection every second or so and
- * the cycle pays for it in CPU (the bench at --large: 17 full collections per cycle instead of 2). Below this limit
- * the exporter asks for 2× instead; V8 still never goes past halfway from the live heap to the limit before
- * collecting, so the limit keeps its meaning.
+ * V8 scales how far it lets the old generation grow between full collections with the heap limit: several times the
+ * live heap with the limit it picks on a large host, but little more than the live heap under a limit of a few
+ * hundred MB, which is what a container gets (the Helm chart derives --max-old-space-size from the memory limit:
+ * docs/operations.md ("Sizing and memory")). A poll cycle at fleet scale promotes many short-lived request objects,
+ * so under such a limit V8 runs full collections often and the cycle pays for it in CPU (the bench measures it:
+ * docs/benchmarks.md ("What limits each figure")). Below this limit the exporter asks for 2× instead; V8 still never
+ * goes past halfway from the live heap to the limit before collecting, so the limit keeps its meaning.
  */
 export const SMALL_HEAP_LIMIT_BYTES = 1024 ** 3;
 

@@ -232,7 +232,10 @@ function projectId(value: unknown): void {
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 const STATE_SETS: readonly StateSets[] = ['all', 'current'];
 
-/** The convict schema: every key with its doc, format, default and environment variable (contract §2). */
+/**
+ * The convict schema: every key with its doc, format, default and environment variable, as docs/configuration.md
+ * ("Every key") lists them.
+ */
 export const configSchema = {
   server: {
     host: {

@@ -15,8 +15,9 @@ export const SHARE_WINDOW_MS = 1000;
  */
 export const MAX_BODIES_PER_FORMAT = 2;
 
-// Level 1 of 9: the exposition repeats itself so much that it still shrinks about 25-fold, for about half the CPU of
-// the default level 6 (docs/benchmarks.md); compression runs on the libuv thread pool, off the event loop.
+// Level 1 of 9: the exposition repeats itself so much that the fastest level still shrinks it well (docs/benchmarks.md
+// ("Results") has the sizes), for less CPU than zlib's default level 6; compression runs on the libuv thread pool,
+// off the event loop.
 const GZIP_LEVEL = zlib.Z_BEST_SPEED;
 const GZIP_CHUNK_BYTES = 64 * 1024;
 

@@ -50,7 +50,7 @@ export type PollerOptions = PollerSettings &
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
 const JITTER_RATIO = 0.05;
 
-/** The message of the warning about an odd field of a DIS answer (README, "Odd values in DIS answers"). */
+/** The message of the warning about an odd field of a DIS answer (docs/metrics.md ("Odd values in DIS answers")). */
 const FIELD_ISSUE_MESSAGE = 'ignored an odd field of a DIS answer';
 
 /** Targets processed between two yields to the event loop when a cycle's results are put together. */

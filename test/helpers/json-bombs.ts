@@ -1,6 +1,7 @@
 /**
- * Response bodies under the 8 MiB body cap that JSON.parse would build into hundreds of MB (issue #12, "Bounded
- * JSON"), for the tests that check the exporter refuses them before parsing.
+ * Response bodies under the 8 MiB body cap that JSON.parse would build into hundreds of MB (docs/operations.md ("How
+ * the exporter behaves when DIS fails"), "Bad bodies"), for the tests that check the exporter refuses them before
+ * parsing.
  */
 
 /** The body cap of the DIS client: DEFAULT_MAX_BODY_BYTES. */

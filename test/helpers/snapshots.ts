@@ -5,7 +5,7 @@ import type { Snapshot } from '../../src/poll/store.js';
 export const SCRAPE_MS = Date.UTC(2024, 0, 1, 0, 10, 0);
 const POLLED_MS = SCRAPE_MS - 20_000;
 
-/** The OBS task of dis-api.md §1.5, moved to 2024, with a second, ABNORMAL partition. */
+/** The OBS task of docs/dis-api.md ("Example"), moved to 2024, with a second, ABNORMAL partition. */
 export const ordersTask: DumpTask = {
   taskId: 'As805BudhcH1lDs6gbn',
   state: 'RUNNING',
@@ -32,7 +32,7 @@ export const ordersTask: DumpTask = {
   ],
 };
 
-/** A DLI task in a state the contract does not know, with missing timestamps and fields. */
+/** A DLI task in a state docs/metrics.md ("Dump task metrics") does not list, with missing timestamps and fields. */
 const oddTask: DumpTask = {
   taskId: '',
   state: 'SUSPENDED',

@@ -10,9 +10,10 @@ import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
 import { deepNesting, emptyObjects, errorBodyAround } from '../helpers/json-bombs.js';
 import { freePort } from '../helpers/net.js';
 
-// Issue #12, "Bounded JSON": the exporter, run as the chart runs it (a 128 MB V8 heap cap), polls a DIS that answers
-// one target with a bomb each cycle, bodies under the 8 MiB cap that JSON.parse would build into hundreds of MB.
-// The process must live, fail only that target, keep the other one up and answer /metrics meanwhile.
+// Bad bodies (docs/operations.md ("How the exporter behaves when DIS fails")): the exporter, run as the chart runs
+// it (a 128 MB V8 heap cap), polls a DIS that answers one target with a bomb each cycle, bodies under the 8 MiB cap
+// that JSON.parse would build into hundreds of MB. The process must live, fail only that target, keep the other one
+// up and answer /metrics meanwhile.
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false, timeout: { request: 5_000 } });
 /** As the chart and the image run it: `nodeHeapMB` 128 (half of a 256Mi limit) and the entry point's semi-space. */

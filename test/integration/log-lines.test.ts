@@ -6,8 +6,8 @@ import { SCENARIO, SCENARIO_EPOCH_MS, cyclesCompleted, startExporter, testConfig
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
-// What the log says, as an operator reads it: the README's "By log message" table says that level error means a
-// bug or an outage, and each line names its component once.
+// What the log says, as an operator reads it: the table of docs/operations.md ("By log message") gives level error to
+// bugs and outages only, and each line names its component once.
 
 /** pino's number for `error`: a line at this level or above pages someone. */
 const ERROR_LEVEL = 50;

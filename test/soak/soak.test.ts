@@ -24,13 +24,14 @@ import { mulberry32 } from '../../src/simulator/prng.js';
 import { CREDENTIALS, PROJECT_ID, testConfig } from '../helpers/exporter.js';
 import { parseExposition } from '../helpers/exposition.js';
 
-// The fault-injection soak test (issue 4, "Proof"): the real exporter (createApp, systemClock, real HTTP) polls the
-// simulator every 250 ms while a seeded random mix of every API fault comes and goes, and /metrics is scraped
-// back to back. Then the faults stop. It checks that every scrape answered 200 with a valid exposition, that the
-// error counters equal what the simulator says it served, that every target recovers, and that the heap does not
-// keep growing. SOAK_SEED=<n> replays a mix (the seed is printed; the timing of a real clock still varies),
-// SOAK_SECONDS=<n> runs longer (default 45). The DIS.4309 / repeated-401 cool-down would stop every request for
-// 10 minutes, so it has its own test (test/integration/cooldown.test.ts) and the mix never triggers it.
+// The fault-injection soak test (docs/development.md ("Soak and property tests")): the real exporter (createApp,
+// systemClock, real HTTP) polls the simulator every 250 ms while a seeded random mix of every API fault comes and
+// goes, and /metrics is scraped back to back. Then the faults stop. It checks that every scrape answered 200 with a
+// valid exposition, that the error counters equal what the simulator says it served, that every target recovers,
+// and that the heap does not keep growing. SOAK_SEED=<n> replays a mix (the seed is printed; the timing of a real
+// clock still varies), SOAK_SECONDS=<n> runs longer (default 45). The DIS.4309 / repeated-401 cool-down would stop
+// every request for 10 minutes, so it has its own test (test/integration/cooldown.test.ts) and the mix never
+// triggers it.
 
 const SEED = process.env.SOAK_SEED === undefined ? randomInt(2 ** 31) : Number(process.env.SOAK_SEED);
 const SECONDS = process.env.SOAK_SECONDS === undefined ? 45 : Number(process.env.SOAK_SECONDS);
@@ -97,7 +98,7 @@ const SCENARIO = {
 };
 
 // ---------------------------------------------------------------------------------------------------------------
-// The fault menu: every failure of issue 4 §1, as the simulator serves it.
+// The fault menu: every fault docs/development.md ("Soak and property tests") lists, as the simulator serves it.
 
 type FaultSpec = Omit<Fault, 'match' | 'probability'>;
 type MenuEntry = Readonly<{
@@ -240,8 +241,8 @@ function phaseFaults(random: () => number): Fault[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// What the exporter must count for each answer the simulator served. Written from the contract's table of
-// reasons (contract §4, README "Error reasons"), not from src/dis/errors.ts, so a wrong mapping there fails here.
+// What the exporter must count for each answer the simulator served. Written from the table of reasons in
+// docs/metrics.md ("Error reasons"), not from src/dis/errors.ts, so a wrong mapping there fails here.
 
 const REASON_OF_ANSWER: Readonly<Record<string, ErrorReason>> = {
   '500 DIS.5000': 'server_error',

@@ -1041,7 +1041,7 @@ describe('config schema', () => {
     }
   });
 
-  it('uses the environment variables of the contract', () => {
+  it('uses the environment variables docs/configuration.md lists', () => {
     expect(Object.fromEntries(leaves.map(({ path, env }) => [path, env]))).to.deep.equal({
       'server.host': 'DIS_EXPORTER_HOST',
       'server.port': 'DIS_EXPORTER_PORT',

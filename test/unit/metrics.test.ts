@@ -240,7 +240,7 @@ describe('metrics translation and rendering', () => {
     expect(isServable(status, lastSuccess + 300_001, 300_000)).to.equal(false);
   });
 
-  it('never exposes a series with task="*" or labels beyond the contract', () => {
+  it('never exposes a series with task="*" or labels beyond those docs/metrics.md lists', () => {
     const samples = toSamples(fixedSnapshot, SCRAPE_MS, OPTIONS);
     const labelSets = Object.values(samples)
       .flat()

@@ -431,7 +431,10 @@ const descriptions = body({
   deliver_time_interval: field(counts),
 });
 
-/** Near-valid bodies of each documented response (dis-api.md §1-§3), fields dropped or broken now and then. */
+/**
+ * Near-valid bodies of each documented response (docs/dis-api.md: "Querying Dump Task Details", "Dump task list",
+ * "Stream details", "Querying Streams"), fields dropped or broken now and then.
+ */
 const nearValid: fc.Arbitrary<unknown> = fc.oneof(
   body({
     stream_name: field(names),

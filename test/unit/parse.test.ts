@@ -29,7 +29,7 @@ const MINIMAL = { stream_name: 'newstream', task_name: 'newtask' } as const;
 /** What MINIMAL parses to: the base of every expected task below that adds to it. */
 const BASE: DumpTask = { taskId: '', destinationType: '', destination: '', partitions: [] };
 
-/** dis-api.md §1.5, parsed: the expected result of every fixture that encodes that example. */
+/** docs/dis-api.md ("Example"), parsed: the expected result of every fixture that encodes that example. */
 const DOC_EXAMPLE: DumpTask = {
   taskId: 'As805BudhcH1lDs6gbn',
   state: 'RUNNING',

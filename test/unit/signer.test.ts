@@ -70,7 +70,7 @@ function sdkSign(input: SdkInput, accessKey: string, secretKey: string, nowMs: n
 }
 
 describe('dis/signer', () => {
-  describe('official doc vector (dis-api.md §4.1.2)', () => {
+  describe('official doc vector (docs/dis-api.md, "Test vectors")', () => {
     const req: SignableRequest = {
       method: 'GET',
       url: new URL(
@@ -115,7 +115,7 @@ describe('dis/signer', () => {
     });
   });
 
-  describe('Go SDK vectors (dis-api.md §4.1.3)', () => {
+  describe('Go SDK vectors (docs/dis-api.md, "Test vectors")', () => {
     const goCases = [
       {
         name: 'test1: GET ?limit=1, only x-sdk-date signed',
@@ -169,7 +169,7 @@ describe('dis/signer', () => {
     });
   });
 
-  describe('DIS vectors (dis-api.md §4.1.4)', () => {
+  describe('DIS vectors (docs/dis-api.md, "Test vectors")', () => {
     const pid = '0123456789abcdef0123456789abcdef';
     const disCases = [
       {
@@ -411,7 +411,7 @@ describe('dis/signer', () => {
     });
   });
 
-  describe('where the SDK differs (we follow dis-api.md §4.1 and the Go SDK / API Gateway signers)', () => {
+  describe('where the SDK differs (we follow docs/dis-api.md, "The algorithm", and the Go SDK / API Gateway signers)', () => {
     // Each row: the SDK signs `sdkEndpoint` exactly as we sign `equivalentWireUrl` (+ `equivalentHost`), which is NOT
     // the request it actually sends (`sentUrl`); our signature for `sentUrl` differs, and is the one the gateway can verify.
     const rows = [

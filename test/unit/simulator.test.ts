@@ -326,7 +326,7 @@ describe('simulator (fake DIS)', () => {
     });
   });
 
-  describe('paging at scale (dis-api.md §3)', () => {
+  describe('paging at scale (docs/dis-api.md, "Querying Streams" and "Paging partitions")', () => {
     const pad = (n: number, width: number): string => String(n).padStart(width, '0');
 
     it('pages 250 streams with limit (1-100, default 10), an exclusive start_stream_name and has_more_streams', async () => {
