@@ -7,7 +7,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { createExposition, type TranslationOptions } from '../src/metrics/exposition.js';
 import { FAMILIES, describeInterval, type FamilyKey } from '../src/metrics/names.js';
 import type { Snapshot } from '../src/poll/store.js';
-import { registerDisMetrics } from '../test/reference/collector.js';
+import { familyConfig, registerDisMetrics } from '../test/reference/collector.js';
 import { toSamples } from '../test/reference/samples.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -65,12 +65,7 @@ async function measureFloor(
   let series = 0;
   for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
     const spec = FAMILIES[key];
-    const config = {
-      name: spec.name,
-      help: spec.help(every, options.stateSets ?? 'all'),
-      labelNames: [...spec.labelNames],
-      registers: [registry],
-    };
+    const config = familyConfig(key, every, options.stateSets, registry);
     const metric = spec.type === 'counter' ? new Counter(config) : new Gauge(config);
     if (spec.labelNames.length === 0) metric.remove({});
     for (const sample of samples[key]) {

@@ -4,6 +4,22 @@ import type { StateSets } from '../../src/config/types.js';
 import { FAMILIES, describeInterval, type FamilyKey } from '../../src/metrics/names.js';
 import type { Samples } from './samples.js';
 
+/** A family's prom-client settings: its name, HELP (for the poll interval `every`) and labels, in `registry`. */
+export function familyConfig(
+  key: FamilyKey,
+  every: string,
+  stateSets: StateSets | undefined,
+  registry: Registry,
+): { name: string; help: string; labelNames: string[]; registers: Registry[] } {
+  const spec = FAMILIES[key];
+  return {
+    name: spec.name,
+    help: spec.help(every, stateSets ?? 'all'),
+    labelNames: [...spec.labelNames],
+    registers: [registry],
+  };
+}
+
 /**
  * The prom-client reference, part 2: registers one instrument per family whose collect() rebuilds its series from
  * `compute()` at scrape time (reset(), then set() or inc()). This is the reference the exporter's renderer
@@ -29,14 +45,8 @@ export function registerDisMetrics(
   };
 
   for (const key of Object.keys(FAMILIES) as FamilyKey[]) {
-    const spec = FAMILIES[key];
-    const config = {
-      name: spec.name,
-      help: spec.help(every, options.stateSets ?? 'all'),
-      labelNames: [...spec.labelNames],
-      registers: [registry],
-    };
-    if (spec.type === 'counter') {
+    const config = familyConfig(key, every, options.stateSets, registry);
+    if (FAMILIES[key].type === 'counter') {
       new Counter({
         ...config,
         collect(this: Counter) {

@@ -19,6 +19,23 @@ function controlledBody(): { chunks: AsyncGenerator<string>; next: () => void; e
   };
 }
 
+/** Starts rendering a scrape through `priority` (it holds requests back from now on); `end` finishes it. */
+async function startScrape(priority: ScrapePriority): Promise<{ end: () => Promise<void> }> {
+  const body = controlledBody();
+  const reading = (async () => {
+    for await (const _ of priority.first(body.chunks)) {
+      // rendering
+    }
+  })();
+  await flush();
+  return {
+    end: async () => {
+      body.end();
+      await reading;
+    },
+  };
+}
+
 describe('ScrapePriority: a scrape goes before new DIS requests', () => {
   it('lets a request through at once when no scrape is being rendered', async () => {
     const priority = new ScrapePriority(new ManualClock(T0));
@@ -51,13 +68,7 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
   it(`holds requests for ${MAX_HOLD_MS} ms at most, however long the scrape takes`, async () => {
     const clock = new ManualClock(T0);
     const priority = new ScrapePriority(clock);
-    const body = controlledBody();
-    const reading = (async () => {
-      for await (const _ of priority.first(body.chunks)) {
-        // a slow scraper
-      }
-    })();
-    await flush();
+    const slowScrape = await startScrape(priority);
     let passed = false;
     void priority.turn().then(() => (passed = true));
     await clock.advance(MAX_HOLD_MS - 1);
@@ -70,39 +81,24 @@ describe('ScrapePriority: a scrape goes before new DIS requests', () => {
     void priority.turn().then(() => (later = true));
     await flush();
     expect(later).to.equal(true);
-    body.end();
-    await reading;
+    await slowScrape.end();
   });
 
   it('leaves polling at least half of the time: a scrape soon after a hold takes turns instead', async () => {
     const clock = new ManualClock(T0);
     const priority = new ScrapePriority(clock);
     const scrapeFor = async (ms: number): Promise<void> => {
-      const body = controlledBody();
-      const reading = (async () => {
-        for await (const _ of priority.first(body.chunks)) {
-          // rendering
-        }
-      })();
-      await flush();
+      const scrape = await startScrape(priority);
       await clock.advance(ms);
-      body.end();
-      await reading;
+      await scrape.end();
     };
     const held = async (): Promise<boolean> => {
-      const body = controlledBody();
-      const reading = (async () => {
-        for await (const _ of priority.first(body.chunks)) {
-          // rendering
-        }
-      })();
-      await flush();
+      const scrape = await startScrape(priority);
       let passed = false;
       void priority.turn().then(() => (passed = true));
       await flush();
       const blocked = !passed;
-      body.end();
-      await reading;
+      await scrape.end();
       return blocked;
     };
     await scrapeFor(400); // held requests for 400 ms
@@ -178,21 +174,14 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       close: () => calls.push('close'),
     };
     const gated = new ScrapeFirstClient(client, priority);
-    const body = controlledBody();
-    const reading = (async () => {
-      for await (const _ of priority.first(body.chunks)) {
-        // rendering
-      }
-    })();
-    await flush();
+    const scrape = await startScrape(priority);
     const task = gated.getDumpTask('s', 't');
     const stream = gated.getStream('s');
     expect(gated.cooldownUntilMs?.()).to.equal(42);
     gated.close();
     await flush();
     expect(calls).to.deep.equal(['close']);
-    body.end();
-    await reading;
+    await scrape.end();
     expect((await task).taskId).to.equal('s/t');
     expect((await stream).partitions).to.deep.equal([{ partitionId: 's' }]);
     expect(calls).to.deep.equal(['close', 'task s/t', 'stream s']);
@@ -226,13 +215,7 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       close: () => undefined,
     };
     const gated = new ScrapeFirstClient(client, priority);
-    const body = controlledBody();
-    const reading = (async () => {
-      for await (const _ of priority.first(body.chunks)) {
-        // rendering
-      }
-    })();
-    await flush();
+    const scrape = await startScrape(priority);
     const pending = Promise.all([
       gated.getDumpTask('s', 't', signal, call),
       gated.getStream('s', signal, call),
@@ -242,8 +225,7 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
     await flush();
     expect(calls).to.deep.equal([]);
     expect(gated.cooldownUntilMs()).to.equal(undefined);
-    body.end();
-    await reading;
+    await scrape.end();
     await pending;
     expect(calls).to.deep.equal([
       'getDumpTask with signal and options',
