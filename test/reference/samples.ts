@@ -3,10 +3,9 @@
 // byte for byte what prom-client renders from these samples (test/unit/metrics.test.ts, and the bench checks it at
 // fleet scale). Both take their rules from src/poll/lag-and-staleness.ts and src/poll/verdict.ts; only the shape of
 // the output is written twice.
-import { ERROR_REASONS } from '../../src/dis/errors.js';
-import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../../src/dis/types.js';
+import type { DumpTask, StreamDetails, StreamPartition } from '../../src/dis/types.js';
 import type { TranslationOptions } from '../../src/metrics/exposition.js';
-import { FAMILIES, type FamilyKey } from '../../src/metrics/names.js';
+import { ERROR_REASONS, FAMILIES, KNOWN_STATES, type FamilyKey } from '../../src/metrics/names.js';
 import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../../src/poll/lag-and-staleness.js';
 import type { Snapshot } from '../../src/poll/store.js';
 import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../../src/poll/verdict.js';
