@@ -140,6 +140,6 @@ export default {
       mainFields: ['module', 'main', 'types'],
     },
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(dist|node_modules|coverage)/' },
+    exclude: { path: '^(dist|coverage)/' },
   },
 };
