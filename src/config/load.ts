@@ -1,5 +1,4 @@
 import { hostname as osHostname } from 'node:os';
-import type convict from 'convict';
 import { ConfigError } from './config-error.js';
 import { resolveCredentials, resolveCredentialsAsync } from './credentials.js';
 import { readConfigFile, readConfigFileAsync } from './read-file.js';
@@ -8,11 +7,10 @@ import {
   createConvictConfig,
   describeKind,
   isMapping,
-  isSchemaLeaf,
   schemaLeaves,
   type ConfigProperties,
-  type SchemaNode,
 } from './schema.js';
+import { checkShape, isAtOrUnder, keyOf, validationProblems } from './schema-problems.js';
 import { resolveShardIndex } from './shard.js';
 import { toSelector } from './targets.js';
 import type { Config } from './types.js';
@@ -37,48 +35,6 @@ function presentEnv(env: LoadConfigOptions['env']): Record<string, string> {
   return present;
 }
 
-function join(prefix: string, key: string): string {
-  return prefix === '' ? key : `${prefix}.${key}`;
-}
-
-// convict's overlay crashes on a mapping where a setting is expected and ignores these names
-// (its prototype-pollution guard), so both are caught here before the file reaches convict.
-const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
-/** The sections that hold a secret setting (`auth`, `auth.iam`): their unknown entries may be secrets. */
-const SECRET_SECTIONS: ReadonlySet<string> = new Set(
-  schemaLeaves()
-    .filter((leaf) => leaf.sensitive)
-    .map((leaf) => leaf.path.slice(0, leaf.path.lastIndexOf('.'))),
-);
-
-function checkShape(
-  raw: Record<string, unknown>,
-  section: { readonly [key: string]: SchemaNode },
-  prefix: string,
-  problems: string[],
-): Record<string, unknown> {
-  const clean: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) {
-    const path = join(prefix, key);
-    const node = Object.hasOwn(section, key) ? section[key] : undefined;
-    if (node === undefined) {
-      if (RESERVED_KEYS.has(key)) problems.push(`${path}: unknown key`);
-      else clean[key] = value;
-    } else if (!isSchemaLeaf(node)) {
-      // A section left with every setting commented out is null in YAML: treat it as absent.
-      if (value === null) continue;
-      if (isMapping(value)) clean[key] = checkShape(value, node, path, problems);
-      else problems.push(`${path}: must be a mapping of settings (got ${describeKind(value)})`);
-    } else if (isMapping(value)) {
-      problems.push(`${path}: must be ${Array.isArray(node.default) ? 'a list' : 'a single value'}, not a mapping`);
-    } else {
-      clean[key] = value;
-    }
-  }
-  return clean;
-}
-
 function fileContents(file: string, raw: unknown, problems: string[]): Record<string, unknown> {
   if (raw === null || raw === undefined) return {};
   // Only the kind of value: `--config` pointed at a key file by mistake must not print the key.
@@ -86,98 +42,6 @@ function fileContents(file: string, raw: unknown, problems: string[]): Record<st
     throw new ConfigError([`${file}: must contain a mapping of settings (got ${describeKind(raw)})`]);
   }
   return checkShape(raw, configSchema, '', problems);
-}
-
-function normalizedName(name: string): string {
-  return name.toLowerCase().replaceAll(/[-_]/g, '');
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
-}
-
-function nodeAt(path: string): SchemaNode | undefined {
-  let node: SchemaNode | undefined = configSchema;
-  for (const segment of path === '' ? [] : path.split('.')) {
-    node = node === undefined || isSchemaLeaf(node) || !Object.hasOwn(node, segment) ? undefined : node[segment];
-  }
-  return node;
-}
-
-function lastSegment(path: string): string {
-  return path.slice(path.lastIndexOf('.') + 1);
-}
-
-function suggestion(path: string): string {
-  const name = lastSegment(path);
-  const parent = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
-  const parentNode = nodeAt(parent);
-  const siblings = parentNode === undefined || isSchemaLeaf(parentNode) ? [] : Object.keys(parentNode);
-  const limit = Math.max(1, Math.floor(name.length / 3));
-  const near = siblings.find(
-    (sibling) =>
-      normalizedName(sibling) === normalizedName(name) ||
-      editDistance(sibling.toLowerCase(), name.toLowerCase()) <= limit,
-  );
-  if (near !== undefined) return ` (did you mean ${join(parent, near)}?)`;
-  // A key put in the wrong section (`projectId` at the top) is found by its name alone.
-  const moved = schemaLeaves().find((leaf) => normalizedName(lastSegment(leaf.path)) === normalizedName(name));
-  return moved === undefined ? '' : ` (did you mean ${moved.path}?)`;
-}
-
-function unknownKey(path: string): string {
-  // Report `metrics` once rather than every `metrics.x.y` convict lists under it.
-  const segments = path.split('.');
-  const depth = segments.findIndex((_, index) => nodeAt(segments.slice(0, index + 1).join('.')) === undefined);
-  const unknown = depth === -1 ? path : segments.slice(0, depth + 1).join('.');
-  const hint = suggestion(unknown);
-  // `auth: { accessKey: AK, SK }` or `auth: { AK: SK }`: a secret written as a key. A misspelt key name is close to
-  // a real one and is shown with it; anything else in these sections may be a secret.
-  const section = unknown.slice(0, unknown.lastIndexOf('.'));
-  if (hint === '' && SECRET_SECTIONS.has(section)) return `${section}: unknown key, not shown as it may be a secret`;
-  return `${unknown}: unknown key${hint}`;
-}
-
-const UNDECLARED = /^configuration param '(.+)' not declared in the schema$/;
-const KEYED = /^([\w.]+): (.*)$/;
-
-// convict reports all problems as one string: "<key>: <our format's message>: value was <json>" per
-// line, plus a fixed sentence per undeclared key. Our format messages never contain
-// ": value was ", and multi-line ones (targets) give every line its full path.
-function translateConvictLine(line: string): string {
-  const clean = line.replace(/: value was .*$/, '');
-  const undeclared = UNDECLARED.exec(clean);
-  if (undeclared?.[1] !== undefined) return unknownKey(undeclared[1]);
-  const keyed = KEYED.exec(clean);
-  if (keyed?.[1] !== undefined && keyed[2] !== undefined && keyed[2].startsWith(`${keyed[1]}[`)) return keyed[2];
-  return clean;
-}
-
-function validationProblems(store: convict.Config<ConfigProperties>): string[] {
-  try {
-    store.validate({ allowed: 'strict' });
-    return [];
-  } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    return error.message.split('\n').map(translateConvictLine);
-  }
-}
-
-function keyOf(problem: string): string {
-  return problem.slice(0, problem.indexOf(': '));
-}
-
-function isAtOrUnder(key: string, ancestor: string): boolean {
-  return key === ancestor || key.startsWith(`${ancestor}.`) || key.startsWith(`${ancestor}[`);
 }
 
 function withEnvHint(problem: string, env: Readonly<Record<string, string>>): string {
