@@ -1,17 +1,19 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import { resolveCredentialsAsync } from './config/credentials.js';
+import { projectsOf, resolveProjectCredentialsAsync } from './config/projects.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
-import type { Config, Credentials } from './config/types.js';
+import type { Config, Credentials, Project } from './config/types.js';
 import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
 import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
+import { registerProjectInfo } from './metrics/project-info.js';
 import { registerSelfMetrics, type BuildInfo, type SelfMetrics } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poll/poller.js';
+import { ProjectClients } from './poll/project-clients.js';
 import { ScrapeFirstClient } from './poll/scrape-first-client.js';
 import { ScrapePriority } from './poll/scrape-priority.js';
 import { SnapshotStore } from './poll/store.js';
@@ -20,8 +22,11 @@ import { WebSecurity } from './web/web-security.js';
 /** What createApp takes besides the config; everything after `build` has a production default. */
 export type AppDeps = Readonly<{
   logger: Logger;
-  /** What requests authenticate with: `config.auth` resolved at start. A reload replaces it with its own. */
-  credentials: () => Credentials;
+  /**
+   * What each project's requests authenticate with, by project ID: its `auth` resolved at start (resolveProjectCredentials).
+   * A reload replaces it with its own.
+   */
+  credentials: (projectId: string) => Credentials | undefined;
   /**
    * Reads the configuration again as at start (file, then environment) for a reload, best without blocking the
    * event loop (loadConfigAsync); throws (rejects with) ConfigError.
@@ -32,7 +37,7 @@ export type AppDeps = Readonly<{
   random?: () => number;
   /** prom-client's default process_* and nodejs_* metrics (off in golden tests: they vary). */
   processMetrics?: boolean;
-  /** Replaces the real DIS client (tests of the poller-to-metrics path). */
+  /** Replaces the real DIS client of every project (tests of the poller-to-metrics path). */
   client?: DisClient;
   /** The web config in force; by default loaded from config.web.configFile (throws ConfigError when bad). */
   web?: WebSecurity;
@@ -92,14 +97,19 @@ function logIamToken(logger: Logger, event: IamTokenEvent): void {
   else logger.debug(fields, 'IAM token obtained');
 }
 
-/** Composition root: client → poller → store → metrics → http; a reload swaps the settings of each. */
+/**
+ * Composition root: a client per project → poller → store → metrics → http; a reload swaps the settings of each, and
+ * the clients of the projects it adds, removes or moves to another endpoint.
+ */
 export function createApp(config: Config, deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const registry = new Registry();
   const store = new SnapshotStore();
-  // The configuration in effect and its credentials (read by the client at each request): a reload replaces both.
+  // The configuration in effect, its projects and their credentials (read by each client at each request): a reload
+  // replaces all three.
   let current = config;
+  let projects = projectsOf(config);
   let credentials = deps.credentials;
 
   // The data families come straight from the snapshot (their text cached per snapshot); the registry holds only
@@ -113,18 +123,31 @@ export function createApp(config: Config, deps: AppDeps): App {
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
+  const setProjectInfo = registerProjectInfo(registry);
+  setProjectInfo(projects);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
 
-  const httpClient =
-    deps.client === undefined
-      ? createHttpClient(config, deps, { clock, credentials: () => credentials(), self })
-      : undefined;
-  const client = deps.client ?? httpClient!;
+  const clients = new ProjectClients(
+    (project) =>
+      deps.client ??
+      createHttpClient(project, current, deps, {
+        clock,
+        credentials: lastCredentialsOf(project.projectId, () => credentials),
+        self,
+      }),
+  );
+  clients.update(projects);
+  const pollerSettings = (settings: Config): PollerSettings => ({
+    ...pollSettings(settings),
+    projects: projects.map(({ projectId, targets }) => ({
+      projectId,
+      selectors: targets,
+      client: new ScrapeFirstClient(clients.clientOf(projectId), priority),
+    })),
+  });
 
   const poller = new Poller({
     ...pollerSettings(config),
-    projectId: config.dis.projectId,
-    client: new ScrapeFirstClient(client, priority),
     store,
     clock,
     logger: logger.child({ component: 'poller' }),
@@ -141,6 +164,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     onCycle: (seconds) => {
       self.recordPollCycle(seconds);
+      // The cycle that was under way at a reload is over: the clients it retired are no longer used.
+      clients.closeRetired();
       // The label text of the new snapshot is built now rather than by the first scrape that finds it.
       void exposition.prepare(store.current());
     },
@@ -149,15 +174,19 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   const reloadLogger = logger.child({ component: 'reload' });
   /** Puts a checked configuration into effect: from the next cycle for polling, from the next scrape for metrics. */
-  const applyConfig = (next: Config, nextCredentials: Credentials): void => {
+  const applyConfig = (next: Config, nextCredentials: ReadonlyMap<string, Credentials>): void => {
     const { config: applied, ignored } = keepRestartOnlyKeys(current, next);
     if (ignored.length > 0) reloadLogger.warn({ keys: ignored }, 'changed settings need a restart; kept as they were');
     current = applied;
-    credentials = () => nextCredentials;
+    projects = projectsOf(applied);
+    credentials = (projectId) => nextCredentials.get(projectId);
     logger.level = applied.log.level;
     exposition = createExposition(expositionOptions(applied, metricsLogger));
     self.setShard(applied.shard);
-    httpClient?.reconfigure(clientLimits(applied));
+    setProjectInfo(projects);
+    clients.update(projects);
+    const limits = clientLimits(applied);
+    for (const client of clients.current()) if (isHttpClient(client)) client.reconfigure(limits);
     poller.reconfigure(pollerSettings(applied));
   };
   const webDeps = { clock, logger: logger.child({ component: 'web' }) };
@@ -169,7 +198,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       {
         name: 'config',
         prepare: async (next) => {
-          const nextCredentials = await resolveCredentialsAsync(next.auth);
+          const nextCredentials = await resolveProjectCredentialsAsync(projectsOf(next));
           return () => applyConfig(next, nextCredentials);
         },
       },
@@ -199,7 +228,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         store,
         isAlive: () => poller.isAlive(),
         version: deps.build.version,
-        projectId: config.dis.projectId,
+        projects: () => projects,
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,
@@ -219,24 +248,29 @@ export function createApp(config: Config, deps: AppDeps): App {
     async stop() {
       await poller.stop();
       await running?.close(SHUTDOWN_GRACE_MS);
-      client.close();
+      clients.close();
       await web.close();
     },
   };
 }
 
-/** The DIS client over HTTP, reporting each request to the self-metrics and logging its cool-downs, IAM tokens and clock skew. */
+/**
+ * A project's DIS client over HTTP, with the limits of `config`, reporting each request to the self-metrics and logging
+ * its cool-downs, IAM tokens and clock skew under the project's ID.
+ */
 function createHttpClient(
+  project: Project,
   config: Config,
   deps: AppDeps,
   parts: Readonly<{ clock: Clock; credentials: () => Credentials; self: SelfMetrics }>,
 ): HttpDisClient {
   const { clock, self } = parts;
-  const logger = deps.logger.child({ component: 'dis' });
-  const iamLogger = deps.logger.child({ component: 'iam' });
+  const { projectId } = project;
+  const logger = deps.logger.child({ component: 'dis', projectId });
+  const iamLogger = deps.logger.child({ component: 'iam', projectId });
   return createDisClient({
-    endpoint: config.dis.endpoint,
-    projectId: config.dis.projectId,
+    endpoint: project.endpoint,
+    projectId,
     credentials: parts.credentials,
     ...clientLimits(config),
     clock,
@@ -252,11 +286,30 @@ function createHttpClient(
   });
 }
 
+/**
+ * The credentials of a project as `lookup` gives them now, else the last ones it gave: a client that a reload retired
+ * (its project removed) may still finish a request of the cycle under way.
+ */
+function lastCredentialsOf(
+  projectId: string,
+  lookup: () => (projectId: string) => Credentials | undefined,
+): () => Credentials {
+  let last = lookup()(projectId);
+  if (last === undefined) throw new Error(`no credentials for project ${projectId}`);
+  return () => {
+    last = lookup()(projectId) ?? last!;
+    return last;
+  };
+}
+
+function isHttpClient(client: DisClient): client is HttpDisClient {
+  return 'reconfigure' in client;
+}
+
 function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
   return {
     pollIntervalMs: config.poll.intervalMs,
     logger,
-    projectId: config.dis.projectId,
     staleAfterMs: config.poll.staleAfterMs,
     stateSets: config.metrics.stateSets,
     ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
@@ -276,9 +329,9 @@ function clientLimits(config: Config): ClientLimits {
   };
 }
 
-function pollerSettings(config: Config): PollerSettings {
+/** The poller's settings besides its projects. */
+function pollSettings(config: Config): Omit<PollerSettings, 'projects'> {
   return {
-    selectors: config.targets,
     shard: config.shard,
     intervalMs: config.poll.intervalMs,
     concurrency: config.poll.concurrency,

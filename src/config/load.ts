@@ -1,6 +1,13 @@
 import { hostname as osHostname } from 'node:os';
 import { ConfigError } from './config-error.js';
-import { resolveCredentials, resolveCredentialsAsync } from './credentials.js';
+import {
+  formProblems,
+  readProjects,
+  resolveSections,
+  resolveSectionsAsync,
+  usesProjects,
+  type AuthSection,
+} from './projects.js';
 import { readConfigFile, readConfigFileAsync } from './read-file.js';
 import {
   configSchema,
@@ -13,7 +20,7 @@ import {
 import { checkShape, isAtOrUnder, keyOf, validationProblems } from './schema-problems.js';
 import { resolveShardIndex } from './shard.js';
 import { toSelector } from './targets.js';
-import type { Config } from './types.js';
+import type { Config, ProjectEntry } from './types.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -61,7 +68,11 @@ function rank(problem: string): number {
   return lastInSection === -1 ? leaves.length : lastInSection + 0.5;
 }
 
-function toConfig(properties: ConfigProperties, shardIndex: number): Config {
+function toConfig(
+  properties: ConfigProperties,
+  shardIndex: number,
+  projects: readonly ProjectEntry[] | undefined,
+): Config {
   const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
   return {
     server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
@@ -83,6 +94,7 @@ function toConfig(properties: ConfigProperties, shardIndex: number): Config {
       },
     },
     targets: targets.map(toSelector),
+    ...(projects === undefined ? {} : { projects }),
     poll: {
       intervalMs: poll.interval,
       timeoutMs: poll.timeout,
@@ -114,6 +126,10 @@ type Checked = Readonly<{
   properties: ConfigProperties;
   /** Whether every credential setting is a string, so that the credential files can be read and checked. */
   credentialsReadable: boolean;
+  /** The `projects` entries, when that form is used. */
+  projects?: readonly ProjectEntry[];
+  /** The `auth` sections in use whose settings are valid: their credentials are read and checked. */
+  authSections: readonly AuthSection[];
 }>;
 
 function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
@@ -124,13 +140,27 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   store.load(contents);
   const problems = validationProblems(store);
   const properties = store.getProperties();
+  problems.push(...formProblems(properties));
+  const projects = usesProjects(properties) ? readProjects(properties.projects) : undefined;
+  problems.push(...(projects?.problems ?? []));
   // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
   // section, which convict keeps, is reported and does not matter).
   const { accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile, iam } = properties.auth;
   const settings: unknown[] = [accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile];
   settings.push(iam.endpoint, iam.domain, iam.username, iam.password, iam.passwordFile);
   const credentialsReadable = settings.every((value) => typeof value === 'string');
-  return { env, fileProblems, problems, properties, credentialsReadable };
+  // The top-level auth is in use unless every project has its own.
+  const topLevel = credentialsReadable && (projects === undefined || projects.usesTopLevelAuth);
+  const authSections = [...(topLevel ? [{ auth: properties.auth, key: 'auth' }] : []), ...(projects?.ownAuth ?? [])];
+  return {
+    env,
+    fileProblems,
+    problems,
+    properties,
+    credentialsReadable,
+    authSections,
+    ...(projects === undefined ? {} : { projects: projects.entries }),
+  };
 }
 
 function credentialProblems(error: unknown): readonly string[] {
@@ -156,7 +186,7 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
     const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b));
     throw new ConfigError(ordered);
   }
-  return deepFreeze(toConfig(properties, shardIndex));
+  return deepFreeze(toConfig(properties, shardIndex, checked.projects));
 }
 
 /**
@@ -166,12 +196,10 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
 export function loadConfig(options: LoadConfigOptions): Config {
   const checked = checkSettings(options, options.file === undefined ? undefined : readConfigFile(options.file));
   let problems: readonly string[] = [];
-  if (checked.credentialsReadable) {
-    try {
-      resolveCredentials(checked.properties.auth);
-    } catch (error) {
-      problems = credentialProblems(error);
-    }
+  try {
+    resolveSections(checked.authSections);
+  } catch (error) {
+    problems = credentialProblems(error);
   }
   return finish(checked, problems, options);
 }
@@ -181,12 +209,10 @@ export async function loadConfigAsync(options: LoadConfigOptions): Promise<Confi
   const raw = options.file === undefined ? undefined : await readConfigFileAsync(options.file);
   const checked = checkSettings(options, raw);
   let problems: readonly string[] = [];
-  if (checked.credentialsReadable) {
-    try {
-      await resolveCredentialsAsync(checked.properties.auth);
-    } catch (error) {
-      problems = credentialProblems(error);
-    }
+  try {
+    await resolveSectionsAsync(checked.authSections);
+  } catch (error) {
+    problems = credentialProblems(error);
   }
   return finish(checked, problems, options);
 }

@@ -87,16 +87,15 @@ function suggestion(path: string): string {
   const parent = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
   const parentNode = nodeAt(parent);
   const siblings = parentNode === undefined || isSchemaLeaf(parentNode) ? [] : Object.keys(parentNode);
-  const limit = Math.max(1, Math.floor(name.length / 3));
-  const near = siblings.find(
-    (sibling) =>
-      normalizedName(sibling) === normalizedName(name) ||
-      editDistance(sibling.toLowerCase(), name.toLowerCase()) <= limit,
-  );
-  if (near !== undefined) return ` (did you mean ${join(parent, near)}?)`;
-  // A key put in the wrong section (`projectId` at the top) is found by its name alone.
+  const same = siblings.find((sibling) => normalizedName(sibling) === normalizedName(name));
+  if (same !== undefined) return ` (did you mean ${join(parent, same)}?)`;
+  // A key put in the wrong section (`projectId` at the top) is found by its name alone, before a sibling that is
+  // merely spelt alike (`projects`).
   const moved = schemaLeaves().find((leaf) => normalizedName(lastSegment(leaf.path)) === normalizedName(name));
-  return moved === undefined ? '' : ` (did you mean ${moved.path}?)`;
+  if (moved !== undefined) return ` (did you mean ${moved.path}?)`;
+  const limit = Math.max(1, Math.floor(name.length / 3));
+  const near = siblings.find((sibling) => editDistance(sibling.toLowerCase(), name.toLowerCase()) <= limit);
+  return near === undefined ? '' : ` (did you mean ${join(parent, near)}?)`;
 }
 
 /** The problem line of an unknown key: its first unknown segment, a near key when there is one, never a secret. */

@@ -219,6 +219,10 @@ export const SELF_METRICS = {
     name: 'dis_exporter_shard_info',
     help: 'This replica shard index and the number of shards, always 1.',
   },
+  projectInfo: {
+    name: 'dis_exporter_project_info',
+    help: 'A project this exporter polls, with its region, always 1.',
+  },
   configReloadSuccessful: {
     name: 'dis_exporter_config_last_reload_successful',
     help: 'Whether the last configuration reload succeeded (1 from start); 0 means it was rejected and the previous configuration still runs.',
