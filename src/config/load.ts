@@ -68,6 +68,12 @@ function rank(problem: string): number {
   return lastInSection === -1 ? leaves.length : lastInSection + 0.5;
 }
 
+// Problems of the `projects` entries, whichever check found them, are listed entry by entry.
+function projectIndex(problem: string): number {
+  const index = /^projects\[(\d+)\]/.exec(problem)?.[1];
+  return index === undefined ? -1 : Number(index);
+}
+
 function toConfig(
   properties: ConfigProperties,
   shardIndex: number,
@@ -140,7 +146,9 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   store.load(contents);
   const problems = validationProblems(store);
   const properties = store.getProperties();
-  problems.push(...formProblems(properties));
+  // `projects` written but not as a list (reported) stands for the several-projects form all the same.
+  const projectsWritten = [...fileProblems, ...problems].some((problem) => isAtOrUnder(keyOf(problem), 'projects'));
+  problems.push(...formProblems(properties, projectsWritten));
   const projects = usesProjects(properties) ? readProjects(properties.projects) : undefined;
   problems.push(...(projects?.problems ?? []));
   // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
@@ -149,8 +157,8 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   const settings: unknown[] = [accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile];
   settings.push(iam.endpoint, iam.domain, iam.username, iam.password, iam.passwordFile);
   const credentialsReadable = settings.every((value) => typeof value === 'string');
-  // The top-level auth is in use unless every project has its own.
-  const topLevel = credentialsReadable && (projects === undefined || projects.usesTopLevelAuth);
+  // The top-level auth is in use unless every project has its own (or `projects` cannot be read to tell).
+  const topLevel = credentialsReadable && (projects === undefined ? !projectsWritten : projects.usesTopLevelAuth);
   const authSections = [...(topLevel ? [{ auth: properties.auth, key: 'auth' }] : []), ...(projects?.ownAuth ?? [])];
   return {
     env,
@@ -183,7 +191,7 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
   const rest = problems.filter((problem) => !dropped.some((key) => isAtOrUnder(keyOf(problem), key)));
   const all = [...fileProblems, ...rest.map((problem) => withEnvHint(problem, env))];
   if (all.length > 0) {
-    const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b));
+    const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b) || projectIndex(a) - projectIndex(b));
     throw new ConfigError(ordered);
   }
   return deepFreeze(toConfig(properties, shardIndex, checked.projects));

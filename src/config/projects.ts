@@ -5,8 +5,10 @@ import {
   configSchema,
   createAuthConvictConfig,
   projectIdProblem,
+  isSchemaLeaf,
   regionProblem,
   type ConfigProperties,
+  type SchemaNode,
 } from './schema.js';
 import { checkShape, normalizedName, validationProblems } from './schema-problems.js';
 import { targetProblems, toSelector, type TargetEntry } from './targets.js';
@@ -30,7 +32,7 @@ export type ProjectsRead = Readonly<{
   /** The entries without a problem, in order: all of them when `problems` is empty. */
   entries: readonly ProjectEntry[];
   problems: readonly string[];
-  /** The projects' own `auth` sections that are valid as settings, for their credentials to be read and checked. */
+  /** The projects' own `auth` sections whose settings have their types, for their credentials to be read and checked. */
   ownAuth: readonly AuthSection[];
   /** Whether some project has no `auth` of its own, so uses the top-level one. */
   usesTopLevelAuth: boolean;
@@ -83,10 +85,8 @@ export function readProjects(entries: readonly unknown[]): ProjectsRead {
     } else {
       const section = readAuthSection(raw['auth'], `${at}.auth`);
       found.push(...section.problems);
-      if (section.auth !== undefined) {
-        auth = section.auth;
-        ownAuth.push({ auth, key: `${at}.auth` });
-      }
+      auth = section.auth;
+      if (auth !== undefined) ownAuth.push({ auth, key: `${at}.auth` });
     }
     problems.push(...found);
     if (found.length > 0) return;
@@ -103,10 +103,15 @@ export function readProjects(entries: readonly unknown[]): ProjectsRead {
 
 /**
  * The problems of the two forms taken together: without `projects`, `dis.projectId` and `targets` are required; with
- * it, neither may be set (one problem naming them).
+ * it, neither may be set (one problem naming them). `projectsWritten`: `projects` was given but is not a list, which
+ * is reported already; neither form is then asked for anything.
  */
-export function formProblems(properties: Pick<ConfigProperties, 'dis' | 'targets' | 'projects'>): string[] {
+export function formProblems(
+  properties: Pick<ConfigProperties, 'dis' | 'targets' | 'projects'>,
+  projectsWritten: boolean,
+): string[] {
   const { dis, targets } = properties;
+  if (projectsWritten && !usesProjects(properties)) return [];
   if (!usesProjects(properties)) {
     const problems: string[] = [];
     if (dis.projectId === '') problems.push('dis.projectId: is required');
@@ -240,7 +245,16 @@ function readAuthSection(raw: unknown, key: string): { auth?: Config['auth']; pr
   const store = createAuthConvictConfig();
   store.load(clean);
   const problems = [...shapeProblems, ...validationProblems(store)].map((problem) => withinSection(problem, key));
-  return problems.length > 0 ? { problems } : { auth: store.getProperties().auth, problems };
+  const { auth } = store.getProperties();
+  // As for the top-level auth, the credentials are read and checked too when every setting has its type (an unknown
+  // key does not matter to them).
+  return hasSettingTypes(auth, configSchema.auth) ? { auth, problems } : { problems };
+}
+
+/** Whether every setting of a section has the type of its default, so that its values can be used. */
+function hasSettingTypes(values: unknown, section: SchemaNode): boolean {
+  if (isSchemaLeaf(section)) return typeof values === typeof section.default;
+  return isMapping(values) && Object.entries(section).every(([key, node]) => hasSettingTypes(values[key], node));
 }
 
 // A problem of an `auth` section names its keys from `auth` on (`auth.iam: cannot be used together with

@@ -93,9 +93,14 @@ function suggestion(path: string): string {
   // merely spelt alike (`projects`).
   const moved = schemaLeaves().find((leaf) => normalizedName(lastSegment(leaf.path)) === normalizedName(name));
   if (moved !== undefined) return ` (did you mean ${moved.path}?)`;
+  // The closest sibling within a third of the name's length (`secretKeyFiel` is secretKeyFile, not secretKey).
   const limit = Math.max(1, Math.floor(name.length / 3));
-  const near = siblings.find((sibling) => editDistance(sibling.toLowerCase(), name.toLowerCase()) <= limit);
-  return near === undefined ? '' : ` (did you mean ${join(parent, near)}?)`;
+  let near: { sibling: string; distance: number } | undefined;
+  for (const sibling of siblings) {
+    const distance = editDistance(sibling.toLowerCase(), name.toLowerCase());
+    if (distance <= limit && (near === undefined || distance < near.distance)) near = { sibling, distance };
+  }
+  return near === undefined ? '' : ` (did you mean ${join(parent, near.sibling)}?)`;
 }
 
 /** The problem line of an unknown key: its first unknown segment, a near key when there is one, never a secret. */
