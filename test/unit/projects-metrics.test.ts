@@ -8,7 +8,7 @@ import { registerDisMetrics } from '../reference/collector.js';
 import { toSamples } from '../reference/samples.js';
 import { SCRAPE_MS, fixedSnapshot } from '../helpers/snapshots.js';
 
-// Every series takes project_id from its own target or stream (docs/metrics.md ("Several projects")): the /metrics
+// Every series takes project_id from its own target or stream (docs/metrics.md ("Labels and values")): the /metrics
 // writer and the prom-client reference agree byte for byte on a snapshot of two projects with the same names.
 
 const OTHER = 'other-project';
