@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ConfigError } from '../../src/config/config-error.js';
 import { loadWebConfig } from '../../src/web/load-web-config.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
+import { problemsOf } from '../helpers/errors.js';
 
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const CERT = join(TLS, 'server.pem');
@@ -14,16 +14,6 @@ const KEY = join(TLS, 'server-key.pem');
 const CA = join(TLS, 'ca.pem');
 // A real bcrypt hash (of "secret", cost 4).
 const HASH = '$2b$04$NYyNnJV7u4hUYgJyXx8jb.CvA16Gq6IrZGEOFs4dYSHbJGSFWgpMG';
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('no ConfigError');
-}
 
 describe('web config file', () => {
   let dir: string;
