@@ -464,7 +464,7 @@ export const configSchema = {
       min: 1,
     },
     concurrency: {
-      doc: 'API requests in flight at most.',
+      doc: 'API requests in flight at most (per project, with several projects).',
       format: 'dis-integer',
       default: 8,
       env: 'DIS_POLL_CONCURRENCY',
@@ -489,7 +489,8 @@ export const configSchema = {
     maxRequestsPerSecond: {
       doc:
         'API requests per second at most, across all calls and retries (a token bucket that holds one second of ' +
-        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit.',
+        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit. With ' +
+        'several projects, each has a bucket of its own.',
       format: 'dis-rate',
       default: DEFAULT_MAX_REQUESTS_PER_SECOND,
       env: 'DIS_POLL_MAX_REQUESTS_PER_SECOND',
