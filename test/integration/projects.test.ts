@@ -6,13 +6,15 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
+import { run, type CliIo } from '../../src/cli.js';
 import { loadConfig } from '../../src/config/load.js';
 import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { createFakeDisApp, parseScenario, type FakeDisControl } from '../../src/simulator/fake-dis.js';
 import { cyclesCompleted, scrape, seriesOf, startExporter, withoutDurations } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { logCapture } from '../helpers/logs.js';
+import { ManualClock, flush } from '../helpers/manual-clock.js';
 import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
 
 // Several projects in one exporter (docs/configuration.md ("Several projects")), over real HTTP: two simulated
@@ -303,6 +305,53 @@ describe('several projects in one exporter (real HTTP against two simulated regi
     expect(text).to.include('dis_exporter_targets 2\n');
     expect(h.south.seen.length).to.equal(southRequests);
     expect((await got(`${h.server.url}/`)).body).not.to.include(SOUTH.projectId);
+  });
+
+  it('runs from the command line with each project signing with its own keys; --check-config hides them', async () => {
+    const clock = new ManualClock(START);
+    const north = await startRegion(NORTH_SCENARIO, '127.0.0.1', clock);
+    const south = await startRegion(SOUTH_SCENARIO, '127.0.0.2', clock);
+    const dir = mkdtempSync(join(tmpdir(), 'dis-exporter-projects-cli-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'config.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        server: { host: '127.0.0.1', port: 0 },
+        auth: NORTH.keys,
+        projects: [northProject(north), southProject(south)],
+      }),
+    );
+    let stdout = '';
+    let stop: ((signal: string) => void) | undefined;
+    let url: string | undefined;
+    const { logger, lines } = logCapture();
+    const io: CliIo = {
+      stdout: (text) => (stdout += text),
+      stderr: () => {},
+      stopSignal: () => new Promise((resolve) => (stop = resolve)),
+      onReloadSignal: () => () => {},
+      clock,
+      logger,
+      onListening: (listening) => (url = listening),
+    };
+    expect(await run(['--check-config', '--config', file], {}, io)).to.equal(0);
+    expect(stdout).to.include(`  - projectId: ${SOUTH.projectId}\n`);
+    expect(stdout).to.include('    auth:\n      accessKey: "[REDACTED]"\n      secretKey: "[REDACTED]"\n');
+    expect(stdout).not.to.include(SOUTH.keys.secretKey);
+
+    const exit = run(['--config', file], {}, io);
+    try {
+      for (let i = 0; i < 500 && (url === undefined || north.seen.length < 5 || south.seen.length < 6); i++) {
+        await flush();
+      }
+      expect(new Set(north.seen.map(({ accessKey }) => accessKey))).to.deep.equal(new Set([NORTH.keys.accessKey]));
+      expect(new Set(south.seen.map(({ accessKey }) => accessKey))).to.deep.equal(new Set([SOUTH.keys.accessKey]));
+      expect(lines.find((line) => line.msg === 'dis-exporter started')).to.deep.include({ projects: 2, targets: 3 });
+    } finally {
+      stop!('SIGTERM');
+    }
+    expect(await exit).to.equal(0);
   });
 
   it('adds a project by a reload, and moves one to another endpoint with new keys, without a restart', async () => {
