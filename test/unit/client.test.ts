@@ -1,6 +1,5 @@
 import { getEventListeners } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import express from 'express';
@@ -16,6 +15,7 @@ import { verifySignature } from '../../src/dis/signer.js';
 import { failureOf } from '../helpers/errors.js';
 import { deepNesting, emptyObjects, errorBodyAround } from '../helpers/json-bombs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { recordRequest, withServer, type RecordedRequest, type TestServer } from '../helpers/with-server.js';
 
 const PID = '0123456789abcdef0123456789abcdef';
 const NOW = Date.UTC(2024, 0, 1);
@@ -29,30 +29,39 @@ const BODY = {
   partitions: [{ partitionId: 'shardId-0000000000', discard: 0, state: 'RUNNING', last_transfer_offset: 5 }],
 };
 
-type Seen = { path: string; headers: Record<string, string | string[] | undefined>; port: number; verified: string };
+/** A request as the capture server saw it, with the result of checking its signature (the secret SK-secret, at NOW). */
+type Seen = RecordedRequest & { verified: string };
+
+function recordSigned(request: IncomingMessage): Seen {
+  const recorded = recordRequest(request);
+  const url = new URL(recorded.path, `http://${request.headers.host}`);
+  const check = verifySignature({ method: recorded.method, url, headers: request.headers }, () => 'SK-secret', NOW);
+  return { ...recorded, verified: check.ok ? 'ok' : check.code };
+}
+
+/** How the capture server answers a request. */
+type Answer = (res: express.Response, req: express.Request) => void;
 
 /** A bare HTTP server that records what the client sends and answers as told. */
-async function captureServer(answer: (res: express.Response, req: express.Request) => void) {
-  const seen: Seen[] = [];
-  const app = express();
-  app.use((req, res) => {
-    const url = new URL(req.originalUrl, `http://${req.headers.host}`);
-    const check = verifySignature({ method: req.method, url, headers: req.headers }, () => 'SK-secret', NOW);
-    seen.push({
-      path: req.originalUrl,
-      headers: req.headers,
-      port: req.socket.remotePort ?? 0,
-      verified: check.ok ? 'ok' : check.code,
-    });
-    // The client's clock reads NOW: a Date from the real clock would put it years off, which blames the clock for a 401.
-    res.set('Date', new Date(NOW).toUTCString());
-    answer(res, req);
-  });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { seen, url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+type CaptureServer = TestServer<Seen> & {
+  /** Answers every request from now on with `answer`. */
+  answer(answer: Answer): void;
+};
+
+/** Runs `run` with a capture server, and always closes it (and the clients made for it) afterwards. */
+function withCaptureServer<T>(run: (server: CaptureServer) => Promise<T>): Promise<T> {
+  return withServer(
+    (server) => {
+      let answer: Answer = () => expect.fail('the test set no answer');
+      server.app.use((req, res) => {
+        // The client's clock reads NOW: a Date from the real clock would put it years off, which blames the clock for a 401.
+        res.set('Date', new Date(NOW).toUTCString());
+        answer(res, req);
+      });
+      return run(Object.assign(server, { answer: (next: Answer) => void (answer = next) }));
+    },
+    { record: recordSigned },
+  );
 }
 
 /** IAM password credentials of user "monitor" in domain "acme", whose IAM is at `endpoint`. */
@@ -60,10 +69,11 @@ function iamUser(endpoint: string): () => Credentials {
   return () => ({ kind: 'iam', endpoint, domain: 'acme', username: 'monitor', password: 'Monitor-Password-1' });
 }
 
-function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0]> = {}) {
+/** A client of the capture server, closed with it, and the request events it reported. */
+function client(server: CaptureServer, extra: Partial<Parameters<typeof createDisClient>[0]> = {}) {
   const events: ApiRequestEvent[] = [];
   const c = createDisClient({
-    endpoint: url,
+    endpoint: server.url,
     projectId: PID,
     credentials: () => ({ kind: 'aksk', accessKey: 'AK-id', secretKey: 'SK-secret', securityToken: 'temp-token' }),
     timeoutMs: 1000,
@@ -74,18 +84,19 @@ function client(url: string, extra: Partial<Parameters<typeof createDisClient>[0
     onRequest: (event) => events.push(event),
     ...extra,
   });
+  server.defer(() => c.close());
   return { c, events };
 }
 
 describe('DIS client', () => {
   it('signs every request (host:port, x-project-id, security token) so the gateway algorithm verifies it', async () => {
-    const server = await captureServer((res) => res.json(BODY));
-    const { c, events } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.json(BODY));
+      const { c, events } = client(server);
       const task = await c.getDumpTask('my-stream', 'my_task');
       expect(task.partitions[0]?.lastTransferOffset).to.equal(5);
       await c.getDumpTask('my-stream', 'my_task');
-      const [first, second] = server.seen;
+      const [first, second] = server.requests;
       expect(first?.path).to.equal(`/v2/${PID}/streams/my-stream/transfer-tasks/my_task`);
       expect(first?.verified).to.equal('ok');
       expect(first?.headers['x-sdk-date']).to.equal('20240101T000000Z');
@@ -101,22 +112,16 @@ describe('DIS client', () => {
         ['show_transfer_task', '200'],
         ['show_transfer_task', '200'],
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('percent-encodes stream and task names in the path', async () => {
-    const server = await captureServer((res) => res.json(BODY));
-    const { c } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.json(BODY));
+      const { c } = client(server);
       await c.getDumpTask('a b', 'c/d');
-      expect(server.seen[0]?.path).to.equal(`/v2/${PID}/streams/a%20b/transfer-tasks/c%2Fd`);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests[0]?.path).to.equal(`/v2/${PID}/streams/a%20b/transfer-tasks/c%2Fd`);
+    });
   });
 
   const failures: ReadonlyArray<[string, (res: express.Response) => void, string, string]> = [
@@ -167,9 +172,9 @@ describe('DIS client', () => {
   ];
   for (const [name, answer, reason, message] of failures) {
     it(`turns ${name} into a typed error with reason ${reason}`, async () => {
-      const server = await captureServer((res) => answer(res.set('X-Request-Id', 'req-7')));
-      const { c } = client(server.url);
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => answer(res.set('X-Request-Id', 'req-7')));
+        const { c } = client(server);
         const error = await c.getDumpTask('my-stream', 'my_task').then(
           () => expect.fail('should have failed'),
           (e: unknown) => e,
@@ -179,42 +184,33 @@ describe('DIS client', () => {
         expect((error as Error).message).to.equal(message);
         expect((error as Error).message).not.to.include('SK-secret');
         if (error instanceof DisHttpError) expect(error.requestId).to.equal('req-7');
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
   it('does not retry a 4xx, and retries 429 with back-off on the injected clock', async () => {
     let calls = 0;
-    const server = await captureServer((res) => {
-      calls++;
-      if (calls === 1) res.status(429).json({ error_code: 'APIGW.0308', error_msg: 'throttled' });
-      else res.json(BODY);
-    });
-    const clock = new ManualClock(NOW);
-    const { c, events } = client(server.url, { retries: 3, clock, random: () => 0.5 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => {
+        calls++;
+        if (calls === 1) res.status(429).json({ error_code: 'APIGW.0308', error_msg: 'throttled' });
+        else res.json(BODY);
+      });
+      const clock = new ManualClock(NOW);
+      const { c, events } = client(server, { retries: 3, clock, random: () => 0.5 });
       const pending = c.getDumpTask('my-stream', 'my_task');
       for (let i = 0; i < 500 && clock.sleeping === 0; i++) await new Promise((r) => setTimeout(r, 2));
       expect(clock.nextWake).to.equal(NOW + 125);
       await clock.advance(125);
       await pending;
       expect(events.map((e) => e.code)).to.deep.equal(['429', '200']);
-    } finally {
-      c.close();
-      await server.close();
-    }
-    const notFound = await captureServer((res) => res.status(400).json({ errorCode: 'DIS.4301', message: 'x' }));
-    const second = client(notFound.url, { retries: 3 });
-    try {
+    });
+    await withCaptureServer(async (notFound) => {
+      notFound.answer((res) => res.status(400).json({ errorCode: 'DIS.4301', message: 'x' }));
+      const second = client(notFound, { retries: 3 });
       await second.c.getDumpTask('s', 't').catch(() => undefined);
       expect(second.events.map((e) => e.code)).to.deep.equal(['400']);
-    } finally {
-      second.c.close();
-      await notFound.close();
-    }
+    });
   });
 });
 
@@ -231,28 +227,25 @@ describe('DIS client listings', () => {
       'a b': { total_number: 4, stream_info_list: [{ stream_name: "c!(d)*'" }], has_more_streams: true },
       "c!(d)*'": { total_number: 4, stream_names: ['zeta'], has_more_streams: false },
     };
-    const server = await captureServer((res, req) => {
-      const url = new URL(req.originalUrl, 'http://x');
-      res.json(pages[url.searchParams.get('start_stream_name') ?? ''] ?? { stream_names: [] });
-    });
-    const { c, events } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        const url = new URL(req.originalUrl, 'http://x');
+        res.json(pages[url.searchParams.get('start_stream_name') ?? ''] ?? { stream_names: [] });
+      });
+      const { c, events } = client(server);
       expect(await c.listStreams()).to.deep.equal(['alpha', 'a b', "c!(d)*'", 'zeta']);
-      expect(server.seen.map((s) => s.path)).to.deep.equal([
+      expect(server.requests.map((s) => s.path)).to.deep.equal([
         `/v2/${PID}/streams?limit=100`,
         `/v2/${PID}/streams?limit=100&start_stream_name=a%20b`,
         `/v2/${PID}/streams?limit=100&start_stream_name=c%21%28d%29%2A%27`,
       ]);
-      expect(server.seen.map((s) => s.verified)).to.deep.equal(['ok', 'ok', 'ok']);
+      expect(server.requests.map((s) => s.verified)).to.deep.equal(['ok', 'ok', 'ok']);
       expect(events.map((e) => [e.operation, e.code])).to.deep.equal([
         ['list_streams', '200'],
         ['list_streams', '200'],
         ['list_streams', '200'],
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('reads the stream details over every page, start_partitionId = the last id of the previous page', async () => {
@@ -279,12 +272,12 @@ describe('DIS client listings', () => {
         partitions: [{ status: 'EXPIRED', partition_id: 'shardId-0000000004', sequence_number_range: null }],
       },
     };
-    const server = await captureServer((res, req) => {
-      const url = new URL(req.originalUrl, 'http://x');
-      res.json(pages[url.searchParams.get('start_partitionId') ?? ''] ?? {});
-    });
-    const { c, events } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        const url = new URL(req.originalUrl, 'http://x');
+        res.json(pages[url.searchParams.get('start_partitionId') ?? ''] ?? {});
+      });
+      const { c, events } = client(server);
       const stream = await c.getStream('my-stream');
       expect(stream).to.deep.equal({
         partitions: [
@@ -297,60 +290,54 @@ describe('DIS client listings', () => {
       });
       expect(Object.isFrozen(stream)).to.equal(true);
       expect(Object.isFrozen(stream.partitions)).to.equal(true);
-      expect(server.seen.map((s) => s.path)).to.deep.equal([
+      expect(server.requests.map((s) => s.path)).to.deep.equal([
         `/v2/${PID}/streams/my-stream?limit_partitions=1000`,
         `/v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=shardId-0000000001`,
         `/v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=shardId-0000000003`,
       ]);
-      expect(server.seen.map((s) => s.verified)).to.deep.equal(['ok', 'ok', 'ok']);
+      expect(server.requests.map((s) => s.verified)).to.deep.equal(['ok', 'ok', 'ok']);
       expect(events.map((e) => [e.operation, e.code])).to.deep.equal([
         ['show_stream', '200'],
         ['show_stream', '200'],
         ['show_stream', '200'],
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('lists the dump tasks of a stream in one signed request', async () => {
-    const server = await captureServer((res) =>
-      res.json({
-        tasks: [
-          { task_name: 'to-obs', state: 'RUNNING', destination_type: 'OBS' },
-          { task_name: 'to-dws', state: 'PAUSED', destination_type: 'DWS' },
-        ],
-        total_number: 2,
-      }),
-    );
-    const { c, events } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) =>
+        res.json({
+          tasks: [
+            { task_name: 'to-obs', state: 'RUNNING', destination_type: 'OBS' },
+            { task_name: 'to-dws', state: 'PAUSED', destination_type: 'DWS' },
+          ],
+          total_number: 2,
+        }),
+      );
+      const { c, events } = client(server);
       expect(await c.listDumpTasks('my stream')).to.deep.equal([
         { taskName: 'to-obs', state: 'RUNNING' },
         { taskName: 'to-dws', state: 'PAUSED' },
       ]);
-      expect(server.seen.map((s) => [s.path, s.verified])).to.deep.equal([
+      expect(server.requests.map((s) => [s.path, s.verified])).to.deep.equal([
         [`/v2/${PID}/streams/my%20stream/transfer-tasks`, 'ok'],
       ]);
       expect(events.map((e) => [e.operation, e.code])).to.deep.equal([['list_transfer_tasks', '200']]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('keeps the details of the asked stream when its pages echo another stream_name, with one field issue', async () => {
-    const server = await captureServer((res, req) => {
-      const first = !req.originalUrl.includes('start_partitionId');
-      res.json({
-        stream_name: 'other-stream',
-        partitions: [{ partition_id: first ? 'shardId-0000000000' : 'shardId-0000000001' }],
-        has_more_partitions: first,
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        const first = !req.originalUrl.includes('start_partitionId');
+        res.json({
+          stream_name: 'other-stream',
+          partitions: [{ partition_id: first ? 'shardId-0000000000' : 'shardId-0000000001' }],
+          has_more_partitions: first,
+        });
       });
-    });
-    const { c } = client(server.url);
-    try {
+      const { c } = client(server);
       expect(await c.getStream('my-stream')).to.deep.equal({
         partitions: [{ partitionId: 'shardId-0000000000' }, { partitionId: 'shardId-0000000001' }],
         fieldIssues: [
@@ -360,28 +347,25 @@ describe('DIS client listings', () => {
           },
         ],
       });
-      expect(server.seen).to.have.length(2);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(2);
+    });
   });
 
   it('normalises numeric partition ids but pages with the id exactly as DIS sent it', async () => {
-    const server = await captureServer((res, req) => {
-      const start = new URL(req.originalUrl, 'http://x').searchParams.get('start_partitionId');
-      res.json(
-        start === null
-          ? {
-              stream_name: 'my-stream',
-              partitions: [{ partition_id: 0 }, { partition_id: '1' }],
-              has_more_partitions: true,
-            }
-          : { stream_name: 'my-stream', partitions: [{ partition_id: 2 }] },
-      );
-    });
-    const { c } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        const start = new URL(req.originalUrl, 'http://x').searchParams.get('start_partitionId');
+        res.json(
+          start === null
+            ? {
+                stream_name: 'my-stream',
+                partitions: [{ partition_id: 0 }, { partition_id: '1' }],
+                has_more_partitions: true,
+              }
+            : { stream_name: 'my-stream', partitions: [{ partition_id: 2 }] },
+        );
+      });
+      const { c } = client(server);
       expect(await c.getStream('my-stream')).to.deep.equal({
         partitions: [
           { partitionId: 'shardId-0000000000' },
@@ -389,14 +373,11 @@ describe('DIS client listings', () => {
           { partitionId: 'shardId-0000000002' },
         ],
       });
-      expect(server.seen.map((s) => s.path)).to.deep.equal([
+      expect(server.requests.map((s) => s.path)).to.deep.equal([
         `/v2/${PID}/streams/my-stream?limit_partitions=1000`,
         `/v2/${PID}/streams/my-stream?limit_partitions=1000&start_partitionId=1`,
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('judges dump task timestamps by its clock and names echoes that differ from what it asked for', async () => {
@@ -406,9 +387,9 @@ describe('DIS client listings', () => {
       last_transfer_timestamp: NOW + 2 * 86_400_000,
       partitions: [{ partitionId: 'shardId-0000000000', last_transfer_timestamp: NOW + 86_400_000 }],
     };
-    const server = await captureServer((res) => res.json(body));
-    const { c } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.json(body));
+      const { c } = client(server);
       expect(await c.getDumpTask('s', 't')).to.deep.equal({
         taskId: 'id1',
         state: 'RUNNING',
@@ -426,37 +407,31 @@ describe('DIS client listings', () => {
           },
         ],
       });
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('retries one page without losing its cursor', async () => {
     let calls = 0;
-    const server = await captureServer((res, req) => {
-      calls++;
-      if (calls === 2) {
-        res.status(503).json({ errorCode: 'DIS.5000', message: 'System error.' });
-      } else if (req.originalUrl.includes('start_stream_name')) {
-        res.json({ stream_names: ['b'], has_more_streams: false });
-      } else {
-        res.json({ stream_names: ['a'], has_more_streams: true });
-      }
-    });
-    const { c, events } = client(server.url, { retries: 1, random: () => 0 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        calls++;
+        if (calls === 2) {
+          res.status(503).json({ errorCode: 'DIS.5000', message: 'System error.' });
+        } else if (req.originalUrl.includes('start_stream_name')) {
+          res.json({ stream_names: ['b'], has_more_streams: false });
+        } else {
+          res.json({ stream_names: ['a'], has_more_streams: true });
+        }
+      });
+      const { c, events } = client(server, { retries: 1, random: () => 0 });
       expect(await c.listStreams()).to.deep.equal(['a', 'b']);
-      expect(server.seen.map((s) => s.path)).to.deep.equal([
+      expect(server.requests.map((s) => s.path)).to.deep.equal([
         `/v2/${PID}/streams?limit=100`,
         `/v2/${PID}/streams?limit=100&start_stream_name=a`,
         `/v2/${PID}/streams?limit=100&start_stream_name=a`,
       ]);
       expect(events.map((e) => e.code)).to.deep.equal(['200', '503', '200']);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   const broken: ReadonlyArray<{
@@ -550,41 +525,35 @@ describe('DIS client listings', () => {
   ];
   for (const { name, call, answer, requests, message } of broken) {
     it(`stops at ${name} with a bad_response`, async () => {
-      const server = await captureServer(answer);
-      const { c, events } = client(server.url, { retries: 3 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(answer);
+        const { c, events } = client(server, { retries: 3 });
         const error = await failureOf(call(c));
         expect(error).to.be.instanceOf(DisResponseError);
         expect(error.reason).to.equal('bad_response');
         expect(error.message).to.equal(message);
-        expect(server.seen).to.have.length(requests);
+        expect(server.requests).to.have.length(requests);
         expect(events).to.have.length(requests);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
   it(`gives up on a listing that still says "more" after ${MAX_PAGES} pages`, async function () {
     this.timeout(30_000);
     let page = 0;
-    const server = await captureServer((res) => {
-      page++;
-      res.json({ stream_names: [`s${page}`], has_more_streams: true });
-    });
-    const { c, events } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => {
+        page++;
+        res.json({ stream_names: [`s${page}`], has_more_streams: true });
+      });
+      const { c, events } = client(server);
       const error = await failureOf(c.listStreams());
       expect(error.reason).to.equal('bad_response');
       expect(error.message).to.equal(
         `GET /v2/${PID}/streams?limit=100&start_stream_name=s${MAX_PAGES - 1}: has_more_streams: is still true after ${MAX_PAGES} pages`,
       );
       expect(events).to.have.length(MAX_PAGES);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   const notFound: ReadonlyArray<[string, (c: DisClient) => Promise<unknown>, string, string]> = [
@@ -593,21 +562,18 @@ describe('DIS client listings', () => {
   ];
   for (const [method, call, path, operation] of notFound) {
     it(`turns 400 DIS.4301 on ${method} into reason not_found, without a retry`, async () => {
-      const server = await captureServer((res) =>
-        res.status(400).json({ errorCode: 'DIS.4301', message: 'Stream does not exist. [gone][r1]' }),
-      );
-      const { c, events } = client(server.url, { retries: 3 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) =>
+          res.status(400).json({ errorCode: 'DIS.4301', message: 'Stream does not exist. [gone][r1]' }),
+        );
+        const { c, events } = client(server, { retries: 3 });
         const error = await failureOf(call(c));
         expect(error).to.be.instanceOf(DisHttpError);
         expect(error.reason).to.equal('not_found');
         expect(error.message).to.equal(`GET ${path}: HTTP 400 DIS.4301 (Stream does not exist. [gone][r1])`);
-        expect(server.seen.map((s) => s.path)).to.deep.equal([path]);
+        expect(server.requests.map((s) => s.path)).to.deep.equal([path]);
         expect(events.map((e) => [e.operation, e.code])).to.deep.equal([[operation, '400']]);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 });
@@ -645,25 +611,22 @@ describe('DIS client retries: Retry-After and the per-call deadline', () => {
   ];
   for (const [name, answer, waitMs, status] of waits) {
     it(`waits exactly as long as Retry-After says: ${name}`, async () => {
-      const server = await captureServer(sequence(answer, ok));
-      const clock = new ManualClock(NOW);
-      const { c, events } = client(server.url, { retries: 3, clock, random: () => expect.fail('no jitter') });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(sequence(answer, ok));
+        const clock = new ManualClock(NOW);
+        const { c, events } = client(server, { retries: 3, clock, random: () => expect.fail('no jitter') });
         const pending = c.getDumpTask('my-stream', 'my_task');
         if (waitMs > 0) {
           await until(() => clock.sleeping === 1);
           expect(clock.nextWake).to.equal(NOW + waitMs);
           await clock.advance(waitMs - 1);
-          expect(server.seen).to.have.length(1);
+          expect(server.requests).to.have.length(1);
           await clock.advance(1);
         }
         await pending;
         expect(events.map((e) => e.code)).to.deep.equal([status, '200']);
-        expect(server.seen).to.have.length(2);
-      } finally {
-        c.close();
-        await server.close();
-      }
+        expect(server.requests).to.have.length(2);
+      });
     });
   }
 
@@ -675,20 +638,17 @@ describe('DIS client retries: Retry-After and the per-call deadline', () => {
   ];
   for (const [name, answer] of backOffs) {
     it(`backs off with jitter ${name}`, async () => {
-      const server = await captureServer(sequence(answer, ok));
-      const clock = new ManualClock(NOW);
-      const { c } = client(server.url, { retries: 1, clock, random: () => 0.5 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(sequence(answer, ok));
+        const clock = new ManualClock(NOW);
+        const { c } = client(server, { retries: 1, clock, random: () => 0.5 });
         const pending = c.getDumpTask('my-stream', 'my_task');
         await until(() => clock.sleeping === 1);
         expect(clock.nextWake).to.equal(NOW + 125);
         await clock.advance(125);
         await pending;
-        expect(server.seen).to.have.length(2);
-      } finally {
-        c.close();
-        await server.close();
-      }
+        expect(server.requests).to.have.length(2);
+      });
     });
   }
 
@@ -731,20 +691,17 @@ describe('DIS client retries: Retry-After and the per-call deadline', () => {
   ];
   for (const { name, answer, extra, deadlineMs, message } of giveUps) {
     it(`fails at once, without waiting, on ${name}`, async () => {
-      const server = await captureServer(sequence(answer, ok));
-      const clock = new ManualClock(NOW);
-      const { c, events } = client(server.url, { retries: 3, clock, random: () => 0.5, ...extra });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(sequence(answer, ok));
+        const clock = new ManualClock(NOW);
+        const { c, events } = client(server, { retries: 3, clock, random: () => 0.5, ...extra });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task', undefined, { deadlineMs }));
         expect(error).to.be.instanceOf(DisHttpError);
         expect(error.message).to.equal(message);
         expect(clock.sleeping).to.equal(0);
-        expect(server.seen).to.have.length(1);
+        expect(server.requests).to.have.length(1);
         expect(events).to.have.length(1);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
@@ -759,43 +716,37 @@ describe('DIS client retries: Retry-After and the per-call deadline', () => {
   ];
   for (const [name, answer, budgetMs, waitMs] of inTime) {
     it(`retries ${name}`, async () => {
-      const server = await captureServer(sequence(answer, ok));
-      const clock = new ManualClock(NOW);
-      const { c } = client(server.url, { retries: 3, clock, random: () => 0.5 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(sequence(answer, ok));
+        const clock = new ManualClock(NOW);
+        const { c } = client(server, { retries: 3, clock, random: () => 0.5 });
         const pending = c.getDumpTask('my-stream', 'my_task', undefined, { deadlineMs: NOW + budgetMs });
         await until(() => clock.sleeping === 1);
         expect(clock.nextWake).to.equal(NOW + waitMs);
         await clock.advance(waitMs);
         await pending;
-        expect(server.seen).to.have.length(2);
-      } finally {
-        c.close();
-        await server.close();
-      }
+        expect(server.requests).to.have.length(2);
+      });
     });
   }
 
   it('applies the deadline to every page of a listing', async () => {
-    const server = await captureServer(
-      sequence(
-        (res) => res.json({ stream_names: ['a'], has_more_streams: true }),
-        (res) => res.status(503).json(SYSTEM_ERROR),
-        (res) => res.json({ stream_names: ['b'], has_more_streams: false }),
-      ),
-    );
-    const clock = new ManualClock(NOW);
-    const { c } = client(server.url, { retries: 3, clock, random: () => 0.5 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(
+        sequence(
+          (res) => res.json({ stream_names: ['a'], has_more_streams: true }),
+          (res) => res.status(503).json(SYSTEM_ERROR),
+          (res) => res.json({ stream_names: ['b'], has_more_streams: false }),
+        ),
+      );
+      const clock = new ManualClock(NOW);
+      const { c } = client(server, { retries: 3, clock, random: () => 0.5 });
       const error = await failureOf(c.listStreams(undefined, { deadlineMs: NOW + 100 }));
       expect(error.message).to.equal(
         `GET /v2/${PID}/streams?limit=100&start_stream_name=a: HTTP 503 DIS.5000 (System error.)`,
       );
-      expect(server.seen).to.have.length(2);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(2);
+    });
   });
 
   const never: ReadonlyArray<[string, number, object, string]> = [
@@ -807,16 +758,13 @@ describe('DIS client retries: Retry-After and the per-call deadline', () => {
   ];
   for (const [name, status, body, reason] of never) {
     it(`never retries ${name} (reason ${reason}), even with a Retry-After`, async () => {
-      const server = await captureServer((res) => res.status(status).set('Retry-After', '1').json(body));
-      const { c } = client(server.url, { retries: 3, random: () => 0 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => res.status(status).set('Retry-After', '1').json(body));
+        const { c } = client(server, { retries: 3, random: () => 0 });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect(error.reason).to.equal(reason);
-        expect(server.seen).to.have.length(1);
-      } finally {
-        c.close();
-        await server.close();
-      }
+        expect(server.requests).to.have.length(1);
+      });
     });
   }
 });
@@ -826,11 +774,11 @@ const BLOCKED_4309 =
 
 describe('DIS client cool-down', () => {
   it('stops every request for 10 minutes after DIS.4309, fails calls with ERR_DIS_COOLDOWN, and says so once', async () => {
-    const server = await captureServer((res) => res.status(400).json(BLACKLISTED));
-    const clock = new ManualClock(NOW);
-    const infos: CooldownInfo[] = [];
-    const { c, events } = client(server.url, { clock, onCooldown: (info) => infos.push(info) });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.status(400).json(BLACKLISTED));
+      const clock = new ManualClock(NOW);
+      const infos: CooldownInfo[] = [];
+      const { c, events } = client(server, { clock, onCooldown: (info) => infos.push(info) });
       const first = await failureOf(c.getDumpTask('my-stream', 'my_task'));
       expect(first).to.be.instanceOf(DisHttpError);
       expect(first.message).to.equal(`GET ${TASK_PATH}: HTTP 400 DIS.4309 (Too many request failures. [r1])`);
@@ -852,30 +800,25 @@ describe('DIS client cool-down', () => {
       }
       await clock.advance(599_999);
       expect((await failureOf(c.getDumpTask('my-stream', 'my_task'))).code).to.equal('ERR_DIS_COOLDOWN');
-      expect(server.seen).to.have.length(1);
+      expect(server.requests).to.have.length(1);
       expect(events).to.have.length(1);
       expect(infos).to.have.length(1);
 
       await clock.advance(1);
       expect(c.cooldownUntilMs()).to.equal(undefined);
       expect((await failureOf(c.getDumpTask('my-stream', 'my_task'))).code).to.equal('ERR_DIS_HTTP');
-      expect(server.seen).to.have.length(2);
+      expect(server.requests).to.have.length(2);
       expect(infos.map((i) => i.untilMs)).to.deep.equal([NOW + 600_000, NOW + 1_200_000]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('cools down after 3 auth failures in a row across calls; a success in between starts the count again', async () => {
     const unauthorized = (res: express.Response) => res.status(401).json(BAD_AUTH);
-    const server = await captureServer(
-      sequence(unauthorized, unauthorized, ok, unauthorized, unauthorized, unauthorized, ok),
-    );
-    const clock = new ManualClock(NOW);
-    const infos: CooldownInfo[] = [];
-    const { c } = client(server.url, { clock, onCooldown: (info) => infos.push(info) });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(sequence(unauthorized, unauthorized, ok, unauthorized, unauthorized, unauthorized, ok));
+      const clock = new ManualClock(NOW);
+      const infos: CooldownInfo[] = [];
+      const { c } = client(server, { clock, onCooldown: (info) => infos.push(info) });
       const results: string[] = [];
       const calls = [
         () => c.listStreams(),
@@ -903,14 +846,11 @@ describe('DIS client cool-down', () => {
         'ERR_DIS_HTTP',
         'ERR_DIS_COOLDOWN',
       ]);
-      expect(server.seen).to.have.length(6);
+      expect(server.requests).to.have.length(6);
       expect(infos.map((i) => i.error.message)).to.deep.equal([
         'authentication failed 3 times in a row (APIGW.0301); no requests until 2024-01-01T00:10:00.000Z; check the AK/SK and project id',
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   const streaks: ReadonlyArray<{
@@ -955,75 +895,65 @@ describe('DIS client cool-down', () => {
   ];
   for (const { name, answer, extra, calls, message } of streaks) {
     it(`cools down on ${name}`, async () => {
-      const server = await captureServer(answer);
-      const infos: CooldownInfo[] = [];
-      const { c } = client(server.url, { ...extra, onCooldown: (info) => infos.push(info) });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer(answer);
+        const infos: CooldownInfo[] = [];
+        const { c } = client(server, { ...extra, onCooldown: (info) => infos.push(info) });
         for (let i = 0; i < calls; i++) expect((await failureOf(c.listStreams())).code).to.equal('ERR_DIS_HTTP');
         const blocked = await failureOf(c.listStreams());
         expect([blocked.code, blocked.message]).to.deep.equal(['ERR_DIS_COOLDOWN', message]);
         expect(infos.map((i) => i.error.message)).to.deep.equal([message]);
-        expect(server.seen).to.have.length(calls);
-      } finally {
-        c.close();
-        await server.close();
-      }
+        expect(server.requests).to.have.length(calls);
+      });
     });
   }
 
   it('never cools down with cooldownMs 0, nor counts auth failures with authFailuresBeforeCooldown 0', async () => {
-    const server = await captureServer(
-      sequence(
-        (res) => res.status(400).json(BLACKLISTED),
-        (res) => res.status(400).json(BLACKLISTED),
-        (res) => res.status(401).json(BAD_AUTH),
-      ),
-    );
-    const first = client(server.url, { cooldownMs: 0 });
-    const second = client(server.url, { authFailuresBeforeCooldown: 0 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(
+        sequence(
+          (res) => res.status(400).json(BLACKLISTED),
+          (res) => res.status(400).json(BLACKLISTED),
+          (res) => res.status(401).json(BAD_AUTH),
+        ),
+      );
+      const first = client(server, { cooldownMs: 0 });
+      const second = client(server, { authFailuresBeforeCooldown: 0 });
       for (let i = 0; i < 2; i++) await failureOf(first.c.listStreams());
       expect(first.c.cooldownUntilMs()).to.equal(undefined);
       for (let i = 0; i < 5; i++) expect((await failureOf(second.c.listStreams())).code).to.equal('ERR_DIS_HTTP');
       expect(second.c.cooldownUntilMs()).to.equal(undefined);
-      expect(server.seen).to.have.length(7);
-    } finally {
-      first.c.close();
-      second.c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(7);
+    });
   });
 
   it('does not send a retry that was waiting when another call started a cool-down', async () => {
-    const server = await captureServer((res, req) =>
-      req.originalUrl.endsWith('/a') ? res.status(503).json(SYSTEM_ERROR) : res.status(400).json(BLACKLISTED),
-    );
-    const clock = new ManualClock(NOW);
-    const { c } = client(server.url, { clock, retries: 3, random: () => 0.5 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) =>
+        req.originalUrl.endsWith('/a') ? res.status(503).json(SYSTEM_ERROR) : res.status(400).json(BLACKLISTED),
+      );
+      const clock = new ManualClock(NOW);
+      const { c } = client(server, { clock, retries: 3, random: () => 0.5 });
       const retrying = failureOf(c.getDumpTask('s', 'a'));
       await until(() => clock.sleeping === 1);
       await failureOf(c.getDumpTask('s', 'b'));
       await clock.advance(125);
       const error = await retrying;
       expect(error).to.be.instanceOf(DisCooldownError);
-      expect(server.seen.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b']);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b']);
+    });
   });
 
   it('ends an auth cool-down once the credentials getter returns other credentials (a reload), not a DIS.4309 one', async () => {
-    const server = await captureServer((res, req) => {
-      if (req.originalUrl.endsWith('/blocked')) res.status(400).json(BLACKLISTED);
-      else if (String(req.headers.authorization).includes('Access=AK-new,')) res.json(BODY);
-      else res.status(401).json(BAD_AUTH);
-    });
-    const clock = new ManualClock(NOW);
-    let credentials: Credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
-    const { c } = client(server.url, { clock, authFailuresBeforeCooldown: 2, credentials: () => credentials });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        if (req.originalUrl.endsWith('/blocked')) res.status(400).json(BLACKLISTED);
+        else if (String(req.headers.authorization).includes('Access=AK-new,')) res.json(BODY);
+        else res.status(401).json(BAD_AUTH);
+      });
+      const clock = new ManualClock(NOW);
+      let credentials: Credentials = { kind: 'aksk', accessKey: 'AK-old', secretKey: 'SK-secret' };
+      const { c } = client(server, { clock, authFailuresBeforeCooldown: 2, credentials: () => credentials });
       for (let i = 0; i < 2; i++) expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_HTTP');
       expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
       // the same credentials in a new object are not new credentials
@@ -1032,27 +962,24 @@ describe('DIS client cool-down', () => {
       credentials = { kind: 'aksk', accessKey: 'AK-new', secretKey: 'SK-secret' };
       expect((await c.getDumpTask('s', 't')).taskId).to.equal('id1');
       expect(c.cooldownUntilMs()).to.equal(undefined);
-      expect(server.seen).to.have.length(3);
+      expect(server.requests).to.have.length(3);
 
       expect((await failureOf(c.getDumpTask('s', 'blocked'))).code).to.equal('ERR_DIS_HTTP');
       credentials = { kind: 'aksk', accessKey: 'AK-newer', secretKey: 'SK-secret' };
       expect((await failureOf(c.getDumpTask('s', 't'))).code).to.equal('ERR_DIS_COOLDOWN');
       expect(c.cooldownUntilMs()).to.equal(NOW + 600_000);
-      expect(server.seen).to.have.length(4);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(4);
+    });
   });
 });
 
 describe('DIS client reconfigure (a reload)', () => {
   it('applies a new timeout and retry count to the calls that start after it', async () => {
-    const server = await captureServer((res, req) => {
-      if (!req.originalUrl.endsWith('/hang')) res.status(503).json(SYSTEM_ERROR);
-    });
-    const { c, events } = client(server.url, { retries: 0, timeoutMs: 60_000, random: () => 0 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        if (!req.originalUrl.endsWith('/hang')) res.status(503).json(SYSTEM_ERROR);
+      });
+      const { c, events } = client(server, { retries: 0, timeoutMs: 60_000, random: () => 0 });
       expect((await failureOf(c.getDumpTask('s', 't'))).reason).to.equal('server_error');
       expect(events).to.have.length(1);
       c.reconfigure({ timeoutMs: 50, retries: 2, maxSockets: 2 });
@@ -1060,22 +987,19 @@ describe('DIS client reconfigure (a reload)', () => {
       expect(events.map((e) => e.code)).to.deep.equal(['503', '503', '503', '503']);
       const hanging = await failureOf(c.getDumpTask('s', 'hang'));
       expect(hanging.message).to.equal(`GET /v2/${PID}/streams/s/transfer-tasks/hang: no response within 50 ms`);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('applies a new maxSockets to the requests sent after it', async () => {
     const waiting: express.Response[] = [];
-    const server = await captureServer((res) => waiting.push(res));
-    const { c } = client(server.url, { maxSockets: 1 });
-    const answerAll = () => waiting.splice(0).forEach((res) => res.json(BODY));
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => waiting.push(res));
+      const { c } = client(server, { maxSockets: 1 });
+      const answerAll = () => waiting.splice(0).forEach((res) => res.json(BODY));
       const one = [c.getDumpTask('s', 'a'), c.getDumpTask('s', 'b')];
       await until(() => waiting.length === 1);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect(server.seen).to.have.length(1);
+      expect(server.requests).to.have.length(1);
       answerAll();
       await until(() => waiting.length === 1);
       answerAll();
@@ -1085,11 +1009,8 @@ describe('DIS client reconfigure (a reload)', () => {
       await until(() => waiting.length === 2);
       answerAll();
       await Promise.all(two);
-      expect(server.seen.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b', '/c', '/d']);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests.map((s) => s.path.slice(s.path.lastIndexOf('/')))).to.deep.equal(['/a', '/b', '/c', '/d']);
+    });
   });
 });
 
@@ -1117,18 +1038,21 @@ describe('DIS client on APIGW.0303 (clock skew)', () => {
   ];
   for (const [name, date, clockText, skew] of cases) {
     it(`says the host clock is off and to run NTP: ${name}`, async () => {
-      const server = await captureServer((res) => {
-        if (date === undefined) {
-          res.removeHeader('Date');
-          res.sendDate = false;
-        } else {
-          res.set('Date', date);
-        }
-        res.status(401).set('X-Request-Id', 'req-9').json({ error_code: 'APIGW.0303', error_msg: 'Signature expired' });
-      });
-      const skews: number[] = [];
-      const { c } = client(server.url, { onClockSkew: (s) => skews.push(s) });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => {
+          if (date === undefined) {
+            res.removeHeader('Date');
+            res.sendDate = false;
+          } else {
+            res.set('Date', date);
+          }
+          res
+            .status(401)
+            .set('X-Request-Id', 'req-9')
+            .json({ error_code: 'APIGW.0303', error_msg: 'Signature expired' });
+        });
+        const skews: number[] = [];
+        const { c } = client(server, { onClockSkew: (s) => skews.push(s) });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect(error).to.be.instanceOf(DisClockSkewError);
         expect(error).to.be.instanceOf(DisHttpError);
@@ -1138,10 +1062,7 @@ describe('DIS client on APIGW.0303 (clock skew)', () => {
         );
         expect((error as DisClockSkewError).skewSeconds).to.equal(skew);
         expect(skews).to.deep.equal(skew === undefined ? [] : [skew]);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 });
@@ -1230,20 +1151,20 @@ describe('DIS client on other auth failures (clock skew from the Date header or 
   ];
   for (const { name, status, body, date, head, clock, skew } of cases) {
     it(`${clock === undefined ? 'leaves' : 'blames'} the host clock on ${name}`, async () => {
-      const server = await captureServer((res) => {
-        if (date === undefined) {
-          res.removeHeader('Date');
-          res.sendDate = false;
-        } else {
-          res.set('Date', date);
-        }
-        res.status(status).set('X-Request-Id', 'req-9');
-        if (body === undefined) res.type('text').send('Unauthorized');
-        else res.json(body);
-      });
-      const skews: number[] = [];
-      const { c } = client(server.url, { onClockSkew: (s) => skews.push(s) });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => {
+          if (date === undefined) {
+            res.removeHeader('Date');
+            res.sendDate = false;
+          } else {
+            res.set('Date', date);
+          }
+          res.status(status).set('X-Request-Id', 'req-9');
+          if (body === undefined) res.type('text').send('Unauthorized');
+          else res.json(body);
+        });
+        const skews: number[] = [];
+        const { c } = client(server, { onClockSkew: (s) => skews.push(s) });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect(error).to.be.instanceOf(DisHttpError);
         expect(error instanceof DisClockSkewError).to.equal(clock !== undefined);
@@ -1251,35 +1172,29 @@ describe('DIS client on other auth failures (clock skew from the Date header or 
         const message = `GET ${TASK_PATH}: ${head} [request id req-9]`;
         expect(error.message).to.equal(clock === undefined ? message : `${message}; ${clock}; sync it with NTP`);
         expect(skews).to.deep.equal(skew === undefined ? [] : [skew]);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
   it('leaves the clock out of a 401 to a request that carried an IAM token, whatever the Date header', async () => {
-    const server = await captureServer((res, req) => {
-      if (req.method === 'POST') {
-        const token = { issued_at: '2024-01-01T00:00:00.000000Z', expires_at: '2024-01-02T00:00:00.000000Z' };
-        res.status(201).set('X-Subject-Token', 'token-1').json({ token });
-      } else {
-        res.set('Date', AHEAD_20_MIN).status(401).set('X-Request-Id', 'req-9').json(BAD_AUTH);
-      }
-    });
-    const skews: number[] = [];
-    const { c } = client(server.url, { credentials: iamUser(server.url), onClockSkew: (s) => skews.push(s) });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res, req) => {
+        if (req.method === 'POST') {
+          const token = { issued_at: '2024-01-01T00:00:00.000000Z', expires_at: '2024-01-02T00:00:00.000000Z' };
+          res.status(201).set('X-Subject-Token', 'token-1').json({ token });
+        } else {
+          res.set('Date', AHEAD_20_MIN).status(401).set('X-Request-Id', 'req-9').json(BAD_AUTH);
+        }
+      });
+      const skews: number[] = [];
+      const { c } = client(server, { credentials: iamUser(server.url), onClockSkew: (s) => skews.push(s) });
       const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
       expect(error).not.to.be.instanceOf(DisClockSkewError);
       expect(error.message).to.equal(
         `GET ${TASK_PATH}: HTTP 401 APIGW.0301 (Incorrect IAM authentication information) [request id req-9]`,
       );
       expect(skews).to.deep.equal([]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 });
 
@@ -1292,25 +1207,25 @@ describe('DIS client body size cap', () => {
     let finished = false;
     let closed: () => void = () => {};
     const serverClosed = new Promise<void>((resolve) => (closed = resolve));
-    const server = await captureServer((res) => {
-      res.status(200).type('json');
-      res.on('finish', () => (finished = true));
-      res.on('close', () => closed());
-      const chunk = Buffer.alloc(MiB, 0x20);
-      const writeMore = (): void => {
-        while (written < 20 * MiB && !res.destroyed) {
-          written += chunk.length;
-          if (!res.write(chunk)) {
-            res.once('drain', writeMore);
-            return;
+    await withCaptureServer(async (server) => {
+      server.answer((res) => {
+        res.status(200).type('json');
+        res.on('finish', () => (finished = true));
+        res.on('close', () => closed());
+        const chunk = Buffer.alloc(MiB, 0x20);
+        const writeMore = (): void => {
+          while (written < 20 * MiB && !res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) {
+              res.once('drain', writeMore);
+              return;
+            }
           }
-        }
-        if (!res.destroyed) res.end();
-      };
-      writeMore();
-    });
-    const { c, events } = client(server.url, { retries: 3 });
-    try {
+          if (!res.destroyed) res.end();
+        };
+        writeMore();
+      });
+      const { c, events } = client(server, { retries: 3 });
       const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
       expect(error).to.be.instanceOf(DisResponseError);
       expect([error.reason, error.message]).to.deep.equal([
@@ -1321,71 +1236,58 @@ describe('DIS client body size cap', () => {
       await serverClosed;
       expect(finished).to.equal(false);
       expect(written).to.be.below(20 * MiB);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('fails at once on a Content-Length over the cap, before any of the body arrives', async () => {
-    const server = await captureServer((res) => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(20 * MiB) });
-      res.flushHeaders(); // and never a byte of body: a client that waited for it would time out
-    });
-    const { c } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(20 * MiB) });
+        res.flushHeaders(); // and never a byte of body: a client that waited for it would time out
+      });
+      const { c } = client(server);
       const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
       expect([error.reason, error.message]).to.deep.equal([
         'bad_response',
         `GET ${TASK_PATH}: response body larger than 8388608 bytes`,
       ]);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('counts the decompressed bytes: a small gzip of 20 MB fails too', async () => {
     const zipped = gzipSync(Buffer.alloc(20 * MiB, 0x20));
     expect(zipped.length).to.be.below(MiB);
-    const server = await captureServer((res) =>
-      res.status(200).set({ 'content-type': 'application/json', 'content-encoding': 'gzip' }).send(zipped),
-    );
-    const { c } = client(server.url);
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) =>
+        res.status(200).set({ 'content-type': 'application/json', 'content-encoding': 'gzip' }).send(zipped),
+      );
+      const { c } = client(server);
       const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
       expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than 8388608 bytes`);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('accepts a body of exactly maxBodyBytes and refuses one byte more, error bodies included', async () => {
     const text = JSON.stringify(BODY);
     const size = Buffer.byteLength(text);
-    const server = await captureServer((res) => res.type('json').send(text));
-    const exact = client(server.url, { maxBodyBytes: size });
-    const under = client(server.url, { maxBodyBytes: size - 1 });
-    const errorServer = await captureServer((res) => res.status(500).json(SYSTEM_ERROR));
-    const tiny = client(errorServer.url, { maxBodyBytes: 10, retries: 3 });
-    try {
-      expect((await exact.c.getDumpTask('my-stream', 'my_task')).taskId).to.equal('id1');
-      const error = await failureOf(under.c.getDumpTask('my-stream', 'my_task'));
-      expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than ${size - 1} bytes`);
-      const unreadable = await failureOf(tiny.c.getDumpTask('my-stream', 'my_task'));
-      expect([unreadable.reason, unreadable.message]).to.deep.equal([
-        'bad_response',
-        `GET ${TASK_PATH}: response body larger than 10 bytes`,
-      ]);
-      expect(errorServer.seen).to.have.length(1);
-    } finally {
-      exact.c.close();
-      under.c.close();
-      tiny.c.close();
-      await server.close();
-      await errorServer.close();
-    }
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.type('json').send(text));
+      const exact = client(server, { maxBodyBytes: size });
+      const under = client(server, { maxBodyBytes: size - 1 });
+      await withCaptureServer(async (errorServer) => {
+        errorServer.answer((res) => res.status(500).json(SYSTEM_ERROR));
+        const tiny = client(errorServer, { maxBodyBytes: 10, retries: 3 });
+        expect((await exact.c.getDumpTask('my-stream', 'my_task')).taskId).to.equal('id1');
+        const error = await failureOf(under.c.getDumpTask('my-stream', 'my_task'));
+        expect(error.message).to.equal(`GET ${TASK_PATH}: response body larger than ${size - 1} bytes`);
+        const unreadable = await failureOf(tiny.c.getDumpTask('my-stream', 'my_task'));
+        expect([unreadable.reason, unreadable.message]).to.deep.equal([
+          'bad_response',
+          `GET ${TASK_PATH}: response body larger than 10 bytes`,
+        ]);
+        expect(errorServer.requests).to.have.length(1);
+      });
+    });
   });
 });
 
@@ -1397,17 +1299,14 @@ describe('DIS client JSON limits (nesting depth, number of values)', () => {
   for (const [name, text, problem] of bombs) {
     it(`fails a 200 of ${name} with bad_response before parsing it`, async function () {
       this.timeout(10_000);
-      const server = await captureServer((res) => res.type('json').send(text));
-      const { c, events } = client(server.url, { retries: 3 });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => res.type('json').send(text));
+        const { c, events } = client(server, { retries: 3 });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect(error).to.be.instanceOf(DisResponseError);
         expect([error.reason, error.message]).to.deep.equal(['bad_response', `GET ${TASK_PATH}: ${problem}`]);
         expect(events.map((e) => e.code)).to.deep.equal(['200']);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
@@ -1425,21 +1324,16 @@ describe('DIS client JSON limits (nesting depth, number of values)', () => {
   for (const [name, status, text, reason] of errorBombs) {
     it(`reads the body of ${name} as none: reason ${reason}`, async function () {
       this.timeout(10_000);
-      const server = await captureServer((res) =>
-        res.status(status).set('X-Request-Id', 'req-8').type('json').send(text),
-      );
-      const { c } = client(server.url);
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => res.status(status).set('X-Request-Id', 'req-8').type('json').send(text));
+        const { c } = client(server);
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect(error).to.be.instanceOf(DisHttpError);
         expect([error.reason, error.message]).to.deep.equal([
           reason,
           `GET ${TASK_PATH}: HTTP ${status} [request id req-8]`,
         ]);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 
@@ -1462,11 +1356,9 @@ describe('DIS client JSON limits (nesting depth, number of values)', () => {
   for (const [name, status, text, reason, problem] of iamBombs) {
     it(`fails the IAM token request on ${name}: reason ${reason}, no DIS request sent`, async function () {
       this.timeout(10_000);
-      const server = await captureServer((res) =>
-        res.status(status).set('X-Subject-Token', 'token-1').type('json').send(text),
-      );
-      const { c, events } = client(server.url, { credentials: iamUser(server.url) });
-      try {
+      await withCaptureServer(async (server) => {
+        server.answer((res) => res.status(status).set('X-Subject-Token', 'token-1').type('json').send(text));
+        const { c, events } = client(server, { credentials: iamUser(server.url) });
         const error = await failureOf(c.getDumpTask('my-stream', 'my_task'));
         expect([error.code, error.reason, error.message]).to.deep.equal([
           'ERR_IAM_TOKEN',
@@ -1474,47 +1366,41 @@ describe('DIS client JSON limits (nesting depth, number of values)', () => {
           `no IAM token: POST ${server.url}/v3/auth/tokens: ${problem}`,
         ]);
         expect(events.map((e) => `${e.operation} ${e.code}`)).to.deep.equal([`iam_token ${status}`]);
-      } finally {
-        c.close();
-        await server.close();
-      }
+      });
     });
   }
 });
 
 describe('DIS client rate limit', () => {
   it('spaces the requests of concurrent calls to maxRequestsPerSecond on the injected clock', async () => {
-    const server = await captureServer(ok);
-    const clock = new ManualClock(NOW);
-    const { c } = client(server.url, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(ok);
+      const clock = new ManualClock(NOW);
+      const { c } = client(server, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
       const calls = [1, 2, 3].map(() => c.getDumpTask('my-stream', 'my_task'));
-      await until(() => server.seen.length === 1 && clock.sleeping === 2);
+      await until(() => server.requests.length === 1 && clock.sleeping === 2);
       expect(clock.nextWake).to.equal(NOW + 500);
       await clock.advance(499);
-      expect(server.seen).to.have.length(1);
+      expect(server.requests).to.have.length(1);
       await clock.advance(1);
-      await until(() => server.seen.length === 2);
+      await until(() => server.requests.length === 2);
       await clock.advance(500);
       await Promise.all(calls);
-      expect(server.seen).to.have.length(3);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(3);
+    });
   });
 
   it('takes a token for every retry too', async () => {
-    const server = await captureServer(sequence((res) => res.status(503).json(SYSTEM_ERROR), ok));
-    const clock = new ManualClock(NOW);
-    const { c, events } = client(server.url, {
-      clock,
-      retries: 1,
-      random: () => 0,
-      maxRequestsPerSecond: 4,
-      rateLimitBurst: 1,
-    });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(sequence((res) => res.status(503).json(SYSTEM_ERROR), ok));
+      const clock = new ManualClock(NOW);
+      const { c, events } = client(server, {
+        clock,
+        retries: 1,
+        random: () => 0,
+        maxRequestsPerSecond: 4,
+        rateLimitBurst: 1,
+      });
       const pending = c.getDumpTask('my-stream', 'my_task');
       // a back-off of 0 ms, then 250 ms for the next token
       await until(() => clock.sleeping === 1);
@@ -1522,35 +1408,29 @@ describe('DIS client rate limit', () => {
       await clock.advance(250);
       await pending;
       expect(events.map((e) => e.code)).to.deep.equal(['503', '200']);
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 
   it('sends nothing for a call that got its token after another call started a cool-down', async () => {
-    const server = await captureServer((res) => res.status(400).json(BLACKLISTED));
-    const clock = new ManualClock(NOW);
-    const { c } = client(server.url, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => res.status(400).json(BLACKLISTED));
+      const clock = new ManualClock(NOW);
+      const { c } = client(server, { clock, maxRequestsPerSecond: 2, rateLimitBurst: 1 });
       const first = failureOf(c.listStreams());
       const waiting = failureOf(c.getStream('s'));
       await until(() => clock.sleeping === 1);
       expect((await first).code).to.equal('ERR_DIS_HTTP');
       await clock.advance(500);
       expect((await waiting).code).to.equal('ERR_DIS_COOLDOWN');
-      expect(server.seen).to.have.length(1);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(1);
+    });
   });
 
   it('gives up waiting for a token when the signal aborts, sending nothing', async () => {
-    const server = await captureServer(ok);
-    const clock = new ManualClock(NOW);
-    const { c } = client(server.url, { clock, maxRequestsPerSecond: 1, rateLimitBurst: 1 });
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer(ok);
+      const clock = new ManualClock(NOW);
+      const { c } = client(server, { clock, maxRequestsPerSecond: 1, rateLimitBurst: 1 });
       await c.getDumpTask('my-stream', 'my_task');
       const controller = new AbortController();
       const pending = c.getDumpTask('my-stream', 'my_task', controller.signal).then(
@@ -1560,11 +1440,8 @@ describe('DIS client rate limit', () => {
       await until(() => clock.sleeping === 1);
       controller.abort(new Error('cycle over'));
       expect((await pending).message).to.equal('cycle over');
-      expect(server.seen).to.have.length(1);
-    } finally {
-      c.close();
-      await server.close();
-    }
+      expect(server.requests).to.have.length(1);
+    });
   });
 });
 
@@ -1627,12 +1504,12 @@ describe('Retry-After, HTTP-date and clock skew parsing', () => {
 describe('DIS client and the caller’s AbortSignal', () => {
   it('leaves no listener on a long-lived signal after its requests, and still aborts a request in flight', async () => {
     let hold = false;
-    const server = await captureServer((res) => {
-      if (!hold) res.json(BODY);
-    });
-    const { c } = client(server.url);
-    const controller = new AbortController();
-    try {
+    await withCaptureServer(async (server) => {
+      server.answer((res) => {
+        if (!hold) res.json(BODY);
+      });
+      const { c } = client(server);
+      const controller = new AbortController();
       for (let i = 0; i < 25; i++) await c.getDumpTask('my-stream', 'my_task', controller.signal);
       expect(getEventListeners(controller.signal, 'abort')).to.have.length(0);
       hold = true;
@@ -1644,9 +1521,6 @@ describe('DIS client and the caller’s AbortSignal', () => {
         (e: unknown) => e,
       );
       expect((error as Error).message).to.equal('poller stopped');
-    } finally {
-      c.close();
-      await server.close();
-    }
+    });
   });
 });
