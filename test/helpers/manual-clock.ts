@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { Clock } from '../../src/clock.js';
 
 type Sleeper = { until: number; resolve: () => void };
@@ -71,4 +72,13 @@ export class ManualClock implements Clock {
 /** Lets pending promise callbacks and I/O callbacks run. */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Waits in real time until `condition` holds, for what the manual clock cannot hurry (an HTTP round trip); fails
+ * the test after about two seconds.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(condition()).to.equal(true);
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { expect } from 'chai';
 import baseGot, { type RequestError } from 'got';
+import { until } from '../helpers/manual-clock.js';
 import { startServer, withServer, type TestServer } from '../helpers/with-server.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
@@ -16,12 +17,6 @@ function connectTo(url: string): Promise<string> {
     });
     socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
   });
-}
-
-/** Waits for real I/O (a request on its way) until `condition` holds; fails after about two seconds. */
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
-  expect(condition()).to.equal(true);
 }
 
 describe('withServer (test helper)', () => {
