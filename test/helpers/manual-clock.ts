@@ -54,6 +54,16 @@ export class ManualClock implements Clock {
     );
   }
 
+  /**
+   * Puts the clock at `ms`, earlier than now too, waking no one: for code that reads the time as a pure function of
+   * it (the simulator's world), where a test looks at one moment and then at another. Refused while anyone sleeps:
+   * advance() wakes sleepers in time order.
+   */
+  setTime(ms: number): void {
+    if (this.#sleepers.length > 0) throw new Error(`setTime while ${this.#sleepers.length} sleep: use advance()`);
+    this.#now = ms;
+  }
+
   /** Moves time forward by `ms`, waking sleepers whose time has come (letting each run before the next). */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
