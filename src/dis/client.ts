@@ -15,8 +15,11 @@ import {
   type IamTokenTimings,
 } from './iam-token.js';
 import {
+  APPS_LISTING,
+  consumerStateListing,
   dumpTaskListRequest,
   dumpTaskRequest,
+  mergeConsumerState,
   mergeStreamDetails,
   STREAM_NAMES_LISTING,
   streamDetailsListing,
@@ -28,7 +31,7 @@ import { walkPages, type Page } from './paging.js';
 import { parseJsonBody } from './parse.js';
 import { calculateRetryDelay, STOP } from './retry-policy.js';
 import { createTransport, type ApiRequestEvent, type Transport } from './transport.js';
-import type { DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
+import type { AppSummary, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
 export type { ApiRequestEvent } from './transport.js';
 export type { Operation } from './operations.js';
@@ -56,6 +59,13 @@ export interface DisClient {
    * `stream_name` the pages echo (an echo that differs is a field issue).
    */
   getStream(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<StreamDetails>;
+  /** "Querying Apps", every page (limit=100, start_app_name = last name of the previous page while has_more_app). */
+  listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppSummary[]>;
+  /**
+   * "Querying App Consumption Status" of an app in a stream, every page: checkpoint_type=LAST_READ, limit=1000,
+   * start_partition_id = the last partition id of the previous page as DIS sent it, while has_more.
+   */
+  getConsumerState(app: string, stream: string, signal?: AbortSignal, options?: CallOptions): Promise<ConsumerState>;
   /** When the current cool-down ends (ms since the epoch), or undefined; absent on fakes that never cool down. */
   cooldownUntilMs?(): number | undefined;
   /** Frees the keep-alive sockets. */
@@ -198,6 +208,13 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     },
     async getStream(stream, signal, call) {
       return mergeStreamDetails(await fetchAllPages(parts, streamDetailsListing(stream), signal, call));
+    },
+    async listApps(signal, call) {
+      const pages = await fetchAllPages(parts, APPS_LISTING, signal, call);
+      return pages.flatMap((page) => page.apps);
+    },
+    async getConsumerState(app, stream, signal, call) {
+      return mergeConsumerState(await fetchAllPages(parts, consumerStateListing(app, stream), signal, call));
     },
     cooldownUntilMs: () => admission.cooldownUntilMs(),
     reconfigure(next) {

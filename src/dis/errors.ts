@@ -23,7 +23,8 @@ export class DisError extends Error {
 
 const THROTTLED_CODES = new Set(['APIGW.0308', 'DIS.4303', 'DIS.4305']);
 const AUTH_CODES = new Set(['APIGW.0301', 'APIGW.0303', 'DIS.4116', 'DIS.4309']);
-const NOT_FOUND_CODES = new Set(['DIS.4301', 'DIS.4354']);
+// Stream, dump task, app: docs/dis-api.md ("The codes").
+const NOT_FOUND_CODES = new Set(['DIS.4301', 'DIS.4332', 'DIS.4354']);
 
 /**
  * Maps an HTTP status and the DIS/APIGW error code of its body to a reason (docs/metrics.md ("Error reasons"); where

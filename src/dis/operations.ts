@@ -1,4 +1,5 @@
 import type { Page, Paging } from './paging.js';
+import { parseAppsPage, parseConsumerStatePage, type AppsPage, type ConsumerStatePage } from './parse-apps.js';
 import {
   parseDumpTask,
   parseDumpTaskList,
@@ -7,10 +8,17 @@ import {
   type StreamDetailsPage,
   type StreamNamesPage,
 } from './parse.js';
-import type { DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
+import type { ConsumerState, DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
 
 /** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
-export type Operation = 'show_transfer_task' | 'list_streams' | 'list_transfer_tasks' | 'show_stream' | 'iam_token';
+export type Operation =
+  | 'show_transfer_task'
+  | 'list_streams'
+  | 'list_transfer_tasks'
+  | 'show_stream'
+  | 'list_apps'
+  | 'show_consumer_state'
+  | 'iam_token';
 
 /** One DIS request: the operation it counts as, its path and query under `/v2/{project_id}`, and its body's parser. */
 export type DisRequest<T> = Readonly<{ operation: Operation; path: string; parse: (body: unknown) => T }>;
@@ -18,8 +26,12 @@ export type DisRequest<T> = Readonly<{ operation: Operation; path: string; parse
 /** A paged DIS listing: how to walk it, the operation each page counts as, and a page's parser. */
 export type PagedRequest<P extends Page> = Paging<P> & Readonly<{ operation: Operation; parse: (body: unknown) => P }>;
 
-/** The documented maxima of `limit` (Querying Streams) and `limit_partitions` (Querying Stream Details). */
+/**
+ * The documented maxima of `limit` (Querying Streams, Querying Apps), `limit_partitions` (Querying Stream Details) and
+ * `limit` (Querying App Consumption Status).
+ */
 const STREAMS_PER_PAGE = 100;
+const APPS_PER_PAGE = 100;
 const PARTITIONS_PER_PAGE = 1000;
 
 /**
@@ -82,13 +94,68 @@ export function streamDetailsListing(stream: string): PagedRequest<StreamDetails
   };
 }
 
-/** The details of a stream from all of its pages: their partitions, and the first issue of each field. */
+/**
+ * The details of a stream from all of its pages: the stream's own fields as the first page gives them (every page
+ * repeats them), the partitions of every page, and the first issue of each field.
+ */
 export function mergeStreamDetails(pages: readonly StreamDetailsPage[]): StreamDetails {
+  return Object.freeze({ ...pages[0]?.facts, ...mergedPartitions(pages) });
+}
+
+/**
+ * "Querying Apps", every page: limit=100, start_app_name = the last name of the previous page (exclusive), while
+ * has_more_app (docs/dis-api.md ("Consumer apps")).
+ */
+export const APPS_LISTING: PagedRequest<AppsPage> = {
+  operation: 'list_apps',
+  path: (cursor) => {
+    const query = new URLSearchParams({ limit: String(APPS_PER_PAGE) });
+    if (cursor !== undefined) query.set('start_app_name', cursor);
+    return `/apps${queryString(query)}`;
+  },
+  parse: parseAppsPage,
+  keys: (page) => page.apps.map((app) => app.appName),
+  cursor: (page) => page.apps.at(-1)?.appName,
+  moreField: 'has_more_app',
+  noun: 'apps',
+};
+
+/**
+ * "Querying App Consumption Status" of one app and stream, every page: checkpoint_type=LAST_READ, limit=1000,
+ * start_partition_id = the last partition id of the previous page as DIS sent it (exclusive), while has_more
+ * (docs/dis-api.md ("Consumer apps")).
+ */
+export function consumerStateListing(app: string, stream: string): PagedRequest<ConsumerStatePage> {
+  const pairPath = `/apps/${encodeURIComponent(app)}/streams/${encodeURIComponent(stream)}`;
+  return {
+    operation: 'show_consumer_state',
+    path: (cursor) => {
+      const query = new URLSearchParams({ checkpoint_type: 'LAST_READ', limit: String(PARTITIONS_PER_PAGE) });
+      if (cursor !== undefined) query.set('start_partition_id', cursor);
+      return `${pairPath}${queryString(query)}`;
+    },
+    parse: (body) => parseConsumerStatePage(body, { app, stream }),
+    keys: (page) => page.partitions.map((partition) => partition.partitionId),
+    cursor: (page) => page.cursor,
+    moreField: 'has_more',
+    noun: 'partitions',
+  };
+}
+
+/** An app's consumption state of a stream from all of its pages: their partitions, and the first issue of each field. */
+export function mergeConsumerState(pages: readonly ConsumerStatePage[]): ConsumerState {
+  return Object.freeze(mergedPartitions(pages));
+}
+
+/** The partitions of every page, in order, and the first issue of each field over the pages. */
+function mergedPartitions<T>(
+  pages: readonly Readonly<{ partitions: readonly T[]; fieldIssues?: readonly FieldIssue[] }>[],
+): { partitions: readonly T[]; fieldIssues?: readonly FieldIssue[] } {
   const fieldIssues = firstIssuePerField(pages.flatMap((page) => page.fieldIssues ?? []));
-  return Object.freeze({
+  return {
     partitions: Object.freeze(pages.flatMap((page) => page.partitions)),
     ...(fieldIssues.length === 0 ? {} : { fieldIssues: Object.freeze(fieldIssues) }),
-  });
+  };
 }
 
 /** One issue per field: every page of stream details may echo the same odd `stream_name`. */

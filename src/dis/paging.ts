@@ -1,5 +1,5 @@
 import { DisResponseError } from './errors.js';
-import { quoteForError } from './parse.js';
+import { quoteForError } from './answer-fields.js';
 
 /** A paged listing that still says "more" after this many pages is treated as a broken server, not followed further. */
 export const MAX_PAGES = 1000;

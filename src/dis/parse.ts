@@ -1,16 +1,40 @@
+import {
+  checkEchoedName,
+  collectInto,
+  describe,
+  frozenIssues,
+  identifyPartitions,
+  isJsonObject,
+  partitionPath,
+  readCount,
+  readFlag,
+  readOptionalString,
+  readRequiredString,
+  STRICT,
+  truncate,
+  unique,
+  withoutUndefined,
+  type JsonObject,
+  type OnOdd,
+} from './answer-fields.js';
 import { jsonLimitProblem } from './bounded-json.js';
 import { DisResponseError } from './errors.js';
-import { normalizePartitionId } from './partition-id.js';
 import { implausibleTimestamp } from './plausible-timestamp.js';
-import type { DumpTask, DumpTaskSummary, FieldIssue, PartitionProgress, StreamPartition } from './types.js';
-
-type JsonObject = { readonly [key: string]: unknown };
+import type {
+  DumpTask,
+  DumpTaskSummary,
+  FieldIssue,
+  PartitionProgress,
+  StreamFacts,
+  StreamPartition,
+} from './types.js';
 
 /** What an error body of DIS, the API gateway or IAM says, each part only when it is there. */
 export type ErrorBody = Readonly<{ apiCode?: string; apiMessage?: string; requestId?: string }>;
 
-/** One page of "Querying Stream Details". */
+/** One page of "Querying Stream Details": the stream's own fields (every page repeats them) and some partitions. */
 export type StreamDetailsPage = Readonly<{
+  facts: StreamFacts;
   partitions: readonly StreamPartition[];
   hasMore: boolean;
   /** The id of the page's last partition exactly as DIS sent it: the next page's `start_partitionId`. */
@@ -49,10 +73,8 @@ const DESTINATIONS: ReadonlyMap<string, DestinationSpec> = new Map([
   ['DLI', { descriptionKeys: ['dli_destination_description'], nameKeys: ['dli_database_name', 'dli_table_name'] }],
 ]);
 
-const DECIMAL_DIGITS = /^[0-9]+$/;
 // `[`, start, `:`, end, `]`, each part optionally padded with spaces or tabs.
 const SEQUENCE_RANGE = /^\[[ \t]*([0-9]+)[ \t]*:[ \t]*([0-9]+)[ \t]*\]$/;
-const GOT_STRING_MAX_CHARS = 40;
 const BODY_SNIPPET_MAX_CHARS = 60;
 const ERROR_TEXT_MAX_CHARS = 200;
 
@@ -118,7 +140,8 @@ export function parseSequenceRange(value: unknown): { start: number; end: number
 }
 
 /**
- * Turns one "Querying Stream Details" page into its partitions, `has_more_partitions` and the next page's cursor. A
+ * Turns one "Querying Stream Details" page into the stream's own fields, its partitions, `has_more_partitions` and
+ * the next page's cursor. A
  * body of another shape throws a DisResponseError; an odd field or a partition without a usable id is left out and
  * listed in `fieldIssues`, and so is a `stream_name` other than `request.stream` (the data stays the asked stream's).
  */
@@ -150,6 +173,7 @@ export function parseStreamDetailsPage(body: unknown, request: Readonly<{ stream
   }
   return Object.freeze(
     withoutUndefined<StreamDetailsPage>({
+      facts: readStreamFacts(body, onOdd),
       partitions: Object.freeze(partitions),
       hasMore: readFlag(body, 'has_more_partitions'),
       cursor,
@@ -246,82 +270,10 @@ export function parseErrorBody(text: string): ErrorBody {
   );
 }
 
-/** Where a reader reports an odd field it leaves out: into a list of issues, or (a strict parser) as a thrown error. */
-type OnOdd = (field: string, problem: string) => void;
-
-const STRICT: OnOdd = (field, problem) => {
-  throw new DisResponseError(field, problem);
-};
-
-function collectInto(issues: FieldIssue[]): OnOdd {
-  return (field, problem) => {
-    issues.push(Object.freeze({ field, problem }));
-  };
-}
-
-function frozenIssues(issues: FieldIssue[]): readonly FieldIssue[] | undefined {
-  return issues.length === 0 ? undefined : Object.freeze(issues);
-}
-
 // Dump-task details spell the id `partitionId`, stream details `partition_id`; each reads the other spelling only
 // when its own is missing.
 const DUMP_TASK_ID_KEYS = ['partitionId', 'partition_id'] as const;
 const STREAM_ID_KEYS = ['partition_id', 'partitionId'] as const;
-
-/** A `partitions[]` element with a usable id: normalised, and as sent (`sent`, the paging cursor). */
-type IdentifiedPartition = Readonly<{ element: JsonObject; id: string; sent: string; index: number; idPath: string }>;
-
-/** The elements with a usable id; an element that is not an object or has no usable id is left out, as an issue. */
-function identifyPartitions(
-  elements: readonly unknown[],
-  keys: readonly string[],
-  onOdd: OnOdd,
-): IdentifiedPartition[] {
-  const identified: IdentifiedPartition[] = [];
-  elements.forEach((element: unknown, index) => {
-    const path = `partitions[${index}]`;
-    if (!isJsonObject(element)) {
-      onOdd(path, `must be an object (got ${describe(element)}); it is left out`);
-      return;
-    }
-    const key = keys.find((candidate) => element[candidate] !== undefined && element[candidate] !== null);
-    if (key === undefined) {
-      onOdd(`${path}.${keys[0]}`, 'is required; the partition is left out');
-      return;
-    }
-    const value = element[key];
-    const idPath = `${path}.${key}`;
-    const id = normalizePartitionId(value);
-    if (id === undefined) {
-      const problem = `must be a non-empty string or a non-negative integer (got ${describe(value)})`;
-      onOdd(idPath, `${problem}; the partition is left out`);
-      return;
-    }
-    identified.push({ element, id, sent: String(value), index, idPath });
-  });
-  return identified;
-}
-
-/** The partitions whose id no other element has: which of two elements with one id is right cannot be told. */
-function unique(identified: readonly IdentifiedPartition[], onOdd: OnOdd): IdentifiedPartition[] {
-  const firstIndexById = new Map<string, number>();
-  const repeated = new Set<string>();
-  for (const { id, index, idPath } of identified) {
-    const first = firstIndexById.get(id);
-    if (first === undefined) {
-      firstIndexById.set(id, index);
-    } else {
-      repeated.add(id);
-      onOdd(idPath, `repeats ${describe(id)} (first at partitions[${first}]); every partition with it is left out`);
-    }
-  }
-  return identified.filter(({ id }) => !repeated.has(id));
-}
-
-/** The path of a partition's fields in issues: by its id, which (unlike its index) stays put from poll to poll. */
-function partitionPath(id: string): string {
-  return `partitions[${truncate(id, GOT_STRING_MAX_CHARS)}]`;
-}
 
 function readPartitions(body: JsonObject, nowMs: number, onOdd: OnOdd): readonly PartitionProgress[] {
   const value = body['partitions'];
@@ -346,14 +298,21 @@ function readPartitions(body: JsonObject, nowMs: number, onOdd: OnOdd): readonly
 }
 
 /**
- * An echoed name is required, as a body without it is not this answer, but never used: series are labelled with
- * the asked names, so two streams answered under one name cannot make duplicate series. A different name is an issue.
+ * The stream's own fields of a stream details page, each left out when missing or odd (docs/dis-api.md ("Stream
+ * details")): what the stream health metrics show.
  */
-function checkEchoedName(body: JsonObject, key: string, asked: string, onOdd: OnOdd): void {
-  const echoed = readRequiredString(body, key, key);
-  if (echoed !== asked) {
-    onOdd(key, `is ${describe(echoed)} where ${describe(asked)} was asked for; the series keep ${describe(asked)}`);
-  }
+function readStreamFacts(body: JsonObject, onOdd: OnOdd): StreamFacts {
+  return Object.freeze(
+    withoutUndefined<StreamFacts>({
+      streamId: readOptionalString(body, 'stream_id', 'stream_id', onOdd),
+      status: readOptionalString(body, 'status', 'status', onOdd),
+      streamType: readOptionalString(body, 'stream_type', 'stream_type', onOdd),
+      dataType: readOptionalString(body, 'data_type', 'data_type', onOdd),
+      retentionHours: readCount(body, 'retention_period', 'retention_period', onOdd),
+      writablePartitions: readCount(body, 'writable_partition_count', 'writable_partition_count', onOdd),
+      readablePartitions: readCount(body, 'readable_partition_count', 'readable_partition_count', onOdd),
+    }),
+  );
 }
 
 /** parseSequenceRange, reporting a range that is odd beyond the forms DIS uses for "unknown". */
@@ -372,14 +331,6 @@ function isUnknownRange(value: unknown): boolean {
   if (typeof value !== 'string') return false;
   const text = value.trim();
   return !text.startsWith('[') || /\bnull\b/.test(text);
-}
-
-// `has_more_*`: missing or null means no more pages.
-function readFlag(object: JsonObject, key: string): boolean {
-  const value = object[key];
-  if (value === undefined || value === null) return false;
-  if (typeof value !== 'boolean') throw new DisResponseError(key, `must be a boolean (got ${describe(value)})`);
-  return value;
 }
 
 function readDestination(
@@ -403,49 +354,6 @@ function readDestination(
     .join('.');
   const intervalPath = `${descriptionKey}.deliver_time_interval`;
   return { destination, deliverIntervalSeconds: readCount(description, 'deliver_time_interval', intervalPath, onOdd) };
-}
-
-function readRequiredString(object: JsonObject, key: string, path: string): string {
-  const value = object[key];
-  if (value === undefined || value === null) throw new DisResponseError(path, 'is required');
-  if (typeof value !== 'string' || value === '') {
-    throw new DisResponseError(path, `must be a non-empty string (got ${describe(value)})`);
-  }
-  return value;
-}
-
-function readOptionalString(object: JsonObject, key: string, path: string, onOdd: OnOdd): string | undefined {
-  const value = object[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'string') return value;
-  onOdd(path, `must be a string (got ${describe(value)})`);
-  return undefined;
-}
-
-// int64 fields arrive as JSON numbers, but the docs show some as strings, so decimal-digit strings count too.
-function readCount(object: JsonObject, key: string, path: string, onOdd: OnOdd): number | undefined {
-  const value = object[key];
-  if (value === undefined || value === null) return undefined;
-  const count = typeof value === 'string' && DECIMAL_DIGITS.test(value) ? Number(value) : value;
-  const problem = countProblem(count, value);
-  if (problem !== undefined) {
-    onOdd(path, problem);
-    return undefined;
-  }
-  // JSON `-0` parses to -0, which would render as "-0".
-  return count === 0 ? 0 : (count as number);
-}
-
-function countProblem(count: unknown, value: unknown): string | undefined {
-  // DIS writes -1 for "none" (docs/metrics.md ("Odd values in DIS answers")): no value, though not a broken answer
-  // either.
-  if (count === -1) return `is -1 (DIS's "none")`;
-  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) {
-    return `must be a non-negative integer (got ${describe(value)})`;
-  }
-  // Past 2^53 - 1 the value is already rounded, and a rounded offset would give a wrong lag.
-  if (!Number.isSafeInteger(count)) return `must be at most ${Number.MAX_SAFE_INTEGER} (got ${describe(value)})`;
-  return undefined;
 }
 
 // DIS reports "never" as 0, which must not become 1970-01-01; an implausible value is an issue (docs/metrics.md
@@ -476,43 +384,8 @@ function firstText(sources: readonly JsonObject[], keys: readonly string[]): str
   return undefined;
 }
 
-function isJsonObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** A string as error messages quote it: JSON-quoted, cut to its first 40 characters. */
-export function quoteForError(text: string): string {
-  return JSON.stringify(truncate(text, GOT_STRING_MAX_CHARS));
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (typeof value === 'string') return quoteForError(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return typeof value;
-}
-
 function sketchBody(text: string): string {
   const collapsed = text.replace(/\s+/g, ' ').trim();
   if (collapsed === '') return 'empty body';
   return `${text.length} chars starting with ${JSON.stringify(truncate(collapsed, BODY_SNIPPET_MAX_CHARS))}`;
-}
-
-function truncate(text: string, maxChars: number): string {
-  if (text.length <= maxChars) return text;
-  // Cutting between the halves of a surrogate pair would leave a lone half that JSON.stringify escapes.
-  const head = text.slice(0, maxChars).replace(/[\uD800-\uDBFF]$/, '');
-  return `${head}…`;
-}
-
-function withoutUndefined<T extends object>(record: T): T {
-  // Absent optional fields stay absent, so deep equality and JSON output do not depend on `key: undefined`.
-  // A plain loop, not entries/filter/fromEntries: this runs for every partition of every poll.
-  const defined: Record<string, unknown> = {};
-  for (const key in record) {
-    const value = record[key];
-    if (value !== undefined) defined[key] = value;
-  }
-  return defined as T;
 }

@@ -53,12 +53,70 @@ export type StreamPartition = Readonly<{
   endOffset?: number;
 }>;
 
-/** "Querying Stream Details", all pages joined; the stream is the one asked for, whatever name the answer echoes. */
-export type StreamDetails = Readonly<{
-  partitions: readonly StreamPartition[];
-  /** Fields left out or overridden, over all pages; absent when there are none. */
-  fieldIssues?: readonly FieldIssue[];
+/**
+ * The stream's own fields of "Querying Stream Details" (docs/dis-api.md ("Stream details")), each absent when DIS
+ * leaves it out or sends it odd: what the stream health metrics show.
+ */
+export type StreamFacts = Readonly<{
+  /** `stream_id`: the join key to Cloud Eye's per-stream metrics. */
+  streamId?: string;
+  /** Raw `status`: CREATING, RUNNING, TERMINATING, FROZEN, or whatever DIS sent. */
+  status?: string;
+  /** Raw `stream_type`: COMMON, ADVANCED. */
+  streamType?: string;
+  /** Raw `data_type`: BLOB, JSON, CSV. */
+  dataType?: string;
+  /** `retention_period`, in hours. */
+  retentionHours?: number;
+  /** `writable_partition_count`: the ACTIVE partitions. */
+  writablePartitions?: number;
+  /** `readable_partition_count`: the ACTIVE and DELETED partitions. */
+  readablePartitions?: number;
 }>;
+
+/** "Querying Stream Details", all pages joined; the stream is the one asked for, whatever name the answer echoes. */
+export type StreamDetails = StreamFacts &
+  Readonly<{
+    partitions: readonly StreamPartition[];
+    /** Fields left out or overridden, over all pages; absent when there are none. */
+    fieldIssues?: readonly FieldIssue[];
+  }>;
 
 /** One entry of "Querying a Dump Task List". */
 export type DumpTaskSummary = Readonly<{ taskName: string; state?: string }>;
+
+/** One entry of "Querying Apps" (docs/dis-api.md ("Consumer apps")). */
+export type AppSummary = Readonly<{
+  appName: string;
+  /** `app_id`; `""` when absent. */
+  appId: string;
+  /**
+   * `commit_checkpoint_stream_names`: the streams the app keeps checkpoints in. Undefined when the listing leaves the
+   * field out, which the reference's table allows (only Huawei's SDK models have it).
+   */
+  streams?: readonly string[];
+}>;
+
+/** One partition of "Querying App Consumption Status". */
+export type AppPartitionState = Readonly<{
+  /** Normalised like PartitionProgress.partitionId (`0`, `"0"` → `shardId-0000000000`), so app, dump and stream partitions join. */
+  partitionId: string;
+  /**
+   * Whether the app has a checkpoint here: false for `sequence_number` -1 (none yet); undefined when the field is
+   * missing or odd, so that it is not known.
+   */
+  hasCheckpoint?: boolean;
+  /** `sequence_number`: the app's checkpoint; undefined without one. */
+  checkpoint?: number;
+  /** `latest_offset`: the sequence number of the partition's newest record. */
+  latestOffset?: number;
+  /** `earliest_offset`: the sequence number of the partition's oldest retained record. */
+  earliestOffset?: number;
+}>;
+
+/** "Querying App Consumption Status" of one app and stream, all pages joined. */
+export type ConsumerState = Readonly<{
+  partitions: readonly AppPartitionState[];
+  /** Fields left out or overridden, over all pages; absent when there are none. */
+  fieldIssues?: readonly FieldIssue[];
+}>;

@@ -1,5 +1,5 @@
 import type { CallOptions, DisClient } from '../dis/client.js';
-import type { DumpTask, DumpTaskSummary, StreamDetails } from '../dis/types.js';
+import type { AppSummary, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from '../dis/types.js';
 import type { ScrapePriority } from './scrape-priority.js';
 
 /**
@@ -33,6 +33,21 @@ export class ScrapeFirstClient implements DisClient {
   async getStream(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<StreamDetails> {
     await this.#priority.turn();
     return this.#client.getStream(stream, signal, options);
+  }
+
+  async listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppSummary[]> {
+    await this.#priority.turn();
+    return this.#client.listApps(signal, options);
+  }
+
+  async getConsumerState(
+    app: string,
+    stream: string,
+    signal?: AbortSignal,
+    options?: CallOptions,
+  ): Promise<ConsumerState> {
+    await this.#priority.turn();
+    return this.#client.getConsumerState(app, stream, signal, options);
   }
 
   cooldownUntilMs(): number | undefined {

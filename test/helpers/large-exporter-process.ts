@@ -23,6 +23,8 @@ const client: DisClient = {
   listStreams: fail,
   listDumpTasks: fail,
   getStream: fail,
+  listApps: fail,
+  getConsumerState: fail,
   close: () => undefined,
 };
 const base = testConfig('http://127.0.0.1:1', { intervalMs: 3_600_000 });

@@ -52,6 +52,7 @@ describe('DIS operations (paths, queries, pages)', () => {
       '/streams/my%20stream?limit_partitions=1000&start_partitionId=shardId-2',
     );
     const page: StreamDetailsPage = {
+      facts: {},
       partitions: [{ partitionId: 'shardId-0000000001' }, { partitionId: 'shardId-0000000002' }],
       hasMore: true,
       cursor: 'shardId-2',
@@ -65,11 +66,14 @@ describe('DIS operations (paths, queries, pages)', () => {
   it('joins the pages of stream details, keeping the first issue of each field', () => {
     const details = mergeStreamDetails([
       {
+        facts: { status: 'FROZEN', retentionHours: 24 },
         partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 5 }],
         hasMore: true,
         fieldIssues: [{ field: 'stream_name', problem: 'is "other", not "s1"' }],
       },
       {
+        // Every page repeats the stream's own fields: the first page's are kept.
+        facts: { status: 'RUNNING', retentionHours: 48 },
         partitions: [{ partitionId: 'shardId-0000000001', status: 'EXPIRED' }],
         hasMore: false,
         fieldIssues: [
@@ -79,6 +83,8 @@ describe('DIS operations (paths, queries, pages)', () => {
       },
     ]);
     expect(details).to.deep.equal({
+      status: 'FROZEN',
+      retentionHours: 24,
       partitions: [
         { partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 5 },
         { partitionId: 'shardId-0000000001', status: 'EXPIRED' },
@@ -89,6 +95,6 @@ describe('DIS operations (paths, queries, pages)', () => {
       ],
     });
     expect(Object.isFrozen(details) && Object.isFrozen(details.partitions)).to.equal(true);
-    expect(mergeStreamDetails([{ partitions: [], hasMore: false }])).to.deep.equal({ partitions: [] });
+    expect(mergeStreamDetails([{ facts: {}, partitions: [], hasMore: false }])).to.deep.equal({ partitions: [] });
   });
 });

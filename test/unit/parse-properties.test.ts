@@ -12,9 +12,10 @@ import {
   parseStreamDetailsPage,
   parseStreamNamesPage,
 } from '../../src/dis/parse.js';
+import { parseAppsPage, parseConsumerStatePage } from '../../src/dis/parse-apps.js';
 import { EARLIEST_PLAUSIBLE_MS, MAX_AHEAD_MS } from '../../src/dis/plausible-timestamp.js';
 
-// Property tests of src/dis/parse.ts: whatever a body holds, every parser returns a value of its documented shape
+// Property tests of src/dis/parse.ts and parse-apps.ts: whatever a body holds, every parser returns a value of its documented shape
 // or throws a DisResponseError, never a TypeError or anything else. The seed is fixed so CI is repeatable;
 // PROPERTY_SEED=<n> explores other inputs, and a failure prints the seed and path that replay it.
 
@@ -158,8 +159,47 @@ const streamPartition: Check = (value, path) => {
   }
 };
 
+const streamFacts = record(
+  {},
+  {
+    streamId: string,
+    status: string,
+    streamType: string,
+    dataType: string,
+    retentionHours: count,
+    writablePartitions: count,
+    readablePartitions: count,
+  },
+);
+
 const streamDetailsPage = record(
-  { partitions: arrayOf(streamPartition, { key: partitionIdOf }), hasMore: boolean },
+  { facts: streamFacts, partitions: arrayOf(streamPartition, { key: partitionIdOf }), hasMore: boolean },
+  { cursor: nonEmptyString, fieldIssues },
+);
+
+const appsPage = record(
+  {
+    apps: arrayOf(
+      record({ appName: nonEmptyString, appId: string }, { streams: arrayOf(nonEmptyString, { key: (name) => name }) }),
+      { key: (app) => (app as { appName: string }).appName },
+    ),
+    hasMore: boolean,
+  },
+  { fieldIssues },
+);
+
+/** A checkpoint comes with hasCheckpoint true, and none (-1) with false. */
+const appPartitionState: Check = (value, path) => {
+  record({ partitionId }, { hasCheckpoint: boolean, checkpoint: count, latestOffset: count, earliestOffset: count })(
+    value,
+    path,
+  );
+  const { hasCheckpoint, checkpoint } = value as { hasCheckpoint?: boolean; checkpoint?: number };
+  if ((checkpoint !== undefined) !== (hasCheckpoint === true)) fail(path, 'checkpoint iff hasCheckpoint', value);
+};
+
+const consumerStatePage = record(
+  { partitions: arrayOf(appPartitionState, { key: partitionIdOf }), hasMore: boolean },
   { cursor: nonEmptyString, fieldIssues },
 );
 
@@ -200,6 +240,12 @@ const BODY_PARSERS: readonly Parser[] = [
     name: 'parseStreamDetailsPage',
     parse: (body) => parseStreamDetailsPage(body, { stream: 'orders' }),
     shape: streamDetailsPage,
+  },
+  { name: 'parseAppsPage', parse: parseAppsPage, shape: appsPage },
+  {
+    name: 'parseConsumerStatePage',
+    parse: (body) => parseConsumerStatePage(body, { app: 'billing', stream: 'orders' }),
+    shape: consumerStatePage,
   },
 ];
 
@@ -348,7 +394,16 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({
     op: fc.constant('add' as const),
     at: fc.nat(),
-    key: fc.constantFrom('__proto__', 'partitions', 'partition_id', 'partitionId', 'stream_name', 'task_name', 'x'),
+    key: fc.constantFrom(
+      '__proto__',
+      'partitions',
+      'partition_id',
+      'partitionId',
+      'stream_name',
+      'task_name',
+      'sequence_number',
+      'x',
+    ),
     value: replacement,
   }),
   fc.record({ op: fc.constant('duplicate' as const), at: fc.nat() }),
@@ -433,7 +488,7 @@ const descriptions = body({
 
 /**
  * Near-valid bodies of each documented response (docs/dis-api.md: "Querying Dump Task Details", "Dump task list",
- * "Stream details", "Querying Streams"), fields dropped or broken now and then.
+ * "Stream details", "Querying Streams", "Consumer apps"), fields dropped or broken now and then.
  */
 const nearValid: fc.Arbitrary<unknown> = fc.oneof(
   body({
@@ -463,6 +518,13 @@ const nearValid: fc.Arbitrary<unknown> = fc.oneof(
   }),
   body({
     stream_name: field(names),
+    stream_id: field(names),
+    status: field(fc.constantFrom('RUNNING', 'FROZEN', 'TERMINATED')),
+    stream_type: field(fc.constantFrom('COMMON', 'ADVANCED')),
+    data_type: field(fc.constantFrom('BLOB', 'JSON')),
+    retention_period: field(counts),
+    writable_partition_count: field(counts),
+    readable_partition_count: field(counts),
     has_more_partitions: field(fc.boolean()),
     partitions: field(
       fc.array(
@@ -484,6 +546,36 @@ const nearValid: fc.Arbitrary<unknown> = fc.oneof(
   body({
     total_number: field(fc.nat()),
     tasks: field(fc.array(body({ task_name: field(names), state: field(states) }), { maxLength: 4 })),
+  }),
+  body({
+    has_more_app: field(fc.boolean()),
+    apps: field(
+      fc.array(
+        body({
+          app_name: field(names),
+          app_id: field(names),
+          commit_checkpoint_stream_names: field(fc.array(fc.oneof(names, fc.constantFrom<unknown>('', 7)))),
+        }),
+        { maxLength: 4 },
+      ),
+    ),
+  }),
+  body({
+    app_name: field(names),
+    stream_name: field(names),
+    has_more: field(fc.boolean()),
+    partition_consuming_states: field(
+      fc.array(
+        body({
+          partition_id: field(fc.oneof(partitionIds, fc.nat())),
+          sequence_number: field(fc.oneof(counts, fc.constantFrom('-1', -2, '485'))),
+          latest_offset: field(counts),
+          earliest_offset: field(counts),
+          checkpoint_type: field(fc.constant('LAST_READ')),
+        }),
+        { maxLength: 4 },
+      ),
+    ),
   }),
 );
 

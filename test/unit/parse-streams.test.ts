@@ -82,6 +82,15 @@ describe('parseStreamDetailsPage', () => {
       name: 'the doc example (stream-details-doc-example.json)',
       body: fixture('stream-details-doc-example.json'),
       expected: {
+        facts: {
+          streamId: '8QM3Nt9YTLOwtUVYJhO',
+          status: 'RUNNING',
+          streamType: 'COMMON',
+          dataType: 'BLOB',
+          retentionHours: 24,
+          writablePartitions: 1,
+          readablePartitions: 1,
+        },
         partitions: [{ partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289911, endOffset: 289927 }],
         hasMore: false,
         cursor: 'shardId-0000000000',
@@ -91,6 +100,7 @@ describe('parseStreamDetailsPage', () => {
       name: 'the SDK sample of fresh partitions (stream-details-sdk-empty-partitions.json)',
       body: fixture('stream-details-sdk-empty-partitions.json'),
       expected: {
+        facts: { status: 'RUNNING', streamType: 'ADVANCED', retentionHours: 24 },
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 0, endOffset: 0 },
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 0, endOffset: 0 },
@@ -103,6 +113,7 @@ describe('parseStreamDetailsPage', () => {
       name: 'odd ranges and id spellings (stream-details-odd-ranges.json)',
       body: fixture('stream-details-odd-ranges.json'),
       expected: {
+        facts: {},
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 12, endOffset: 34 },
           { partitionId: 'shardId-0000000001', status: 'EXPIRED' },
@@ -142,6 +153,7 @@ describe('parseStreamDetailsPage', () => {
       body: fixture('stream-details-another-stream-name.json'),
       stream: 'orders',
       expected: {
+        facts: { streamId: 'RdMFID6edQdf8eDzc9e', status: 'RUNNING' },
         partitions: [{ partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289911, endOffset: 289927 }],
         hasMore: false,
         cursor: 'shardId-0000000000',
@@ -155,6 +167,7 @@ describe('parseStreamDetailsPage', () => {
       name: 'numeric partition ids (stream-details-numeric-partition-ids.json)',
       body: fixture('stream-details-numeric-partition-ids.json'),
       expected: {
+        facts: {},
         partitions: [
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 0, endOffset: 10 },
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 0, endOffset: 11 },
@@ -171,22 +184,50 @@ describe('parseStreamDetailsPage', () => {
         partitions: [{ partition_id: 'p1', sequence_number_range: '[1 : 2]' }],
         has_more_partitions: true,
       },
-      expected: { partitions: [{ partitionId: 'p1', startOffset: 1, endOffset: 2 }], hasMore: true, cursor: 'p1' },
+      expected: {
+        facts: {},
+        partitions: [{ partitionId: 'p1', startOffset: 1, endOffset: 2 }],
+        hasMore: true,
+        cursor: 'p1',
+      },
     },
     {
       name: 'a page whose last id is numeric: the cursor is its decimal text',
       body: { stream_name: 's', partitions: [{ partition_id: 7 }], has_more_partitions: true },
-      expected: { partitions: [{ partitionId: 'shardId-0000000007' }], hasMore: true, cursor: '7' },
+      expected: { facts: {}, partitions: [{ partitionId: 'shardId-0000000007' }], hasMore: true, cursor: '7' },
+    },
+    {
+      name: "the stream's own fields as numbers or strings of digits, each odd one left out with an issue",
+      body: {
+        stream_name: 's',
+        stream_id: 42,
+        status: 'FROZEN',
+        stream_type: 'ADVANCED',
+        data_type: null,
+        retention_period: '168',
+        writable_partition_count: -1,
+        readable_partition_count: 2.5,
+      },
+      expected: {
+        facts: { status: 'FROZEN', streamType: 'ADVANCED', retentionHours: 168 },
+        partitions: [],
+        hasMore: false,
+        fieldIssues: [
+          { field: 'stream_id', problem: 'must be a string (got 42)' },
+          { field: 'writable_partition_count', problem: `is -1 (DIS's "none")` },
+          { field: 'readable_partition_count', problem: 'must be a non-negative integer (got 2.5)' },
+        ],
+      },
     },
     {
       name: 'no partitions and no has_more_partitions',
       body: { stream_name: 's' },
-      expected: { partitions: [], hasMore: false },
+      expected: { facts: {}, partitions: [], hasMore: false },
     },
     {
       name: 'null partitions and null has_more_partitions',
       body: { stream_name: 's', partitions: null, has_more_partitions: null },
-      expected: { partitions: [], hasMore: false },
+      expected: { facts: {}, partitions: [], hasMore: false },
     },
   ];
   for (const { name, body, stream, expected } of cases) {
@@ -212,6 +253,7 @@ describe('parseStreamDetailsPage', () => {
       {
         partitions: ['shardId-0000000000', kept],
         expected: {
+          facts: {},
           partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
           hasMore: false,
           cursor: 'p9',
@@ -223,6 +265,7 @@ describe('parseStreamDetailsPage', () => {
       {
         partitions: [kept, { status: 'ACTIVE' }],
         expected: {
+          facts: {},
           partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
           hasMore: false,
           cursor: 'p9',
@@ -232,6 +275,7 @@ describe('parseStreamDetailsPage', () => {
       {
         partitions: [{ partition_id: '' }, { partition_id: 1.5 }, { partitionId: -1 }, kept],
         expected: {
+          facts: {},
           partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
           hasMore: false,
           cursor: 'p9',
@@ -255,6 +299,7 @@ describe('parseStreamDetailsPage', () => {
         // The cursor is the last id the page sent, even when that partition is left out as a repeat.
         partitions: [{ partition_id: 'p0' }, kept, { partition_id: 'p0' }],
         expected: {
+          facts: {},
           partitions: [{ partitionId: 'p9', startOffset: 1, endOffset: 2 }],
           hasMore: false,
           cursor: 'p0',
@@ -269,6 +314,7 @@ describe('parseStreamDetailsPage', () => {
       {
         partitions: [{ partition_id: '3' }, { partitionId: 3 }],
         expected: {
+          facts: {},
           partitions: [],
           hasMore: false,
           cursor: '3',
@@ -283,6 +329,7 @@ describe('parseStreamDetailsPage', () => {
       {
         partitions: [{ partition_id: 'p0', status: 1, sequence_number_range: '[-1 : 5]' }],
         expected: {
+          facts: {},
           partitions: [{ partitionId: 'p0' }],
           hasMore: false,
           cursor: 'p0',

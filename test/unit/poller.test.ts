@@ -9,6 +9,7 @@ import { Poller, type PollerOptions } from '../../src/poll/poller.js';
 import { SnapshotStore } from '../../src/poll/store.js';
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
+import { NO_APPS } from '../helpers/no-apps.js';
 
 const START = Date.UTC(2024, 0, 1);
 
@@ -25,6 +26,7 @@ function fakeClient(answer: (stream: string, task: string) => Promise<DumpTask>)
     listStreams: async () => [],
     listDumpTasks: async () => [],
     getStream: async () => ({ partitions: [] }),
+    ...NO_APPS,
     async getDumpTask(stream, name) {
       calls.push(`${stream}/${name}`);
       inFlight++;
@@ -330,6 +332,7 @@ describe('Poller: discovery, sharding and stream details', () => {
         calls.push(`list ${stream}`);
         return tasks().map((taskName) => ({ taskName }));
       },
+      ...NO_APPS,
       async getStream(stream) {
         calls.push(`stream ${stream}`);
         await flush(); // answers after the task calls: the cycle ends later than the tasks were polled
@@ -532,6 +535,7 @@ describe('Poller.reconfigure (a reload)', () => {
         return (tasksOf[stream] ?? []).map((taskName) => ({ taskName }));
       },
       getStream: async () => ({ partitions: [] }),
+      ...NO_APPS,
       getDumpTask: async () => task(),
       close() {},
     };

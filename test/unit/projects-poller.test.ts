@@ -7,6 +7,7 @@ import { Poller, type PollProject } from '../../src/poll/poller.js';
 import { ProjectClients } from '../../src/poll/project-clients.js';
 import { SnapshotStore } from '../../src/poll/store.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
+import { NO_APPS } from '../helpers/no-apps.js';
 
 // The poller and the client set with several projects (docs/configuration.md ("Several projects")): each project
 // polled with its own client and its own concurrency, its streams, tracks and discoveries its own.
@@ -27,6 +28,7 @@ function projectDis(end: number, offset: number, tasks: readonly string[], calls
       calls.push(`list ${stream}`);
       return tasks.map((taskName) => ({ taskName }));
     },
+    ...NO_APPS,
     async getStream(stream) {
       calls.push(`stream ${stream}`);
       return { partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: end }] };
@@ -163,6 +165,7 @@ describe('ProjectClients', () => {
     endpoint,
     region: 'cn-north-4',
     targets: [],
+    apps: [],
     auth: {
       accessKey: 'AK',
       secretKey: 'SK',

@@ -170,6 +170,8 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       },
       listStreams: async () => ['s'],
       listDumpTasks: async () => [],
+      listApps: async () => [],
+      getConsumerState: async () => ({ partitions: [] }),
       cooldownUntilMs: () => 42,
       close: () => calls.push('close'),
     };
@@ -187,7 +189,7 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
     expect(calls).to.deep.equal(['close', 'task s/t', 'stream s']);
   });
 
-  it('holds each of the four DIS calls, with its arguments, until the scrape ends', async () => {
+  it('holds each of the six DIS calls, with its arguments, until the scrape ends', async () => {
     const priority = new ScrapePriority(new ManualClock(T0));
     const calls: string[] = [];
     const signal = new AbortController().signal;
@@ -212,6 +214,14 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
         seen('listDumpTasks', s, o);
         return [];
       },
+      listApps: async (s, o) => {
+        seen('listApps', s, o);
+        return [];
+      },
+      getConsumerState: async (_app, _stream, s, o) => {
+        seen('getConsumerState', s, o);
+        return { partitions: [] };
+      },
       close: () => undefined,
     };
     const gated = new ScrapeFirstClient(client, priority);
@@ -221,6 +231,8 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       gated.getStream('s', signal, call),
       gated.listStreams(signal, call),
       gated.listDumpTasks('s', signal, call),
+      gated.listApps(signal, call),
+      gated.getConsumerState('a', 's', signal, call),
     ]);
     await flush();
     expect(calls).to.deep.equal([]);
@@ -232,6 +244,8 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       'getStream with signal and options',
       'listStreams with signal and options',
       'listDumpTasks with signal and options',
+      'listApps with signal and options',
+      'getConsumerState with signal and options',
     ]);
   });
 });
