@@ -1,7 +1,7 @@
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { isMapping, schemaLeaves } from './schema.js';
-import type { Config, TargetSelector } from './types.js';
+import type { AppSelector, Config, TargetSelector } from './types.js';
 
 const REDACTED = '[REDACTED]';
 
@@ -14,15 +14,17 @@ function toFileShape(config: Config): Record<string, unknown> {
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
     auth: { ...auth, iam: { ...auth.iam } },
     targets: targets.map(selectorShape),
-    // Only when used: the single-project form shows no empty list for it.
+    // Apps and projects only when used: most configurations have neither.
+    ...(config.apps === undefined ? {} : { apps: config.apps.map(appShape) }),
     ...(config.projects === undefined
       ? {}
       : {
-          projects: config.projects.map(({ projectId, endpoint, region, targets, auth }) => ({
+          projects: config.projects.map(({ projectId, endpoint, region, targets, apps, auth }) => ({
             projectId,
             endpoint,
             region,
             targets: targets.map(selectorShape),
+            ...(apps === undefined ? {} : { apps: apps.map(appShape) }),
             // A copy to redact, whatever sections auth has.
             ...(auth === undefined ? {} : { auth: structuredClone(auth) }),
           })),
@@ -55,6 +57,10 @@ function selectorShape({ stream, task, include, exclude }: TargetSelector): Reco
   };
 }
 
+function appShape({ app, stream }: AppSelector): Record<string, string> {
+  return { app, stream };
+}
+
 function redact(shape: Record<string, unknown>, path: string): void {
   const segments = path.split('.');
   const key = segments.pop() ?? '';
@@ -64,7 +70,7 @@ function redact(shape: Record<string, unknown>, path: string): void {
   if (isMapping(parent) && parent[key] !== '') parent[key] = REDACTED;
 }
 
-/** Writes each mapping of a list (the targets) on one line. */
+/** Writes each mapping of a list (the targets, the apps) on one line. */
 function flowItems(node: unknown): void {
   if (isSeq(node)) for (const item of node.items) if (isMap(item)) item.flow = true;
 }
@@ -80,8 +86,15 @@ export function describeConfig(config: Config): string {
     for (const leaf of secrets) if (leaf.path.startsWith('auth.')) redact(project, leaf.path);
   const document = new Document(shape);
   flowItems(document.get('targets', true));
+  flowItems(document.get('apps', true));
   const projectItems = document.get('projects', true);
-  if (isSeq(projectItems)) for (const item of projectItems.items) if (isMap(item)) flowItems(item.get('targets', true));
+  if (isSeq(projectItems)) {
+    for (const item of projectItems.items) {
+      if (!isMap(item)) continue;
+      flowItems(item.get('targets', true));
+      flowItems(item.get('apps', true));
+    }
+  }
   const index = document.getIn(['shard', 'index'], true);
   if (config.shard.fromHostname && isScalar(index)) index.comment = ` ${config.shard.index}, from the host name`;
   return document.toString();

@@ -19,6 +19,7 @@ import {
 } from './schema.js';
 import { checkShape, isAtOrUnder, keyOf, validationProblems } from './schema-problems.js';
 import { resolveShardIndex } from './shard.js';
+import { toAppSelector } from './apps.js';
 import { toSelector } from './targets.js';
 import type { Config, ProjectEntry } from './types.js';
 
@@ -79,7 +80,7 @@ function toConfig(
   shardIndex: number,
   projects: readonly ProjectEntry[] | undefined,
 ): Config {
-  const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
+  const { server, web, log, dis, auth, targets, apps, poll, discovery, lag, shard, metrics } = properties;
   return {
     server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
     web: { configFile: web.configFile },
@@ -100,6 +101,7 @@ function toConfig(
       },
     },
     targets: targets.map(toSelector),
+    ...(apps.length === 0 ? {} : { apps: apps.map(toAppSelector) }),
     ...(projects === undefined ? {} : { projects }),
     poll: {
       intervalMs: poll.interval,

@@ -1,3 +1,4 @@
+import { appProblems, toAppSelector, type AppEntry } from './apps.js';
 import { ConfigError } from './config-error.js';
 import { resolveCredentials, resolveCredentialsAsync } from './credentials.js';
 import {
@@ -12,14 +13,14 @@ import {
 } from './schema.js';
 import { checkShape, normalizedName, validationProblems } from './schema-problems.js';
 import { targetProblems, toSelector, type TargetEntry } from './targets.js';
-import type { Config, Credentials, Project, ProjectEntry } from './types.js';
+import type { AppSelector, Config, Credentials, Project, ProjectEntry } from './types.js';
 import { describeKind, isMapping } from './values.js';
 
 // The several-projects form of the configuration (docs/configuration.md ("Several projects")): reading and checking
 // the `projects` entries, and turning either form into the list of projects the rest of the exporter sees.
 
 /** The keys of a `projects` entry, in the order problems are reported. */
-const ENTRY_KEYS: readonly string[] = ['projectId', 'endpoint', 'region', 'targets', 'auth'];
+const ENTRY_KEYS: readonly string[] = ['projectId', 'endpoint', 'region', 'targets', 'apps', 'auth'];
 
 const ENTRY_EXAMPLE =
   '{projectId: ..., endpoint: https://dis.cn-north-4.myhuaweicloud.com, region: cn-north-4, targets: [...]}';
@@ -45,8 +46,8 @@ export function usesProjects(properties: Pick<ConfigProperties, 'projects'>): bo
 
 /**
  * Checks and reads each `projects` entry: its keys, a project ID (once in the list), an endpoint, a region, at least
- * one target, and an optional `auth` checked like the top-level one (its environment variables aside). Problems name
- * the entry's key path (`projects[1].region: ...`) and never a secret.
+ * one target (or app), optional apps, and an optional `auth` checked like the top-level one (its environment variables
+ * aside). Problems name the entry's key path (`projects[1].region: ...`) and never a secret.
  */
 export function readProjects(entries: readonly unknown[]): ProjectsRead {
   const read: ProjectEntry[] = [];
@@ -75,10 +76,13 @@ export function readProjects(entries: readonly unknown[]): ProjectsRead {
     const endpoint = readEndpoint(raw['endpoint'], `${at}.endpoint`, found);
     const regionIssue = absent(raw['region']) ? 'is required' : regionProblem(raw['region']);
     if (regionIssue !== undefined) found.push(`${at}.region: ${regionIssue}`);
+    const apps = readEntryApps(raw['apps'], `${at}.apps`, found);
     const targetsKey = `${at}.targets`;
-    for (const line of targetProblems(raw['targets'] ?? [], targetsKey)) {
-      found.push(line.startsWith(`${targetsKey}[`) ? line : `${targetsKey}: ${line}`);
-    }
+    const targets = raw['targets'] ?? [];
+    // A project may poll apps alone: no targets is then no problem (nor is it when its apps have problems of their own).
+    const appsWritten = !absent(raw['apps']) && !(Array.isArray(raw['apps']) && raw['apps'].length === 0);
+    const appsOnly = appsWritten && Array.isArray(targets) && targets.length === 0;
+    for (const line of appsOnly ? [] : targetProblems(targets, targetsKey)) found.push(withinList(line, targetsKey));
     let auth: Config['auth'] | undefined;
     if (absent(raw['auth'])) {
       usesTopLevelAuth = true;
@@ -94,7 +98,8 @@ export function readProjects(entries: readonly unknown[]): ProjectsRead {
       projectId: raw['projectId'] as string,
       endpoint,
       region: raw['region'] as string,
-      targets: (raw['targets'] as TargetEntry[]).map(toSelector),
+      targets: (targets as TargetEntry[]).map(toSelector),
+      ...(apps.length === 0 ? {} : { apps }),
       ...(auth === undefined ? {} : { auth }),
     });
   });
@@ -107,23 +112,30 @@ export function readProjects(entries: readonly unknown[]): ProjectsRead {
  * is reported already; neither form is then asked for anything.
  */
 export function formProblems(
-  properties: Pick<ConfigProperties, 'dis' | 'targets' | 'projects'>,
+  properties: Pick<ConfigProperties, 'dis' | 'targets' | 'apps' | 'projects'>,
   projectsWritten: boolean,
 ): string[] {
-  const { dis, targets } = properties;
+  const { dis, targets, apps } = properties;
+  const hasApps = !Array.isArray(apps) || apps.length > 0;
   if (projectsWritten && !usesProjects(properties)) return [];
   if (!usesProjects(properties)) {
     const problems: string[] = [];
     if (dis.projectId === '') problems.push('dis.projectId: is required');
-    if (Array.isArray(targets) && targets.length === 0) problems.push('targets: at least one target is required');
+    // Apps alone are something to poll too.
+    if (Array.isArray(targets) && targets.length === 0 && !hasApps) {
+      problems.push('targets: at least one target is required');
+    }
     return problems;
   }
   const set: string[] = [];
   if (dis.projectId !== '') set.push('dis.projectId');
   if (!Array.isArray(targets) || targets.length > 0) set.push('targets');
+  if (hasApps) set.push('apps');
   if (set.length === 0) return [];
+  const last = set.pop()!;
+  const listed = set.length === 0 ? last : `${set.join(', ')} and ${last}`;
   return [
-    `projects: cannot be used together with ${set.join(' and ')}; list every project under projects, or poll one ` +
+    `projects: cannot be used together with ${listed}; list every project under projects, or poll one ` +
       'with dis.projectId and targets, not both',
   ];
 }
@@ -132,12 +144,11 @@ export function formProblems(
  * The projects a configuration polls: its `projects`, each with its own `auth` or else the top-level one, or the one
  * project of `dis` and `targets`.
  */
-export function projectsOf(config: Pick<Config, 'dis' | 'auth' | 'targets' | 'projects'>): readonly Project[] {
+export function projectsOf(config: Pick<Config, 'dis' | 'auth' | 'targets' | 'apps' | 'projects'>): readonly Project[] {
   if (config.projects === undefined) {
     const { projectId, endpoint, region } = config.dis;
-    return [
-      Object.freeze({ projectId, endpoint, region, targets: config.targets, auth: config.auth, authKey: 'auth' }),
-    ];
+    const { targets, auth } = config;
+    return [Object.freeze({ projectId, endpoint, region, targets, apps: config.apps ?? [], auth, authKey: 'auth' })];
   }
   return config.projects.map((entry, index) => {
     const { projectId, endpoint, region, targets } = entry;
@@ -147,6 +158,7 @@ export function projectsOf(config: Pick<Config, 'dis' | 'auth' | 'targets' | 'pr
       endpoint,
       region,
       targets,
+      apps: entry.apps ?? [],
       auth: entry.auth ?? config.auth,
       authKey: own ? `projects[${index}].auth` : 'auth',
     });
@@ -210,6 +222,19 @@ function byProject(
   bySection: ReadonlyMap<string, Credentials>,
 ): ReadonlyMap<string, Credentials> {
   return new Map(projects.map((project) => [project.projectId, bySection.get(project.authKey)!]));
+}
+
+/** A problem line of a list setting under `key`: an element's problem names its path already, the list's does not. */
+function withinList(line: string, key: string): string {
+  return line.startsWith(`${key}[`) ? line : `${key}: ${line}`;
+}
+
+/** A project's `apps`, checked: the selectors, or none when it has problems (added to `problems`) or is left out. */
+function readEntryApps(value: unknown, key: string, problems: string[]): AppSelector[] {
+  if (absent(value)) return [];
+  const found = appProblems(value, key).map((line) => withinList(line, key));
+  problems.push(...found);
+  return found.length > 0 ? [] : (value as AppEntry[]).map(toAppSelector);
 }
 
 function absent(value: unknown): boolean {

@@ -1,4 +1,5 @@
 import convict from 'convict';
+import { appProblems, parseAppList, type AppEntry } from './apps.js';
 import { DAY, MINUTE, SECOND, formatDuration, parseDuration } from './duration.js';
 import { parseStrictJson } from './parse-json.js';
 import { MAX_NESTING_DEPTH } from './parse-result.js';
@@ -23,6 +24,7 @@ export type ConfigProperties = {
     iam: { endpoint: string; domain: string; username: string; password: string; passwordFile: string };
   };
   targets: TargetEntry[];
+  apps: AppEntry[];
   /** The entries as written; config/projects.ts checks and reads them. */
   projects: unknown[];
   poll: {
@@ -230,6 +232,13 @@ const formats: Record<string, convict.Format> = {
     },
   },
   'dis-projects': PROJECTS_FORMAT,
+  'dis-apps': {
+    coerce: parseAppList,
+    validate(value: unknown) {
+      const problems = appProblems(value);
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+    },
+  },
 };
 
 function oneOf(values: readonly string[]): (value: unknown) => void {
@@ -439,11 +448,20 @@ export const configSchema = {
     default: [],
     env: 'DIS_TARGETS',
   },
+  apps: {
+    doc:
+      'Consumer apps whose checkpoints to poll, as {app, stream}; app "*" = every app DIS lists, stream "*" or ' +
+      'left out = every stream the app checkpoints. [] = no app calls at all. The environment variable takes ' +
+      '"app/stream,app2,*/stream3".',
+    format: 'dis-apps',
+    default: [],
+    env: 'DIS_APPS',
+  },
   projects: {
     doc:
-      'Several projects polled by one exporter, instead of dis.projectId and targets: a list of {projectId, ' +
-      'endpoint, region, targets, auth}, auth optional (the top-level auth when left out). The environment ' +
-      'variable takes the list as JSON.',
+      'Several projects polled by one exporter, instead of dis.projectId, targets and apps: a list of {projectId, ' +
+      'endpoint, region, targets, apps, auth}, apps and auth optional (the top-level auth when left out). The ' +
+      'environment variable takes the list as JSON.',
     format: 'dis-projects',
     default: [],
     env: 'DIS_PROJECTS',
@@ -508,7 +526,9 @@ export const configSchema = {
   },
   lag: {
     records: {
-      doc: 'Fetch stream details once per poll cycle for lag in records, expired records and stall detection.',
+      doc:
+        'Fetch stream details once per poll cycle, for every stream with a polled dump task or app: lag in ' +
+        'records, expired records, stall detection and stream health.',
       format: 'dis-boolean',
       default: true,
       env: 'DIS_LAG_RECORDS',
@@ -552,7 +572,8 @@ export const configSchema = {
   metrics: {
     stateSets: {
       doc:
-        'State sets (dis_dump_task_state, dis_dump_task_partition_state, dis_dump_task_partition_status): all = one ' +
+        'State sets (dis_dump_task_state, dis_dump_task_partition_state, dis_dump_task_partition_status, ' +
+        'dis_stream_status, dis_stream_partition_status): all = one ' +
         'series per state, 1 for the current one and 0 for the others; current = only the current state, with 1 ' +
         '(far fewer series on large fleets; alert on state!="X" == 1 instead of state="X" == 0).',
       format: oneOf(STATE_SETS),

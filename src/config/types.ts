@@ -8,6 +8,12 @@ export type Target = Readonly<{ stream: string; task: string }>;
  */
 export type TargetSelector = Readonly<{ stream: string; task: string; include?: string; exclude?: string }>;
 
+/**
+ * One entry of `apps`: a consumer app and a stream whose checkpoints to poll. `app: "*"` is every app DIS lists,
+ * `stream: "*"` (or a left-out stream) every stream the app checkpoints.
+ */
+export type AppSelector = Readonly<{ app: string; stream: string }>;
+
 /** Log levels pino accepts from the configuration. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -27,6 +33,8 @@ export type Config = Readonly<{
     iam: IamAuthConfig;
   }>;
   targets: readonly TargetSelector[];
+  /** Consumer apps to poll (the single-project form); absent when none are configured. */
+  apps?: readonly AppSelector[];
   /** Several projects (`projects`), each with its own endpoint, targets and maybe auth; absent with dis.projectId + targets. */
   projects?: readonly ProjectEntry[];
   poll: Readonly<{
@@ -61,6 +69,8 @@ export type ProjectEntry = Readonly<{
   endpoint: string;
   region: string;
   targets: readonly TargetSelector[];
+  /** Absent when the entry configures none. */
+  apps?: readonly AppSelector[];
   auth?: Config['auth'];
 }>;
 
@@ -73,6 +83,8 @@ export type Project = Readonly<{
   endpoint: string;
   region: string;
   targets: readonly TargetSelector[];
+  /** Consumer apps to poll; empty when none are configured. */
+  apps: readonly AppSelector[];
   /** What its requests authenticate with: its own `auth`, else the top-level one. */
   auth: Config['auth'];
   /** The key path of that `auth` section (`auth`, `projects[1].auth`), which problems with its credentials name. */

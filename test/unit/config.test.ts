@@ -1063,6 +1063,7 @@ describe('config schema', () => {
       'auth.iam.password': 'DIS_IAM_PASSWORD',
       'auth.iam.passwordFile': 'DIS_IAM_PASSWORD_FILE',
       targets: 'DIS_TARGETS',
+      apps: 'DIS_APPS',
       projects: 'DIS_PROJECTS',
       'poll.interval': 'DIS_POLL_INTERVAL',
       'poll.timeout': 'DIS_POLL_TIMEOUT',

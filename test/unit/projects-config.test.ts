@@ -41,6 +41,7 @@ projects:
     endpoint: https://dis.ap-southeast-1.myhuaweicloud.com
     region: ap-southeast-1
     targets: [{ stream: orders, task: orders-to-obs }]
+    apps: [{ app: billing, stream: orders }, { app: "*" }]
     auth: { accessKey: AK-SECOND, secretKey: SK-SECOND, securityToken: TOKEN-SECOND }
 `;
 
@@ -53,6 +54,7 @@ projects:
           endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
           region: 'cn-north-4',
           targets: [{ stream: 'orders', task: '*' }],
+          apps: [],
           auth: top,
           authKey: 'auth',
         },
@@ -61,6 +63,10 @@ projects:
           endpoint: 'https://dis.ap-southeast-1.myhuaweicloud.com',
           region: 'ap-southeast-1',
           targets: [{ stream: 'orders', task: 'orders-to-obs' }],
+          apps: [
+            { app: 'billing', stream: 'orders' },
+            { app: '*', stream: '*' },
+          ],
           auth: {
             accessKey: 'AK-SECOND',
             secretKey: 'SK-SECOND',
@@ -80,10 +86,11 @@ projects:
       );
     });
 
-    it('turns the single-project form into one project of dis and targets', () => {
+    it('turns the single-project form into one project of dis, targets and apps', () => {
       const config = load(`dis: { projectId: ${P1}, region: eu-west-101, endpoint: "http://127.0.0.1:9" }
 auth: { accessKey: AK-TOP, secretKey: SK-TOP }
 targets: [{ stream: orders, task: orders-to-obs }]
+apps: [{ app: billing }]
 `);
       expect(config.projects).to.equal(undefined);
       expect(projectsOf(config)).to.deep.equal([
@@ -92,6 +99,7 @@ targets: [{ stream: orders, task: orders-to-obs }]
           endpoint: 'http://127.0.0.1:9',
           region: 'eu-west-101',
           targets: [{ stream: 'orders', task: 'orders-to-obs' }],
+          apps: [{ app: 'billing', stream: '*' }],
           auth: { ...config.auth },
           authKey: 'auth',
         },
