@@ -139,9 +139,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   clients.update(projects);
   const pollerSettings = (settings: Config): PollerSettings => ({
     ...pollSettings(settings),
-    projects: projects.map(({ projectId, targets }) => ({
+    projects: projects.map(({ projectId, targets, apps }) => ({
       projectId,
       selectors: targets,
+      apps,
       client: new ScrapeFirstClient(clients.clientOf(projectId), priority),
     })),
   });

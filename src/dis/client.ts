@@ -19,6 +19,7 @@ import {
   consumerStateListing,
   dumpTaskListRequest,
   dumpTaskRequest,
+  mergeAppListing,
   mergeConsumerState,
   mergeStreamDetails,
   STREAM_NAMES_LISTING,
@@ -31,7 +32,7 @@ import { walkPages, type Page } from './paging.js';
 import { parseJsonBody } from './parse.js';
 import { calculateRetryDelay, STOP } from './retry-policy.js';
 import { createTransport, type ApiRequestEvent, type Transport } from './transport.js';
-import type { AppSummary, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
+import type { AppListing, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
 export type { ApiRequestEvent } from './transport.js';
 export type { Operation } from './operations.js';
@@ -60,7 +61,7 @@ export interface DisClient {
    */
   getStream(stream: string, signal?: AbortSignal, options?: CallOptions): Promise<StreamDetails>;
   /** "Querying Apps", every page (limit=100, start_app_name = last name of the previous page while has_more_app). */
-  listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppSummary[]>;
+  listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppListing>;
   /**
    * "Querying App Consumption Status" of an app in a stream, every page: checkpoint_type=LAST_READ, limit=1000,
    * start_partition_id = the last partition id of the previous page as DIS sent it, while has_more.
@@ -210,8 +211,7 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
       return mergeStreamDetails(await fetchAllPages(parts, streamDetailsListing(stream), signal, call));
     },
     async listApps(signal, call) {
-      const pages = await fetchAllPages(parts, APPS_LISTING, signal, call);
-      return pages.flatMap((page) => page.apps);
+      return mergeAppListing(await fetchAllPages(parts, APPS_LISTING, signal, call));
     },
     async getConsumerState(app, stream, signal, call) {
       return mergeConsumerState(await fetchAllPages(parts, consumerStateListing(app, stream), signal, call));

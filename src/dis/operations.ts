@@ -8,7 +8,7 @@ import {
   type StreamDetailsPage,
   type StreamNamesPage,
 } from './parse.js';
-import type { ConsumerState, DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
+import type { AppListing, ConsumerState, DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
 
 /** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
 export type Operation =
@@ -140,6 +140,15 @@ export function consumerStateListing(app: string, stream: string): PagedRequest<
     moreField: 'has_more',
     noun: 'partitions',
   };
+}
+
+/** The apps of every page of the app listing, in order, and the first issue of each field. */
+export function mergeAppListing(pages: readonly AppsPage[]): AppListing {
+  const fieldIssues = firstIssuePerField(pages.flatMap((page) => page.fieldIssues ?? []));
+  return Object.freeze({
+    apps: Object.freeze(pages.flatMap((page) => page.apps)),
+    ...(fieldIssues.length === 0 ? {} : { fieldIssues: Object.freeze(fieldIssues) }),
+  });
 }
 
 /** An app's consumption state of a stream from all of its pages: their partitions, and the first issue of each field. */

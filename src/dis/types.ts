@@ -97,6 +97,13 @@ export type AppSummary = Readonly<{
   streams?: readonly string[];
 }>;
 
+/** "Querying Apps", all pages joined. */
+export type AppListing = Readonly<{
+  apps: readonly AppSummary[];
+  /** Fields left out, over all pages; absent when there are none. */
+  fieldIssues?: readonly FieldIssue[];
+}>;
+
 /** One partition of "Querying App Consumption Status". */
 export type AppPartitionState = Readonly<{
   /** Normalised like PartitionProgress.partitionId (`0`, `"0"` → `shardId-0000000000`), so app, dump and stream partitions join. */

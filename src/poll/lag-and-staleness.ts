@@ -1,5 +1,5 @@
-import type { StreamPartition } from '../dis/types.js';
-import type { StreamStatus, TargetStatus } from './store.js';
+import type { AppPartitionState, StreamPartition } from '../dis/types.js';
+import type { AppStatus, StreamStatus, TargetStatus } from './store.js';
 
 // What a snapshot shows at a given time, one copy of each rule: the /metrics writer (metrics/family-writers.ts),
 // the prom-client reference it is tested against (test/reference/) and the poller (each partition's track) all
@@ -10,7 +10,19 @@ import type { StreamStatus, TargetStatus } from './store.js';
  * is at most staleAfter old.
  */
 export function isServable(status: TargetStatus, nowMs: number, staleAfterMs: number): boolean {
-  if (status.task === undefined) return false;
+  return status.task !== undefined && isRecent(status, nowMs, staleAfterMs);
+}
+
+/** Whether an app/stream pair's last consumption state may still be served at `nowMs`: as for a target. */
+export function isAppServable(status: AppStatus, nowMs: number, staleAfterMs: number): boolean {
+  return status.state !== undefined && isRecent(status, nowMs, staleAfterMs);
+}
+
+function isRecent(
+  status: Readonly<{ up: boolean; lastSuccessMs?: number }>,
+  nowMs: number,
+  staleAfterMs: number,
+): boolean {
   if (status.up) return true;
   return status.lastSuccessMs !== undefined && nowMs - status.lastSuccessMs <= staleAfterMs;
 }
@@ -51,4 +63,24 @@ function knownRange(
 ): { startOffset: number; endOffset: number; offset: number } | undefined {
   if (range?.startOffset === undefined || range.endOffset === undefined || offset === undefined) return undefined;
   return { startOffset: range.startOffset, endOffset: range.endOffset, offset };
+}
+
+/**
+ * Records of a partition an app has not consumed: `latest_offset` minus its checkpoint, at least 0. Undefined without
+ * a checkpoint (none yet, or an odd one) or without `latest_offset` (docs/metrics.md ("Consumer apps")).
+ */
+export function appLagRecords(partition: AppPartitionState): number | undefined {
+  const { checkpoint, latestOffset } = partition;
+  return checkpoint === undefined || latestOffset === undefined ? undefined : Math.max(0, latestOffset - checkpoint);
+}
+
+/**
+ * Records of a partition that left the stream's retention before the app consumed them: `earliest_offset` minus its
+ * checkpoint, at least 0. Undefined without a checkpoint or without `earliest_offset`.
+ */
+export function appExpiredRecords(partition: AppPartitionState): number | undefined {
+  const { checkpoint, earliestOffset } = partition;
+  return checkpoint === undefined || earliestOffset === undefined
+    ? undefined
+    : Math.max(0, earliestOffset - checkpoint);
 }

@@ -4,20 +4,23 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import { describeSelector } from '../config/targets.js';
-import type { Target, TargetSelector } from '../config/types.js';
+import type { AppSelector, Target, TargetSelector } from '../config/types.js';
 import type { CallOptions, DisClient } from '../dis/client.js';
-import { DisError, type ErrorReason } from '../dis/errors.js';
-import type { DumpTask, FieldIssue, StreamDetails } from '../dis/types.js';
+import { DisError } from '../dis/errors.js';
+import type { AppListing, DumpTask, StreamDetails } from '../dis/types.js';
+import { appPairs } from './app-pairs.js';
+import { appKey, listAppsOf, pollApp } from './app-poll.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
 import { lagRecords } from './lag-and-staleness.js';
-import { ownedTargets, type Shard } from './shard.js';
+import { FIELD_ISSUE_MESSAGE, isReported, newFieldIssues, toTargetError } from './poll-failures.js';
+import { ownedAppPairs, ownedTargets, type Shard } from './shard.js';
 import {
   streamKey,
+  type AppStatus,
   type DiscoveryStatus,
   type SnapshotStore,
   type StreamStatus,
-  type TargetError,
   type TargetStatus,
 } from './store.js';
 import { advanceTrack, type PartitionTrack } from './verdict.js';
@@ -26,6 +29,8 @@ import { advanceTrack, type PartitionTrack } from './verdict.js';
 export type PollProject = Readonly<{
   projectId: string;
   selectors: readonly TargetSelector[];
+  /** Its consumer apps (docs/configuration.md ("Consumer apps")); absent or empty: no app call at all. */
+  apps?: readonly AppSelector[];
   client: DisClient;
 }>;
 
@@ -37,7 +42,7 @@ export type PollerSettings = Readonly<{
   /** Requests in flight at most, per project. */
   concurrency: number;
   discoveryIntervalMs: number;
-  /** Fetch stream details each cycle, for lag in records and the verdicts. */
+  /** Fetch stream details each cycle (streams of polled tasks and apps), for lag in records, verdicts, stream health. */
   lagRecords: boolean;
 }>;
 
@@ -63,19 +68,17 @@ export type PollerOptions = PollerSettings &
 /** Share of the interval by which each wait is randomly lengthened or shortened, so replicas drift apart. */
 const JITTER_RATIO = 0.05;
 
-/** The message of the warning about an odd field of a DIS answer (docs/metrics.md ("Odd values in DIS answers")). */
-const FIELD_ISSUE_MESSAGE = 'ignored an odd field of a DIS answer';
-
 /** Targets processed between two yields to the event loop when a cycle's results are put together. */
 const YIELD_EVERY = 1000;
 
 /** What one project's part of a cycle gave. */
-type ProjectPoll = Readonly<{ targets: TargetStatus[]; streams: StreamStatus[] }>;
+type ProjectPoll = Readonly<{ targets: TargetStatus[]; streams: StreamStatus[]; apps: AppStatus[] }>;
 
-/** The previous cycle's statuses, by targetKey and streamKey. */
+/** The previous cycle's statuses, by targetKey, streamKey and appKey. */
 type Previous = Readonly<{
   targets: ReadonlyMap<string, TargetStatus>;
   streams: ReadonlyMap<string, StreamStatus>;
+  apps: ReadonlyMap<string, AppStatus>;
 }>;
 
 /**
@@ -91,6 +94,8 @@ export class Poller {
   #wake = new AbortController();
   /** The targets the latest discovery found for each wildcard selector, by discoveryKey. */
   #discovered = new Map<string, readonly Target[]>();
+  /** The latest app listing of each project with apps, by project ID. */
+  #appListings = new Map<string, AppListing>();
   #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
   #alive = false;
@@ -140,6 +145,9 @@ export class Poller {
         settings.projects.flatMap(({ projectId, selectors }) => selectors.map((s) => discoveryKey(projectId, s))),
       );
       for (const key of this.#discovered.keys()) if (!kept.has(key)) this.#discovered.delete(key);
+      const withApps = new Set(settings.projects.filter(hasApps).map(({ projectId }) => projectId));
+      for (const projectId of this.#appListings.keys())
+        if (!withApps.has(projectId)) this.#appListings.delete(projectId);
       this.#lastDiscoveryMs = undefined;
     }
     if (settings.intervalMs !== previous.intervalMs) this.#wake.abort();
@@ -161,6 +169,7 @@ export class Poller {
     const before: Previous = {
       targets: new Map(previous.targets.map((status) => [targetKey(status.projectId, status.target), status])),
       streams: new Map(previous.streams.map((status) => [streamKey(status.projectId, status.stream), status])),
+      apps: new Map((previous.apps ?? []).map((status) => [appKey(status.projectId, status.pair), status])),
     };
     const cycleStartMs = clock.now();
     const polled = await Promise.all(projects.map((project) => this.#pollProject(project, before, call)));
@@ -189,6 +198,7 @@ export class Poller {
       lastCycleEndMs: now,
       targets: statuses,
       streams,
+      ...(projects.some(hasApps) ? { apps: polled.flatMap((part) => part.apps) } : {}),
       ...(discovery === undefined ? {} : { discovery }),
     });
     this.#options.onCycle?.(elapsed());
@@ -197,26 +207,56 @@ export class Poller {
     if (this.#overruns > 0) this.#options.onOverrun?.(tookMs / 1000, this.#overruns);
   }
 
-  /** Polls one project's owned targets and their streams with its client, `concurrency` requests at most. */
+  /**
+   * Polls one project's owned targets, its owned app/stream pairs and their streams with its client, `concurrency`
+   * requests at most: one queue, so apps share the cycle's budget and deadline with the dump tasks.
+   */
   async #pollProject(project: PollProject, previous: Previous, call: CallOptions): Promise<ProjectPoll> {
     const { concurrency, lagRecords } = this.#options;
     const { projectId } = project;
     const targets = this.#currentTargets(project);
-    const streamNames = lagRecords ? [...new Set(targets.map((target) => target.stream))] : [];
-    type Job = { kind: 'target'; target: Target } | { kind: 'stream'; stream: string };
+    const pairs = this.#currentAppPairs(project);
+    const streamNames = lagRecords
+      ? [...new Set([...targets.map((target) => target.stream), ...pairs.map((pair) => pair.stream)])]
+      : [];
+    type Job =
+      { kind: 'target'; target: Target } | { kind: 'stream'; stream: string } | { kind: 'app'; pair: AppSelector };
     const jobs: Job[] = [
       ...targets.map((target): Job => ({ kind: 'target', target })),
       ...streamNames.map((stream): Job => ({ kind: 'stream', stream })),
+      ...pairs.map((pair): Job => ({ kind: 'app', pair })),
     ];
-    const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
-      job.kind === 'target'
-        ? this.#pollTarget(project, job.target, previous.targets.get(targetKey(projectId, job.target)), call)
-        : this.#pollStream(project, job.stream, previous.streams.get(streamKey(projectId, job.stream)), call),
-    );
+    const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus | AppStatus>(jobs, concurrency, (job) => {
+      switch (job.kind) {
+        case 'target':
+          return this.#pollTarget(project, job.target, previous.targets.get(targetKey(projectId, job.target)), call);
+        case 'stream':
+          return this.#pollStream(project, job.stream, previous.streams.get(streamKey(projectId, job.stream)), call);
+        case 'app':
+          return pollApp(job.pair, previous.apps.get(appKey(projectId, job.pair)), {
+            projectId,
+            client: project.client,
+            clock: this.#options.clock,
+            logger: this.#options.logger,
+            signal: this.#abort.signal,
+            call,
+            appId: this.#appListings.get(projectId)?.apps.find(({ appName }) => appName === job.pair.app)?.appId,
+          });
+      }
+    });
+    const streamsEnd = targets.length + streamNames.length;
     return {
       targets: results.slice(0, targets.length) as TargetStatus[],
-      streams: results.slice(targets.length) as StreamStatus[],
+      streams: results.slice(targets.length, streamsEnd) as StreamStatus[],
+      apps: results.slice(streamsEnd) as AppStatus[],
     };
+  }
+
+  /** The app/stream pairs of a project this replica owns: its selectors resolved by its latest app listing. */
+  #currentAppPairs(project: PollProject): AppSelector[] {
+    if (!hasApps(project)) return [];
+    const listing = this.#appListings.get(project.projectId);
+    return ownedAppPairs(project.projectId, appPairs(project.apps ?? [], listing?.apps), this.#options.shard);
   }
 
   /** The targets of a project this replica owns: configured pairs and the latest discovery, filtered by shard. */
@@ -230,22 +270,28 @@ export class Poller {
   }
 
   /**
-   * Lists the streams and tasks behind every project's wildcard selectors when discovery is due (each project with its
-   * own client, all at once), and returns the discovery status across them.
+   * Lists the streams and tasks behind every project's wildcard selectors, and the apps of every project with apps,
+   * when discovery is due (each project with its own client, all at once), and returns the discovery status across
+   * them. A project's app listing is kept until a later one succeeds.
    */
   async #discoverIfDue(previous: DiscoveryStatus | undefined, call: CallOptions): Promise<DiscoveryStatus | undefined> {
     const { clock, discoveryIntervalMs, projects, concurrency, logger } = this.#options;
     const wildcards = projects.filter(({ selectors }) => selectors.some(isWildcard));
-    if (wildcards.length === 0) return undefined;
+    const appProjects = projects.filter(hasApps);
+    if (wildcards.length === 0 && appProjects.length === 0) return undefined;
     const startedMs = clock.now();
     if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
     this.#lastDiscoveryMs = startedMs;
-    const results = await Promise.all(
-      wildcards.map(({ projectId, selectors, client }) => {
-        const found = selectors.map((s) => this.#discovered.get(discoveryKey(projectId, s)) ?? []);
-        return discover(selectors, found, client, { concurrency, signal: this.#abort.signal, call });
-      }),
-    );
+    const signal = this.#abort.signal;
+    const [results, listings] = await Promise.all([
+      Promise.all(
+        wildcards.map(({ projectId, selectors, client }) => {
+          const found = selectors.map((s) => this.#discovered.get(discoveryKey(projectId, s)) ?? []);
+          return discover(selectors, found, client, { concurrency, signal, call });
+        }),
+      ),
+      Promise.all(appProjects.map(({ client }) => listAppsOf(client, signal, call))),
+    ]);
     // A reload during the discovery may have dropped some of these selectors: keep only those still configured.
     const configured = new Set(
       this.#options.projects.flatMap(({ projectId, selectors }) => selectors.map((s) => discoveryKey(projectId, s))),
@@ -261,13 +307,33 @@ export class Poller {
       discoveredTargets += uniqueTargets(result.perSelector).length;
       failures.push(...result.failures.map(({ error }) => ({ projectId, error })));
     });
-    const now = clock.now();
     const log = this.#options.discoveryLogger ?? logger;
+    let listedApps = 0;
+    appProjects.forEach(({ projectId }, p) => {
+      const listed = listings[p]!;
+      if ('error' in listed) {
+        failures.push({ projectId, error: listed.error });
+        return;
+      }
+      const { listing } = listed;
+      for (const { field, problem } of newFieldIssues(
+        this.#appListings.get(projectId)?.fieldIssues,
+        listing.fieldIssues,
+      )) {
+        log.warn({ projectId, field, problem }, FIELD_ISSUE_MESSAGE);
+      }
+      // A reload during the listing may have dropped the project's apps.
+      if (this.#options.projects.some((project) => project.projectId === projectId && hasApps(project))) {
+        this.#appListings.set(projectId, listing);
+      }
+      listedApps += listing.apps.length;
+    });
+    const now = clock.now();
     const wasFailing = previous?.lastError !== undefined;
     const lastSuccess = previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs };
     if (failures.length === 0) {
       if (wasFailing) log.info('discovery recovered');
-      log.debug({ targets: discoveredTargets }, 'discovery finished');
+      log.debug({ targets: discoveredTargets, apps: listedApps }, 'discovery finished');
       return { errors: previous?.errors ?? 0, lastSuccessMs: now };
     }
     const firstFailure = failures[0]!;
@@ -414,20 +480,6 @@ export class Poller {
   }
 }
 
-/**
- * The issues of the latest answer whose field the previous answer had no issue with: each is logged once, and again
- * only after an answer without it. A failed poll keeps the previous answer, so an outage does not log them anew.
- */
-function newFieldIssues(
-  previous: readonly FieldIssue[] | undefined,
-  current: readonly FieldIssue[] | undefined,
-): readonly FieldIssue[] {
-  if (current === undefined) return [];
-  if (previous === undefined) return current;
-  const known = new Set(previous.map(({ field }) => field));
-  return current.filter(({ field }) => !known.has(field));
-}
-
 /** A target's identity: its project, stream and task (names hold no "/"). */
 function targetKey(projectId: string, target: Target): string {
   return `${projectId}/${target.stream}/${target.task}`;
@@ -438,19 +490,18 @@ function discoveryKey(projectId: string, selector: TargetSelector): string {
   return `${projectId} ${describeSelector(selector)}`;
 }
 
-/** The selectors of each project, by project ID: what a reload must change for discovery to start afresh. */
-function selectorsByProject(projects: readonly PollProject[]): Record<string, readonly TargetSelector[]> {
-  return Object.fromEntries(projects.map(({ projectId, selectors }) => [projectId, selectors]));
+/** The selectors and apps of each project, by project ID: what a reload must change for discovery to start afresh. */
+function selectorsByProject(
+  projects: readonly PollProject[],
+): Record<string, { selectors: readonly TargetSelector[]; apps: readonly AppSelector[] }> {
+  return Object.fromEntries(
+    projects.map(({ projectId, selectors, apps }) => [projectId, { selectors, apps: apps ?? [] }]),
+  );
 }
 
-/** A failure of the client as a whole (no IAM token) that it has already reported once, for the app to log. */
-function isReported(error: unknown): boolean {
-  return error instanceof DisError && error.reported;
-}
-
-function toTargetError(error: unknown, atMs: number): TargetError {
-  const reason: ErrorReason = error instanceof DisError ? error.reason : 'bad_response';
-  return { reason, message: error instanceof Error ? error.message : String(error), atMs };
+/** Whether a project has consumer apps to poll (which also need its app listing). */
+function hasApps(project: PollProject): boolean {
+  return (project.apps?.length ?? 0) > 0;
 }
 
 /**

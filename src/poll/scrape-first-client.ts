@@ -1,5 +1,5 @@
 import type { CallOptions, DisClient } from '../dis/client.js';
-import type { AppSummary, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from '../dis/types.js';
+import type { AppListing, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from '../dis/types.js';
 import type { ScrapePriority } from './scrape-priority.js';
 
 /**
@@ -35,7 +35,7 @@ export class ScrapeFirstClient implements DisClient {
     return this.#client.getStream(stream, signal, options);
   }
 
-  async listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppSummary[]> {
+  async listApps(signal?: AbortSignal, options?: CallOptions): Promise<AppListing> {
     await this.#priority.turn();
     return this.#client.listApps(signal, options);
   }

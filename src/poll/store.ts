@@ -1,5 +1,5 @@
-import type { Target } from '../config/types.js';
-import type { DumpTask, StreamDetails } from '../dis/types.js';
+import type { AppSelector, Target } from '../config/types.js';
+import type { ConsumerState, DumpTask, StreamDetails } from '../dis/types.js';
 import type { ErrorReason } from '../dis/errors.js';
 import type { PartitionTrack } from './verdict.js';
 
@@ -26,7 +26,27 @@ export type TargetStatus = Readonly<{
   tracks?: Readonly<Record<string, PartitionTrack>>;
 }>;
 
-/** The latest stream details of a stream with a polled task (for lag in records). */
+/** Everything known about one consumer app/stream pair after the latest poll cycle. */
+export type AppStatus = Readonly<{
+  /** The project the app belongs to: the `project_id` of its series. */
+  projectId: string;
+  /** The app and the stream, both concrete. */
+  pair: AppSelector;
+  /** `app_id` as the latest app listing gives it; absent when no listing has listed the app. */
+  appId?: string;
+  /** Whether the latest poll succeeded. */
+  up: boolean;
+  /** When the latest poll of this pair finished. */
+  lastPollMs?: number;
+  lastSuccessMs?: number;
+  lastError?: TargetError;
+  /** The last good consumption state; kept while failing (until `poll.staleAfter`), dropped at once on not_found. */
+  state?: ConsumerState;
+  /** Failed polls so far, by reason. */
+  errors: Readonly<Partial<Record<ErrorReason, number>>>;
+}>;
+
+/** The latest stream details of a stream with a polled task or app (for lag in records and stream health). */
 export type StreamStatus = Readonly<{
   /** The project the stream belongs to: a stream name is unique only within its project. */
   projectId: string;
@@ -38,7 +58,7 @@ export type StreamStatus = Readonly<{
   lastError?: TargetError;
 }>;
 
-/** How discovery (the list calls behind `*` targets) has gone. */
+/** How discovery (the list calls behind `*` targets, and the app listing) has gone. */
 export type DiscoveryStatus = Readonly<{
   /** Failed list calls so far. */
   errors: number;
@@ -55,7 +75,9 @@ export type Snapshot = Readonly<{
   targets: readonly TargetStatus[];
   /** Stream details fetched this cycle; empty when `lag.records` is off. */
   streams: readonly StreamStatus[];
-  /** Absent when no target needs discovery. */
+  /** The app/stream pairs this replica polls, project by project; absent when no project has apps configured. */
+  apps?: readonly AppStatus[];
+  /** Absent when no target needs discovery and no app is configured. */
   discovery?: DiscoveryStatus;
 }>;
 

@@ -17,7 +17,7 @@ describe('DIS client: consumer apps', () => {
         ],
         has_more_app: true,
       },
-      'bill ing': { total_number: 3, apps: [{ app_name: 'zeta', app_id: 'id-zeta' }], has_more_app: false },
+      'bill ing': { total_number: 3, apps: [{ app_name: 'zeta', app_id: 7 }], has_more_app: false },
     };
     await withCaptureServer(async (server) => {
       server.answer((res, req) => {
@@ -25,11 +25,14 @@ describe('DIS client: consumer apps', () => {
         res.json(pages[url.searchParams.get('start_app_name') ?? ''] ?? {});
       });
       const { c, events } = client(server);
-      expect(await c.listApps()).to.deep.equal([
-        { appName: 'audit', appId: 'id-audit', streams: ['orders'] },
-        { appName: 'bill ing', appId: 'id-billing' },
-        { appName: 'zeta', appId: 'id-zeta' },
-      ]);
+      expect(await c.listApps()).to.deep.equal({
+        apps: [
+          { appName: 'audit', appId: 'id-audit', streams: ['orders'] },
+          { appName: 'bill ing', appId: 'id-billing' },
+          { appName: 'zeta', appId: '' },
+        ],
+        fieldIssues: [{ field: 'apps[0].app_id', problem: 'must be a string (got 7)' }],
+      });
       expect(server.requests.map((s) => [s.path, s.verified])).to.deep.equal([
         [`/v2/${PID}/apps?limit=100`, 'ok'],
         [`/v2/${PID}/apps?limit=100&start_app_name=bill%20ing`, 'ok'],

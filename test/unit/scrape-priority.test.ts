@@ -170,7 +170,7 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       },
       listStreams: async () => ['s'],
       listDumpTasks: async () => [],
-      listApps: async () => [],
+      listApps: async () => ({ apps: [] }),
       getConsumerState: async () => ({ partitions: [] }),
       cooldownUntilMs: () => 42,
       close: () => calls.push('close'),
@@ -216,7 +216,7 @@ describe('ScrapeFirstClient: the DIS client whose calls wait their turn behind s
       },
       listApps: async (s, o) => {
         seen('listApps', s, o);
-        return [];
+        return { apps: [] };
       },
       getConsumerState: async (_app, _stream, s, o) => {
         seen('getConsumerState', s, o);

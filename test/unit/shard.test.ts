@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ownedTargets, shardOf } from '../../src/poll/shard.js';
+import { appShardOf, ownedAppPairs, ownedTargets, shardOf } from '../../src/poll/shard.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const targets = Array.from({ length: 200 }, (_, i) => ({ stream: `stream-${i % 17}`, task: `task-${i}` }));
@@ -29,5 +29,20 @@ describe('sharding', () => {
 
   it('keeps everything with one shard, in order', () => {
     expect(ownedTargets(PROJECT, targets, { index: 0, total: 1 })).to.deep.equal(targets);
+  });
+
+  it('keeps every pair of an app on one shard, and splits the apps between shards', () => {
+    const pairs = Array.from({ length: 120 }, (_, i) => ({ app: `app-${i % 30}`, stream: `stream-${i}` }));
+    const total = 3;
+    const shards = Array.from({ length: total }, (_, index) => ownedAppPairs(PROJECT, pairs, { index, total }));
+    expect(shards.flat()).to.have.lengthOf(pairs.length);
+    expect(new Set(shards.flat().map((p) => p.stream)).size).to.equal(pairs.length);
+    for (const [index, shard] of shards.entries()) {
+      expect(shard.length).to.be.greaterThan(pairs.length / total / 2);
+      for (const { app } of shard) expect(appShardOf(PROJECT, app, total)).to.equal(index);
+    }
+    expect(ownedAppPairs(PROJECT, pairs, { index: 0, total: 1 })).to.deep.equal(pairs);
+    // sha256("p app billing"): pinned like the targets' hash
+    expect(appShardOf('p', 'billing', 1000)).to.equal(136);
   });
 });
