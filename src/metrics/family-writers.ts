@@ -1,42 +1,73 @@
 import type { StateSets } from '../config/types.js';
-import type { StreamPartition } from '../dis/types.js';
+import type { ErrorReason } from '../dis/errors.js';
+import type { StreamDetails, StreamPartition } from '../dis/types.js';
 import type { Snapshot } from '../poll/store.js';
-import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../poll/lag-and-staleness.js';
+import {
+  appExpiredRecords,
+  appLagRecords,
+  expiredRecords,
+  isAppServable,
+  isFresh,
+  isServable,
+  lagRecords,
+  lagSeconds,
+} from '../poll/lag-and-staleness.js';
 import { PARTITION_STATUSES, judge, type Verdict } from '../poll/verdict.js';
-import { escapeLabelValue, type LabelText, type PartitionText, type TargetText } from './label-text.js';
-import { ERROR_REASONS, KNOWN_STATES, type FamilyKey } from './names.js';
+import {
+  escapeLabelValue,
+  type AppPartitionText,
+  type LabelText,
+  type PartitionText,
+  type StreamPartitionText,
+  type TargetText,
+} from './label-text.js';
+import {
+  ERROR_REASONS,
+  KNOWN_STATES,
+  KNOWN_STREAM_PARTITION_STATUSES,
+  KNOWN_STREAM_STATUSES,
+  type FamilyKey,
+} from './names.js';
 
 /** Where the lines go: `add` takes text that starts with "\n". */
 export interface LineSink {
   add(text: string): void;
 }
 
-/** One scrape of a snapshot: which targets and streams are served at `nowMs`, and the verdicts worked out so far. */
+/**
+ * One scrape of a snapshot: which targets, streams and app/stream pairs are served at `nowMs`, and the verdicts worked
+ * out so far.
+ */
 export type Scrape = Readonly<{
   text: LabelText;
   nowMs: number;
   servable: Uint8Array;
   fresh: Uint8Array;
+  appServable: Uint8Array;
   verdicts: (Verdict | undefined)[];
 }>;
 
-/** Starts a scrape at `nowMs`: which targets and streams are still served (poll/lag-and-staleness.ts). */
+/** Starts a scrape at `nowMs`: which targets, streams and pairs are still served (poll/lag-and-staleness.ts). */
 export function startScrape(text: LabelText, nowMs: number, staleAfterMs: number): Scrape {
-  const servable = new Uint8Array(text.targets.length);
-  text.targets.forEach((target, i) => {
-    servable[i] = isServable(target.status, nowMs, staleAfterMs) ? 1 : 0;
-  });
-  const fresh = new Uint8Array(text.streams.length);
-  text.streams.forEach((stream, i) => {
-    fresh[i] = isFresh(stream, nowMs, staleAfterMs) ? 1 : 0;
-  });
-  return { text, nowMs, servable, fresh, verdicts: new Array<Verdict | undefined>(text.partitions.length) };
+  const flags = <T>(items: readonly T[], served: (item: T) => boolean): Uint8Array =>
+    Uint8Array.from(items, (item) => (served(item) ? 1 : 0));
+  return {
+    text,
+    nowMs,
+    servable: flags(text.targets, (target) => isServable(target.status, nowMs, staleAfterMs)),
+    fresh: flags(text.streams, (stream) => isFresh(stream, nowMs, staleAfterMs)),
+    appServable: flags(text.apps, (app) => isAppServable(app.status, nowMs, staleAfterMs)),
+    verdicts: new Array<Verdict | undefined>(text.partitions.length),
+  };
 }
+
+/** The lists of the label text a family's lines may be written over. */
+type ListKey = 'targets' | 'partitions' | 'streamTexts' | 'streamPartitions' | 'apps' | 'appPartitions' | 'appInfos';
 
 /** How one family's series lines are written: over a list of the label text, or from the snapshot alone. */
 export type FamilyWriter =
   | Readonly<{
-      over: 'targets' | 'partitions' | 'streamPartitions';
+      over: ListKey;
       /** Writes the lines of items [from, to) of the list. */
       write(scrape: Scrape, from: number, to: number, name: string, out: LineSink): void;
     }>
@@ -50,7 +81,8 @@ export type FamilyWriter =
 export function familyWriters(stateSets: StateSets): Readonly<Record<FamilyKey, FamilyWriter>> {
   const states = stateSetWriter('state', KNOWN_STATES, stateSets);
   const verdicts = stateSetWriter('status', PARTITION_STATUSES, stateSets);
-  const reasons = ERROR_REASONS.map((reason) => `,reason="${escapeLabelValue(reason)}"} `);
+  const streamStatuses = stateSetWriter('status', KNOWN_STREAM_STATUSES, stateSets);
+  const streamPartitionStatuses = stateSetWriter('status', KNOWN_STREAM_PARTITION_STATUSES, stateSets);
   return {
     taskInfo: {
       over: 'targets',
@@ -111,22 +143,66 @@ export function familyWriters(stateSets: StateSets): Readonly<Record<FamilyKey, 
         }
       },
     },
-    streamStartOffset: freshStreamPartition((partition) => partition.startOffset),
-    streamEndOffset: freshStreamPartition((partition) => partition.endOffset),
-    targetUp: everyTarget(({ status }) => (status.up ? 1 : 0)),
-    targetLastSuccess: everyTarget(({ status }) => seconds(status.lastSuccessMs)),
-    targetErrors: {
-      over: 'targets',
+    streamStartOffset: freshStreamPartition((partition) => offsetsOf(partition)?.startOffset),
+    streamEndOffset: freshStreamPartition((partition) => offsetsOf(partition)?.endOffset),
+    streamInfo: {
+      over: 'streamTexts',
       write(scrape, from, to, name, out) {
-        const { targets } = scrape.text;
         for (let i = from; i < to; i++) {
-          const { labels, status } = targets[i]!;
-          for (let r = 0; r < ERROR_REASONS.length; r++) {
-            out.add(`\n${name}{${labels}${reasons[r]}${formatValue(status.errors[ERROR_REASONS[r]!] ?? 0)}`);
-          }
+          const stream = scrape.text.streamTexts[i]!;
+          if (scrape.fresh[stream.stream] === 1) out.add(`\n${name}{${stream.infoLabels}} 1`);
         }
       },
     },
+    streamStatus: {
+      over: 'streamTexts',
+      write(scrape, from, to, name, out) {
+        for (let i = from; i < to; i++) {
+          const stream = scrape.text.streamTexts[i]!;
+          if (scrape.fresh[stream.stream] === 1)
+            streamStatuses(out, `\n${name}{${stream.labels}`, stream.details.status);
+        }
+      },
+    },
+    streamRetention: freshStream(({ retentionHours }) =>
+      retentionHours === undefined ? undefined : retentionHours * 3600,
+    ),
+    streamWritablePartitions: freshStream((details) => details.writablePartitions),
+    streamReadablePartitions: freshStream((details) => details.readablePartitions),
+    streamPartitionStatus: {
+      over: 'streamPartitions',
+      write(scrape, from, to, name, out) {
+        for (let i = from; i < to; i++) {
+          const { stream, labels, partition } = scrape.text.streamPartitions[i]!;
+          if (scrape.fresh[stream] === 1) streamPartitionStatuses(out, `\n${name}{${labels}`, partition.status);
+        }
+      },
+    },
+    appInfo: {
+      over: 'appInfos',
+      write(scrape, from, to, name, out) {
+        for (let i = from; i < to; i++) out.add(`\n${name}{${scrape.text.appInfos[i]!}} 1`);
+      },
+    },
+    appCheckpointOffset: servedAppPartition(({ state }) => state.checkpoint),
+    appLagRecords: servedAppPartition(({ state }) => appLagRecords(state)),
+    appExpiredRecords: servedAppPartition(({ state }) => appExpiredRecords(state)),
+    appHasCheckpoint: servedAppPartition(({ state }) =>
+      state.hasCheckpoint === undefined ? undefined : state.hasCheckpoint ? 1 : 0,
+    ),
+    appUp: {
+      over: 'apps',
+      write(scrape, from, to, name, out) {
+        for (let i = from; i < to; i++) {
+          const { labels, status } = scrape.text.apps[i]!;
+          out.add(`\n${name}{${labels}} ${status.up ? 1 : 0}`);
+        }
+      },
+    },
+    appErrors: errorCounters('apps'),
+    targetUp: everyTarget(({ status }) => (status.up ? 1 : 0)),
+    targetLastSuccess: everyTarget(({ status }) => seconds(status.lastSuccessMs)),
+    targetErrors: errorCounters('targets'),
     targets: ofSnapshot((snapshot) => snapshot.targets.length),
     discoveryErrors: ofSnapshot((snapshot) => snapshot.discovery?.errors),
     lastDiscoverySuccess: ofSnapshot((snapshot) => seconds(snapshot.discovery?.lastSuccessMs)),
@@ -210,22 +286,77 @@ function servedPartition(
   };
 }
 
-/** One number per stream partition whose stream details are served. */
-function freshStreamPartition(value: (partition: StreamPartitionValue) => number): FamilyWriter {
+/** One number (or none) per stream partition whose stream details are served. */
+function freshStreamPartition(value: (partition: StreamPartition) => number | undefined): FamilyWriter {
   return {
     over: 'streamPartitions',
     write(scrape, from, to, name, out) {
       const { streamPartitions } = scrape.text;
       for (let i = from; i < to; i++) {
-        const partition = streamPartitions[i]!;
-        if (scrape.fresh[partition.stream] === 1)
-          out.add(`\n${name}{${partition.labels}} ${formatValue(value(partition))}`);
+        const text: StreamPartitionText = streamPartitions[i]!;
+        if (scrape.fresh[text.stream] !== 1) continue;
+        const v = value(text.partition);
+        if (v !== undefined) out.add(`\n${name}{${text.labels}} ${formatValue(v)}`);
       }
     },
   };
 }
 
-type StreamPartitionValue = Readonly<{ startOffset: number; endOffset: number }>;
+/** Both ends of a partition's sequence number range, or undefined when either is unknown (no offset series then). */
+function offsetsOf(partition: StreamPartition): { startOffset: number; endOffset: number } | undefined {
+  const { startOffset, endOffset } = partition;
+  return startOffset === undefined || endOffset === undefined ? undefined : { startOffset, endOffset };
+}
+
+/** One number (or none) per stream whose details are served. */
+function freshStream(value: (details: StreamDetails) => number | undefined): FamilyWriter {
+  return {
+    over: 'streamTexts',
+    write(scrape, from, to, name, out) {
+      for (let i = from; i < to; i++) {
+        const stream = scrape.text.streamTexts[i]!;
+        if (scrape.fresh[stream.stream] !== 1) continue;
+        const v = value(stream.details);
+        if (v !== undefined) out.add(`\n${name}{${stream.labels}} ${formatValue(v)}`);
+      }
+    },
+  };
+}
+
+/** One number (or none) per partition of an app/stream pair whose consumption state is served. */
+function servedAppPartition(value: (partition: AppPartitionText) => number | undefined): FamilyWriter {
+  return {
+    over: 'appPartitions',
+    write(scrape, from, to, name, out) {
+      const { appPartitions } = scrape.text;
+      for (let i = from; i < to; i++) {
+        const partition = appPartitions[i]!;
+        if (scrape.appServable[partition.app] !== 1) continue;
+        const v = value(partition);
+        if (v !== undefined) out.add(`\n${name}{${partition.labels}} ${formatValue(v)}`);
+      }
+    },
+  };
+}
+
+const REASON_SUFFIXES = ERROR_REASONS.map((reason) => `,reason="${escapeLabelValue(reason)}"} `);
+
+/** Failed polls by reason, every reason pre-set to 0, for every target or every app/stream pair. */
+function errorCounters(over: 'targets' | 'apps'): FamilyWriter {
+  return {
+    over,
+    write(scrape, from, to, name, out) {
+      const items: readonly Readonly<{ labels: string; status: { errors: Partial<Record<ErrorReason, number>> } }>[] =
+        scrape.text[over];
+      for (let i = from; i < to; i++) {
+        const { labels, status } = items[i]!;
+        for (let r = 0; r < ERROR_REASONS.length; r++) {
+          out.add(`\n${name}{${labels}${REASON_SUFFIXES[r]}${formatValue(status.errors[ERROR_REASONS[r]!] ?? 0)}`);
+        }
+      }
+    },
+  };
+}
 
 /** At most one series without labels. */
 function ofSnapshot(value: (snapshot: Snapshot) => number | undefined): FamilyWriter {

@@ -1,5 +1,5 @@
-import type { PartitionProgress, StreamPartition } from '../dis/types.js';
-import { streamKey, type Snapshot, type StreamStatus, type TargetStatus } from '../poll/store.js';
+import type { AppPartitionState, PartitionProgress, StreamDetails, StreamPartition } from '../dis/types.js';
+import { streamKey, type AppStatus, type Snapshot, type StreamStatus, type TargetStatus } from '../poll/store.js';
 import { stallAfterMs, type PartitionTrack } from '../poll/verdict.js';
 
 /** A target with the label text of its series. */
@@ -27,13 +27,39 @@ export type PartitionText = Readonly<{
   track: PartitionTrack | undefined;
 }>;
 
-/** A stream partition with a sequence number range, in the order of the exposition. */
+/** A stream partition of a stream's details, in the order of the exposition (by stream, then partition id). */
 export type StreamPartitionText = Readonly<{
   /** Index of its stream in `LabelText.streams`. */
   stream: number;
-  startOffset: number;
-  endOffset: number;
+  partition: StreamPartition;
   /** `project_id="…",stream="…",partition="…"` */
+  labels: string;
+}>;
+
+/** A stream with details, for the stream health families. */
+export type StreamText = Readonly<{
+  /** Index of the stream in `LabelText.streams`. */
+  stream: number;
+  details: StreamDetails;
+  /** `project_id="…",stream="…"` */
+  labels: string;
+  /** The labels of dis_stream_info. */
+  infoLabels: string;
+}>;
+
+/** An app/stream pair with the label text of its series. */
+export type AppText = Readonly<{
+  status: AppStatus;
+  /** `project_id="…",app="…",stream="…"` */
+  labels: string;
+}>;
+
+/** A partition of an app/stream pair's consumption state, in the order of the exposition (by pair, then id). */
+export type AppPartitionText = Readonly<{
+  /** Index of its pair in `LabelText.apps`. */
+  app: number;
+  state: AppPartitionState;
+  /** The pair's labels and `partition="…"`. */
   labels: string;
 }>;
 
@@ -42,7 +68,12 @@ export type LabelText = Readonly<{
   targets: readonly TargetText[];
   partitions: readonly PartitionText[];
   streams: readonly StreamStatus[];
+  streamTexts: readonly StreamText[];
   streamPartitions: readonly StreamPartitionText[];
+  apps: readonly AppText[];
+  appPartitions: readonly AppPartitionText[];
+  /** The labels of dis_app_info: one per app with an `app_id` from a listing, in the order its first pair comes. */
+  appInfos: readonly string[];
 }>;
 
 /** Items handled between two looks at the clock in the long loops of building and rendering. */
@@ -97,6 +128,7 @@ export async function buildLabelText(
     await breathe();
   };
 
+  const streamTexts: StreamText[] = [];
   const streamPartitions: StreamPartitionText[] = [];
   const streamIndex = new Map<string, number>();
   const ranges: ReadonlyMap<string, StreamPartition>[] = [];
@@ -106,14 +138,19 @@ export async function buildLabelText(
     if (details === undefined) continue;
     streamIndex.set(streamKey(status.projectId, status.stream), index);
     // The stream asked for, never the name its answer echoes: two streams answered as one would repeat series.
-    const labels = `${project(status.projectId)},stream="${escapeLabelValue(status.stream)}",partition="`;
-    for (const { partitionId, startOffset, endOffset } of sortedById(details.partitions)) {
-      if (startOffset === undefined || endOffset === undefined) continue;
+    const labels = `${project(status.projectId)},stream="${escapeLabelValue(status.stream)}"`;
+    const { streamId = '', streamType = '', dataType = '' } = details;
+    streamTexts.push({
+      stream: index,
+      details,
+      labels,
+      infoLabels: `${labels},stream_id="${escapeLabelValue(streamId)}",stream_type="${escapeLabelValue(streamType)}",data_type="${escapeLabelValue(dataType)}"`,
+    });
+    for (const partition of sortedById(details.partitions)) {
       streamPartitions.push({
         stream: index,
-        startOffset,
-        endOffset,
-        labels: `${labels}${escapeLabelValue(partitionId)}"`,
+        partition,
+        labels: `${labels},partition="${escapeLabelValue(partition.partitionId)}"`,
       });
     }
     await pause(details.partitions.length);
@@ -148,7 +185,33 @@ export async function buildLabelText(
     });
     await pause(1 + (task?.partitions.length ?? 0));
   }
-  return { targets, partitions, streams: snapshot.streams, streamPartitions };
+  const apps: AppText[] = [];
+  const appPartitions: AppPartitionText[] = [];
+  const appInfos = new Map<string, string>();
+  for (const [index, status] of (snapshot.apps ?? []).entries()) {
+    const { projectId, pair, appId } = status;
+    const app = escapeLabelValue(pair.app);
+    const labels = `${project(projectId)},app="${app}",stream="${escapeLabelValue(pair.stream)}"`;
+    apps.push({ status, labels });
+    const infoKey = `${projectId}/${pair.app}`;
+    if (appId !== undefined && !appInfos.has(infoKey)) {
+      appInfos.set(infoKey, `${project(projectId)},app="${app}",app_id="${escapeLabelValue(appId)}"`);
+    }
+    for (const state of sortedById(status.state?.partitions ?? [])) {
+      appPartitions.push({ app: index, state, labels: `${labels},partition="${escapeLabelValue(state.partitionId)}"` });
+    }
+    await pause(1 + (status.state?.partitions.length ?? 0));
+  }
+  return {
+    targets,
+    partitions,
+    streams: snapshot.streams,
+    streamTexts,
+    streamPartitions,
+    apps,
+    appPartitions,
+    appInfos: [...appInfos.values()],
+  };
 }
 
 const NEEDS_ESCAPE = /[\\\n"]/;

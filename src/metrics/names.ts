@@ -36,6 +36,16 @@ export const ERROR_REASONS: readonly ErrorReason[] = [
 const TASK = ['project_id', 'stream', 'task'] as const;
 const PARTITION = [...TASK, 'partition'] as const;
 const STREAM_PARTITION = ['project_id', 'stream', 'partition'] as const;
+const STREAM = ['project_id', 'stream'] as const;
+const APP = ['project_id', 'app', 'stream'] as const;
+const APP_PARTITION = [...APP, 'partition'] as const;
+
+/**
+ * The stream statuses of dis_stream_status and the stream partition statuses of dis_stream_partition_status, as Huawei's
+ * SDK models list them (docs/dis-api.md ("Stream details")); others are kept as they come.
+ */
+export const KNOWN_STREAM_STATUSES = ['CREATING', 'RUNNING', 'TERMINATING', 'FROZEN'] as const;
+export const KNOWN_STREAM_PARTITION_STATUSES = ['ACTIVE', 'DELETED', 'EXPIRED'] as const;
 
 /** The data and per-target families, keyed by a short name used in the translation. */
 export const FAMILIES = {
@@ -151,6 +161,86 @@ export const FAMILIES = {
     type: 'gauge',
     labelNames: STREAM_PARTITION,
     help: (p) => `End of the partition's sequence_number_range: the next sequence number to be written (polled ${p}).`,
+  },
+  streamInfo: {
+    name: 'dis_stream_info',
+    type: 'gauge',
+    labelNames: [...STREAM, 'stream_id', 'stream_type', 'data_type'],
+    help: (p) =>
+      `Stream metadata from its details, always 1; stream_id joins Cloud Eye's SYS.DAYU metrics (polled ${p}).`,
+  },
+  streamStatus: {
+    name: 'dis_stream_status',
+    type: 'gauge',
+    labelNames: [...STREAM, 'status'],
+    help: (p, s) => `Stream status (FROZEN: the account is in arrears): ${members(s, 'status')} (polled ${p}).`,
+  },
+  streamRetention: {
+    name: 'dis_stream_retention_seconds',
+    type: 'gauge',
+    labelNames: STREAM,
+    help: (p) => `How long the stream keeps a record: its retention_period in seconds (polled ${p}).`,
+  },
+  streamWritablePartitions: {
+    name: 'dis_stream_writable_partitions',
+    type: 'gauge',
+    labelNames: STREAM,
+    help: (p) => `Partitions the stream writes to (ACTIVE ones) (polled ${p}).`,
+  },
+  streamReadablePartitions: {
+    name: 'dis_stream_readable_partitions',
+    type: 'gauge',
+    labelNames: STREAM,
+    help: (p) => `Partitions the stream can be read from (ACTIVE and DELETED ones) (polled ${p}).`,
+  },
+  streamPartitionStatus: {
+    name: 'dis_stream_partition_status',
+    type: 'gauge',
+    labelNames: [...STREAM_PARTITION, 'status'],
+    help: (p, s) => `Stream partition status: ${members(s, 'status')} (polled ${p}).`,
+  },
+  appInfo: {
+    name: 'dis_app_info',
+    type: 'gauge',
+    labelNames: ['project_id', 'app', 'app_id'],
+    help: () => 'A consumer app this exporter polls, as DIS lists it (every discovery.interval), always 1.',
+  },
+  appCheckpointOffset: {
+    name: 'dis_app_partition_checkpoint_offset',
+    type: 'gauge',
+    labelNames: APP_PARTITION,
+    help: (p) => `The app's checkpoint in the partition: the sequence_number it committed (polled ${p}).`,
+  },
+  appLagRecords: {
+    name: 'dis_app_partition_lag_records',
+    type: 'gauge',
+    labelNames: APP_PARTITION,
+    help: (p) => `Records the app has not consumed: max(0, latest_offset - checkpoint) (polled ${p}).`,
+  },
+  appExpiredRecords: {
+    name: 'dis_app_partition_expired_records',
+    type: 'gauge',
+    labelNames: APP_PARTITION,
+    help: (p) =>
+      `Records that left the stream's retention before the app consumed them: max(0, earliest_offset - checkpoint) (polled ${p}).`,
+  },
+  appHasCheckpoint: {
+    name: 'dis_app_partition_has_checkpoint',
+    type: 'gauge',
+    labelNames: APP_PARTITION,
+    help: (p) => `1 if the app has a checkpoint in the partition, 0 if not yet (sequence_number -1) (polled ${p}).`,
+  },
+  appUp: {
+    name: 'dis_exporter_app_up',
+    type: 'gauge',
+    labelNames: APP,
+    help: (p) => `1 if the latest poll of this app and stream succeeded, else 0 (polled ${p}).`,
+  },
+  appErrors: {
+    name: 'dis_exporter_app_errors_total',
+    type: 'counter',
+    labelNames: [...APP, 'reason'],
+    help: (p) => `Failed polls of this app and stream after retries, by reason (polled ${p}).`,
   },
   targetUp: {
     name: 'dis_exporter_target_up',

@@ -1,14 +1,27 @@
-import type { DumpTask, PartitionProgress, StreamPartition } from '../../src/dis/types.js';
+import type {
+  AppPartitionState,
+  DumpTask,
+  PartitionProgress,
+  StreamFacts,
+  StreamPartition,
+} from '../../src/dis/types.js';
 import { mulberry32 } from '../../src/simulator/prng.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../../src/poll/store.js';
+import type { AppStatus, Snapshot, StreamStatus, TargetStatus } from '../../src/poll/store.js';
 import type { Observation, PartitionTrack } from '../../src/poll/verdict.js';
 
-/** How big a generated snapshot is. */
-export type LargeSnapshotShape = Readonly<{ tasks: number; partitions: number; seed?: number; projectId?: string }>;
+/** How big a generated snapshot is: `appsPerStream` consumer apps read each stream (none by default). */
+export type LargeSnapshotShape = Readonly<{
+  tasks: number;
+  partitions: number;
+  seed?: number;
+  projectId?: string;
+  appsPerStream?: number;
+}>;
 
 /** The project of a large snapshot's targets and streams unless its shape names another. */
 export const LARGE_SNAPSHOT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
 
+const STREAM_STATUSES = ['RUNNING', 'RUNNING', 'RUNNING', 'FROZEN', 'CREATING', 'TERMINATED'];
 const STATES = ['RUNNING', 'RUNNING', 'RUNNING', 'PAUSED', 'ABNORMAL', 'STARTING', 'ERROR', 'DELETE', 'SUSPENDED'];
 const DESTINATIONS = [
   ['OBS', 'bucket/path'],
@@ -30,6 +43,7 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
   const projectId = shape.projectId ?? LARGE_SNAPSHOT_PROJECT_ID;
   const targets: TargetStatus[] = [];
   const streams: StreamStatus[] = [];
+  const apps: AppStatus[] = [];
   let index = 0;
   for (let s = 0; index < shape.tasks; s++) {
     const stream = `stream-${String(s).padStart(5, '0')}`;
@@ -43,10 +57,13 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
     streams.push({
       projectId,
       stream,
-      details: { partitions: [...ranges].reverse() },
+      details: { ...streamFacts(s, pick), partitions: [...ranges].reverse() },
       lastSuccessMs: streamFailing ? scrapeMs - 400_000 : polledMs,
       ...(streamFailing ? { lastError: { reason: 'timeout', message: 'no answer', atMs: polledMs } } : {}),
     });
+    for (let a = 0; a < (shape.appsPerStream ?? 0); a++) {
+      apps.push({ projectId, ...appStatus(a, stream, s, ranges, polledMs, scrapeMs, random) });
+    }
     const tasksHere = s % 10 === 3 ? 2 : 1;
     for (let t = 0; t < tasksHere && index < shape.tasks; t++, index++) {
       const status = targetStatus(
@@ -68,8 +85,74 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
     lastCycleEndMs: polledMs,
     targets,
     streams,
+    ...(shape.appsPerStream === undefined ? {} : { apps }),
     discovery: { errors: 1, lastSuccessMs: polledMs },
   };
+}
+
+/** A stream's own fields, each of them missing now and then, its status now and then unknown. */
+function streamFacts(s: number, pick: <T>(items: readonly T[]) => T): StreamFacts {
+  return {
+    ...(s % 11 === 4 ? {} : { streamId: `sid-${s}` }),
+    ...(s % 13 === 6 ? {} : { status: pick(STREAM_STATUSES) }),
+    ...(s % 5 === 1 ? {} : { streamType: s % 2 === 0 ? 'COMMON' : 'ADVANCED', dataType: 'BLOB' }),
+    ...(s % 7 === 2 ? {} : { retentionHours: s % 3 === 0 ? 168 : 24 }),
+    ...(s % 9 === 8 ? {} : { writablePartitions: 3, readablePartitions: 4 }),
+  };
+}
+
+/**
+ * App `a` of stream `s`: checkpoints behind, at or without one, odd fields, the app's id known or not, and every
+ * lifecycle case (down but served, stale, not found).
+ */
+function appStatus(
+  a: number,
+  stream: string,
+  s: number,
+  ranges: readonly StreamPartition[],
+  polledMs: number,
+  scrapeMs: number,
+  random: () => number,
+): Omit<AppStatus, 'projectId'> {
+  const app = a === 1 && s % 4 === 0 ? 'app "q"\\1' : `app-${a}`;
+  const partitions = ranges.map((range, p): AppPartitionState => {
+    const latestOffset = (range.endOffset ?? 5000) - 1;
+    const earliestOffset = range.startOffset ?? 0;
+    if (p === 1 && (s + a) % 3 === 0) return { partitionId: range.partitionId, hasCheckpoint: false, latestOffset };
+    if (p === 2 && a === 0) return { partitionId: range.partitionId };
+    const checkpoint = Math.max(0, latestOffset - Math.floor(random() * 6000));
+    return { partitionId: range.partitionId, hasCheckpoint: true, checkpoint, latestOffset, earliestOffset };
+  });
+  const state = { partitions: [...partitions].reverse() };
+  const pair = { app, stream };
+  const appId = (s + a) % 6 === 5 ? {} : { appId: `id-${a}` };
+  switch ((s * 3 + a) % 29) {
+    case 1: // failing for 2 minutes: still served
+      return {
+        pair,
+        ...appId,
+        up: false,
+        lastPollMs: polledMs,
+        lastSuccessMs: scrapeMs - 120_000,
+        lastError: { reason: 'server_error', message: 'HTTP 500', atMs: polledMs },
+        state,
+        errors: { server_error: 2 },
+      };
+    case 2: // failing for 6 minutes: past staleAfter
+      return {
+        pair,
+        ...appId,
+        up: false,
+        lastPollMs: polledMs,
+        lastSuccessMs: scrapeMs - 360_000,
+        state,
+        errors: { timeout: 4 },
+      };
+    case 3: // the app is gone
+      return { pair, up: false, lastPollMs: polledMs, errors: { not_found: 1 } };
+    default:
+      return { pair, ...appId, up: true, lastPollMs: polledMs, lastSuccessMs: polledMs, state, errors: {} };
+  }
 }
 
 function targetStatus(

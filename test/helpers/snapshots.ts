@@ -66,6 +66,13 @@ export const fixedSnapshot: Snapshot = {
       stream: 'orders',
       lastSuccessMs: POLLED_MS,
       details: {
+        streamId: 'RdMFID6edQdf8eDzc9e',
+        status: 'RUNNING',
+        streamType: 'COMMON',
+        dataType: 'BLOB',
+        retentionHours: 24,
+        writablePartitions: 2,
+        readablePartitions: 2,
         partitions: [
           { partitionId: 'shardId-0000000001', status: 'ACTIVE', startOffset: 2000, endOffset: 2500 },
           { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 289_000, endOffset: 290_000 },
@@ -81,8 +88,106 @@ export const fixedSnapshot: Snapshot = {
       lastSuccessMs: SCRAPE_MS - 360_000,
       lastError: { reason: 'timeout', message: 'no response', atMs: POLLED_MS },
       details: {
+        status: 'FROZEN',
         partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 10 }],
       },
+    },
+    {
+      // an app's stream: FROZEN (arrears), one partition scaled away (DELETED) and one whose status DIS does not
+      // document, stream_type and data_type left out
+      projectId: SNAPSHOT_PROJECT_ID,
+      stream: 'archive',
+      lastSuccessMs: POLLED_MS,
+      details: {
+        streamId: 'Zx1sArchive0000000',
+        status: 'FROZEN',
+        retentionHours: 168,
+        writablePartitions: 1,
+        readablePartitions: 2,
+        partitions: [
+          { partitionId: 'shardId-0000000001', status: 'DELETED', startOffset: 40, endOffset: 90 },
+          { partitionId: 'shardId-0000000000', status: 'ACTIVE', startOffset: 100, endOffset: 700 },
+          { partitionId: 'shardId-0000000002', status: 'MIGRATING' },
+        ],
+      },
+    },
+  ],
+  apps: [
+    {
+      // up: one partition behind, one without a checkpoint yet, one whose unread records left the retention
+      projectId: SNAPSHOT_PROJECT_ID,
+      pair: { app: 'billing', stream: 'orders' },
+      appId: 'kpvGNrFYfKjpqTSdPIX',
+      up: true,
+      lastPollMs: POLLED_MS,
+      lastSuccessMs: POLLED_MS,
+      state: {
+        partitions: [
+          {
+            partitionId: 'shardId-0000000002',
+            hasCheckpoint: true,
+            checkpoint: 1000,
+            latestOffset: 2499,
+            earliestOffset: 2000,
+          },
+          { partitionId: 'shardId-0000000001', hasCheckpoint: false, latestOffset: 2499, earliestOffset: 2000 },
+          {
+            partitionId: 'shardId-0000000000',
+            hasCheckpoint: true,
+            checkpoint: 289_900,
+            latestOffset: 289_999,
+            earliestOffset: 289_000,
+          },
+        ],
+      },
+      errors: { timeout: 1 },
+    },
+    {
+      // failing for 2 minutes: still served; the same app, so no second dis_app_info
+      projectId: SNAPSHOT_PROJECT_ID,
+      pair: { app: 'billing', stream: 'archive' },
+      appId: 'kpvGNrFYfKjpqTSdPIX',
+      up: false,
+      lastPollMs: POLLED_MS,
+      lastSuccessMs: SCRAPE_MS - 120_000,
+      lastError: { reason: 'server_error', message: 'HTTP 500', atMs: POLLED_MS },
+      // caught up: lag 0; a checkpoint DIS sent oddly: has_checkpoint unknown, no series
+      state: {
+        partitions: [
+          {
+            partitionId: 'shardId-0000000000',
+            hasCheckpoint: true,
+            checkpoint: 699,
+            latestOffset: 699,
+            earliestOffset: 100,
+          },
+          { partitionId: 'shardId-0000000001', latestOffset: 89 },
+        ],
+      },
+      errors: { server_error: 2 },
+    },
+    {
+      // failing for 6 minutes: past staleAfter, only dis_exporter_app_* remain
+      projectId: SNAPSHOT_PROJECT_ID,
+      pair: { app: 'audit', stream: 'orders' },
+      appId: 'MtPG1lD1E7IesDuOcNt',
+      up: false,
+      lastPollMs: POLLED_MS,
+      lastSuccessMs: SCRAPE_MS - 360_000,
+      lastError: { reason: 'throttled', message: 'HTTP 429', atMs: POLLED_MS },
+      state: {
+        partitions: [{ partitionId: 'shardId-0000000000', hasCheckpoint: true, checkpoint: 1, latestOffset: 2 }],
+      },
+      errors: { throttled: 6 },
+    },
+    {
+      // an app DIS does not know (400 DIS.4332): no app_id, no data
+      projectId: SNAPSHOT_PROJECT_ID,
+      pair: { app: 'gone', stream: 'orders' },
+      up: false,
+      lastPollMs: POLLED_MS,
+      lastError: { reason: 'not_found', message: 'HTTP 400 DIS.4332', atMs: POLLED_MS },
+      errors: { not_found: 3 },
     },
   ],
   targets: [

@@ -5,9 +5,25 @@
 // the output is written twice.
 import type { DumpTask, StreamDetails, StreamPartition } from '../../src/dis/types.js';
 import type { TranslationOptions } from '../../src/metrics/exposition.js';
-import { ERROR_REASONS, FAMILIES, KNOWN_STATES, type FamilyKey } from '../../src/metrics/names.js';
-import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../../src/poll/lag-and-staleness.js';
-import { streamKey, type Snapshot } from '../../src/poll/store.js';
+import {
+  ERROR_REASONS,
+  FAMILIES,
+  KNOWN_STATES,
+  KNOWN_STREAM_PARTITION_STATUSES,
+  KNOWN_STREAM_STATUSES,
+  type FamilyKey,
+} from '../../src/metrics/names.js';
+import {
+  appExpiredRecords,
+  appLagRecords,
+  expiredRecords,
+  isAppServable,
+  isFresh,
+  isServable,
+  lagRecords,
+  lagSeconds,
+} from '../../src/poll/lag-and-staleness.js';
+import { streamKey, type AppStatus, type Snapshot } from '../../src/poll/store.js';
 import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../../src/poll/verdict.js';
 
 /** One series: its labels and value. */
@@ -26,7 +42,7 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
   for (const stream of snapshot.streams) {
     if (stream.details === undefined || !isFresh(stream, nowMs, options.staleAfterMs)) continue;
     streams.set(streamKey(stream.projectId, stream.stream), stream.details);
-    addStreamSamples(out, stream.projectId, stream.stream, stream.details);
+    addStreamSamples(out, stream.projectId, stream.stream, stream.details, options.stateSets === 'current');
   }
   for (const status of snapshot.targets) {
     const labels = {
@@ -51,6 +67,7 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
       out.targetErrors.push({ labels: { ...labels, reason }, value: status.errors[reason] ?? 0 });
     }
   }
+  addAppSamples(out, snapshot.apps ?? [], nowMs, options);
   out.targets.push({ labels: {}, value: snapshot.targets.length });
   if (snapshot.discovery !== undefined) {
     out.discoveryErrors.push({ labels: {}, value: snapshot.discovery.errors });
@@ -70,19 +87,87 @@ type TaskContext = Readonly<{
   currentOnly: boolean;
 }>;
 
-/** The stream partitions' offsets, labelled with the stream asked for (never the name its answer echoes). */
+/**
+ * The stream's health and its partitions' offsets and statuses, labelled with the stream asked for (never the name its
+ * answer echoes).
+ */
 function addStreamSamples(
   out: Record<FamilyKey, Sample[]>,
   projectId: string,
   stream: string,
   details: StreamDetails,
+  currentOnly: boolean,
 ): void {
+  const labels = { project_id: projectId, stream };
+  out.streamInfo.push({
+    labels: {
+      ...labels,
+      stream_id: details.streamId ?? '',
+      stream_type: details.streamType ?? '',
+      data_type: details.dataType ?? '',
+    },
+    value: 1,
+  });
+  pushStateSet(out.streamStatus, 'status', KNOWN_STREAM_STATUSES, labels, details.status, currentOnly);
+  if (details.retentionHours !== undefined) out.streamRetention.push({ labels, value: details.retentionHours * 3600 });
+  if (details.writablePartitions !== undefined) {
+    out.streamWritablePartitions.push({ labels, value: details.writablePartitions });
+  }
+  if (details.readablePartitions !== undefined) {
+    out.streamReadablePartitions.push({ labels, value: details.readablePartitions });
+  }
   const partitions = [...details.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
   for (const partition of partitions) {
+    const partitionLabels = { ...labels, partition: partition.partitionId };
+    pushStateSet(
+      out.streamPartitionStatus,
+      'status',
+      KNOWN_STREAM_PARTITION_STATUSES,
+      partitionLabels,
+      partition.status,
+      currentOnly,
+    );
     if (partition.startOffset === undefined || partition.endOffset === undefined) continue;
-    const labels = { project_id: projectId, stream, partition: partition.partitionId };
-    out.streamStartOffset.push({ labels, value: partition.startOffset });
-    out.streamEndOffset.push({ labels, value: partition.endOffset });
+    out.streamStartOffset.push({ labels: partitionLabels, value: partition.startOffset });
+    out.streamEndOffset.push({ labels: partitionLabels, value: partition.endOffset });
+  }
+}
+
+/**
+ * Every app/stream pair's health and, while its consumption state is served, its partitions' checkpoints, lag and
+ * expired records; one dis_app_info per app that a listing gave an app_id.
+ */
+function addAppSamples(
+  out: Record<FamilyKey, Sample[]>,
+  apps: readonly AppStatus[],
+  nowMs: number,
+  options: TranslationOptions,
+): void {
+  const infos = new Set<string>();
+  for (const status of apps) {
+    const { projectId, pair, appId } = status;
+    if (appId !== undefined && !infos.has(`${projectId}/${pair.app}`)) {
+      infos.add(`${projectId}/${pair.app}`);
+      out.appInfo.push({ labels: { project_id: projectId, app: pair.app, app_id: appId }, value: 1 });
+    }
+    const labels = { project_id: projectId, app: pair.app, stream: pair.stream };
+    if (isAppServable(status, nowMs, options.staleAfterMs)) {
+      const partitions = [...status.state!.partitions].sort((a, b) => compare(a.partitionId, b.partitionId));
+      for (const partition of partitions) {
+        const partitionLabels = { ...labels, partition: partition.partitionId };
+        const push = (family: FamilyKey, value: number | undefined): void => {
+          if (value !== undefined) out[family].push({ labels: partitionLabels, value });
+        };
+        push('appCheckpointOffset', partition.checkpoint);
+        push('appLagRecords', appLagRecords(partition));
+        push('appExpiredRecords', appExpiredRecords(partition));
+        push('appHasCheckpoint', partition.hasCheckpoint === undefined ? undefined : Number(partition.hasCheckpoint));
+      }
+    }
+    out.appUp.push({ labels, value: status.up ? 1 : 0 });
+    for (const reason of ERROR_REASONS) {
+      out.appErrors.push({ labels: { ...labels, reason }, value: status.errors[reason] ?? 0 });
+    }
   }
 }
 

@@ -97,7 +97,7 @@ describe('metrics translation and rendering', () => {
   for (const stateSets of ['all', 'current'] as const) {
     it(`renders a large snapshot byte for byte as prom-client renders toSamples (stateSets ${stateSets})`, async () => {
       const options: TranslationOptions = { ...OPTIONS, stateSets };
-      const snapshot = largeSnapshot({ tasks: 600, partitions: 4 }, SCRAPE_MS);
+      const snapshot = largeSnapshot({ tasks: 600, partitions: 4, appsPerStream: 3 }, SCRAPE_MS);
       const render = served(options);
       // at the poll, then once failing targets and streams went stale and more partitions count as stalled
       for (const nowMs of [SCRAPE_MS, SCRAPE_MS + 250_000]) {
@@ -247,13 +247,21 @@ describe('metrics translation and rendering', () => {
       .map((s) => Object.keys(s.labels).sort().join(','));
     expect([...new Set(labelSets)].sort()).to.deep.equal([
       '',
+      'app,app_id,project_id',
+      'app,partition,project_id,stream',
+      'app,project_id,reason,stream',
+      'app,project_id,stream',
+      'data_type,project_id,stream,stream_id,stream_type',
       'destination,destination_type,project_id,stream,task,task_id',
       'partition,project_id,state,stream,task',
+      'partition,project_id,status,stream',
       'partition,project_id,status,stream,task',
       'partition,project_id,stream',
       'partition,project_id,stream,task',
       'project_id,reason,stream,task',
       'project_id,state,stream,task',
+      'project_id,status,stream',
+      'project_id,stream',
       'project_id,stream,task',
     ]);
   });
