@@ -47,7 +47,7 @@ export interface FakeDisControl {
   /** Removes every fault, the scenario's included. */
   clearFaults(): void;
   /**
-   * Every request to one of the four DIS operations or to IAM's token request (operation `iam_token`) so far,
+   * Every request to one of the six DIS operations or to IAM's token request (operation `iam_token`) so far,
    * oldest first (unknown paths are not recorded).
    */
   requests(): ReadonlyArray<RecordedRequest>;

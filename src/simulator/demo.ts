@@ -18,8 +18,9 @@ async function main(): Promise<number> {
     HUAWEICLOUD_SDK_PROJECT_ID: scenario.projectId,
     HUAWEICLOUD_SDK_AK: credential.accessKey,
     HUAWEICLOUD_SDK_SK: credential.secretKey,
-    // discover every dump task of every stream, as a user of `stream: "*"` would
+    // discover every dump task of every stream, as a user of `stream: "*"` would, and every app in every stream
     DIS_TARGETS: '*',
+    DIS_APPS: '*',
     DIS_DISCOVERY_INTERVAL: process.env.DIS_DISCOVERY_INTERVAL ?? '30s',
     DIS_POLL_INTERVAL: process.env.DIS_POLL_INTERVAL ?? '10s',
     DIS_EXPORTER_HOST: process.env.DIS_EXPORTER_HOST ?? '127.0.0.1',
@@ -37,6 +38,7 @@ async function main(): Promise<number> {
     onListening: (url) => {
       process.stdout.write(
         `\nDIS simulator:  ${dis.url} (${targets.length} dump tasks, discovered by the exporter: ${targets.join(', ')})\n` +
+          `Consumer apps:  ${scenario.apps.map((app) => app.name).join(', ')}\n` +
           `Exporter:       ${url}/\n` +
           `Metrics:        ${url}/metrics\n` +
           `Polling every ${env.DIS_POLL_INTERVAL}; values change as the simulated streams grow. Ctrl-C stops.\n\n`,

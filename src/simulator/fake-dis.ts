@@ -71,6 +71,8 @@ export function createFakeDisApp(options: FakeDisOptions): { app: express.Expres
   app.get('/v2/:projectId/streams/:streamName', handleOperation(fake, 'show_stream'));
   app.get('/v2/:projectId/streams/:streamName/transfer-tasks', handleOperation(fake, 'list_transfer_tasks'));
   app.get('/v2/:projectId/streams/:streamName/transfer-tasks/:taskName', handleOperation(fake, 'show_transfer_task'));
+  app.get('/v2/:projectId/apps', handleOperation(fake, 'list_apps'));
+  app.get('/v2/:projectId/apps/:appName/streams/:streamName', handleOperation(fake, 'show_consumer_state'));
   // IAM on the same server, so one URL serves both: `auth.iam.endpoint` and `dis.endpoint` may be equal.
   app.post('/v3/auth/tokens', express.text({ type: () => true, limit: '64kb' }), handleOperation(fake, 'iam_token'));
   app.use((_req: Request, res: Response) => {

@@ -5,6 +5,7 @@ import { writeOversizedBody } from './faults.js';
 import type { TerminalFault } from './faults.js';
 import type { FaultKind, Operation } from './scenario.js';
 import type { FakeDisState } from './state.js';
+import { consumerStateBody, listAppsBody } from './apps.js';
 import { listStreamsBody, listTasksBody, showStreamBody, showTaskBody } from './world.js';
 import type { Lookup } from './world.js';
 
@@ -13,7 +14,7 @@ export const JSON_TYPE = 'application/json;charset=UTF-8';
 // A truncated JSON document: what a proxy cutting a response short produces.
 const DEFAULT_MALFORMED_BODY = '{"stream_name":"';
 
-type PathParams = { projectId: string; streamName?: string; taskName?: string };
+type PathParams = { projectId: string; streamName?: string; taskName?: string; appName?: string };
 type Page = { limit: number; start?: string };
 
 /** One request being answered: its id, the faults that hit it, and how to answer it (recorded in the log). */
@@ -173,6 +174,44 @@ function answer(fake: FakeDisState, { req, res, operation, params, requestId, se
     case 'show_transfer_task':
       sendLookup(showTaskBody(world, nowMs, params.streamName ?? '', params.taskName ?? ''), params, requestId, send);
       return;
+    case 'list_apps': {
+      const page = readPage(url.searchParams, 'start_app_name', 'limit', 100, 10);
+      if (typeof page === 'string') {
+        send(400, disError('DIS.4200', 'Invalid request.', page, requestId));
+        return;
+      }
+      const streamName = url.searchParams.get('stream_name') ?? undefined;
+      send(
+        200,
+        listAppsBody(world, {
+          limit: page.limit,
+          ...optional('startAppName', page.start),
+          ...optional('streamName', streamName),
+        }),
+      );
+      return;
+    }
+    case 'show_consumer_state': {
+      const page = readPage(url.searchParams, 'start_partition_id', 'limit', 1000, 100);
+      if (typeof page === 'string') {
+        send(400, disError('DIS.4200', 'Invalid request.', page, requestId));
+        return;
+      }
+      // Required, and LAST_READ is its only value (docs/dis-api.md ("Consumer apps")).
+      if (url.searchParams.get('checkpoint_type') !== 'LAST_READ') {
+        send(400, disError('DIS.4200', 'Invalid request.', 'checkpoint_type must be LAST_READ', requestId));
+        return;
+      }
+      const names = { app: params.appName ?? '', stream: params.streamName ?? '' };
+      const lookup = consumerStateBody(world, nowMs, names, {
+        limit: page.limit,
+        ...optional('startPartitionId', page.start),
+      });
+      if (lookup.found) send(200, lookup.value);
+      else if (lookup.missing === 'app') send(400, disError('DIS.4332', 'app not found.', names.app, requestId));
+      else send(400, disError('DIS.4301', 'Stream does not exist.', names.stream, requestId));
+      return;
+    }
   }
 }
 
@@ -182,6 +221,7 @@ function pathParams(req: Request): PathParams {
     projectId: params['projectId'] ?? '',
     ...optional('streamName', params['streamName']),
     ...optional('taskName', params['taskName']),
+    ...optional('appName', params['appName']),
   };
 }
 

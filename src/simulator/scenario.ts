@@ -3,8 +3,15 @@ import { dirname, extname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-/** The four DIS operations the simulator serves, and IAM's token request (`POST /v3/auth/tokens`). */
-export type Operation = 'list_streams' | 'show_stream' | 'list_transfer_tasks' | 'show_transfer_task' | 'iam_token';
+/** The six DIS operations the simulator serves, and IAM's token request (`POST /v3/auth/tokens`). */
+export type Operation =
+  | 'list_streams'
+  | 'show_stream'
+  | 'list_transfer_tasks'
+  | 'show_transfer_task'
+  | 'list_apps'
+  | 'show_consumer_state'
+  | 'iam_token';
 
 /** Every operation, for validation and for tables in tests. */
 export const OPERATIONS: readonly Operation[] = [
@@ -12,6 +19,8 @@ export const OPERATIONS: readonly Operation[] = [
   'show_stream',
   'list_transfer_tasks',
   'show_transfer_task',
+  'list_apps',
+  'show_consumer_state',
   'iam_token',
 ];
 
@@ -148,10 +157,43 @@ export type StreamSpec = Readonly<{
   id: string;
   createdMsAgo: number;
   retentionPeriodHours: number;
+  /** The stream's `status`: RUNNING, or FROZEN (arrears), CREATING, TERMINATING, or any other text. */
+  status: string;
   partitions: readonly PartitionSpec[];
   tasks: readonly TaskSpec[];
   /** A test hook: top-level fields of the stream details sent exactly as given (e.g. another `stream_name`). */
   wireOverride?: WireOverride;
+}>;
+
+/** How the simulator writes a consumption state: partition ids, and counts as the SDK model, strings or numbers. */
+export type ConsumerStateWire = Readonly<{
+  /** `index`: `"0"` (the default, as the doc example); `number`: `0`; `shardId`: `"shardId-0000000000"`. */
+  partitionId: 'index' | 'number' | 'shardId';
+  /** `sdk`: `sequence_number` a string, offsets numbers (the default); `string`: all strings; `number`: all numbers. */
+  values: 'sdk' | 'string' | 'number';
+}>;
+
+/**
+ * How a consumer app reads one stream: from its time zero at `readRecordsPerSecond` at most (unlimited: it keeps
+ * `behindRecords` behind the newest record), committing its checkpoint every `commitIntervalSeconds`. Without a
+ * `checkpoint` it has none yet: `sequence_number` -1 in every partition.
+ */
+export type AppStreamSpec = Readonly<{
+  checkpoint: boolean;
+  behindRecords: number;
+  readRecordsPerSecond?: number;
+  commitIntervalSeconds: number;
+  wire: ConsumerStateWire;
+}>;
+
+/** A consumer app (an application reading streams with the DIS SDK) and the streams it reads, by name. */
+export type AppSpec = Readonly<{
+  name: string;
+  id: string;
+  createdMsAgo: number;
+  /** Whether the app listing names its streams (`commit_checkpoint_stream_names`, which the reference's table lacks). */
+  listStreams: boolean;
+  streams: Readonly<Record<string, AppStreamSpec>>;
 }>;
 
 /** A partition as written in a scenario file, before validation and defaults. */
@@ -197,6 +239,7 @@ export type StreamSpecInput = Readonly<{
   id?: string;
   createdMsAgo?: number;
   retentionPeriodHours?: number;
+  status?: string;
   partitions: readonly PartitionSpecInput[];
   tasks?: readonly TaskSpecInput[];
   wireOverride?: WireOverride;
@@ -213,6 +256,8 @@ export type Scenario = Readonly<{
   /** Seed of the PRNG behind fault `probability`. */
   seed: number;
   streams: readonly StreamSpec[];
+  /** Consumer apps; none by default. */
+  apps: readonly AppSpec[];
   faults: readonly Fault[];
 }>;
 
@@ -224,8 +269,11 @@ const DEFAULT_TASK_AGE_MS = 86_400_000;
 const DEFAULT_RETENTION_HOURS = 24;
 /** The real service caps a stream at 5 dump tasks (DIS.4357: docs/dis-api.md ("The codes")). */
 export const MAX_TASKS_PER_STREAM = 5;
-// DIS stream names: letters, digits, '-' and '_', 1-64 characters.
+// DIS stream names: letters, digits, '-' and '_', 1-64 characters; app names the same, 1-200.
 const STREAM_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const APP_NAME_PATTERN = /^[A-Za-z0-9_-]{1,200}$/;
+/** Seconds between an app's checkpoint commits unless its scenario says otherwise. */
+const DEFAULT_COMMIT_INTERVAL_SECONDS = 10;
 
 /** Reads a YAML (or, by extension, JSON) scenario file; throws an Error with one line per problem. */
 export function loadScenario(path: string): Scenario {
@@ -326,7 +374,7 @@ class Validator {
 
   scenario(data: unknown): Scenario {
     const root =
-      this.object(data, '', ['projectId', 'credentials', 'iam', 'epochMs', 'seed', 'streams', 'faults']) ?? {};
+      this.object(data, '', ['projectId', 'credentials', 'iam', 'epochMs', 'seed', 'streams', 'apps', 'faults']) ?? {};
     const projectId = this.string(root, '', 'projectId', { required: true }) ?? '';
     const credentials = this.array(root, '', 'credentials').map((item, i) => {
       const path = `credentials[${i}]`;
@@ -348,10 +396,57 @@ class Validator {
       streams.map((s) => s.name),
       (i) => `streams[${i}].name`,
     );
+    const apps = this.array(root, '', 'apps').map((item, i) => this.app(item, `apps[${i}]`));
+    this.unique(
+      apps.map((a) => a.name),
+      (i) => `apps[${i}].name`,
+    );
     const faults = this.array(root, '', 'faults').map((item, i) => this.fault(item, `faults[${i}]`));
     return epochMs === undefined
-      ? { projectId, credentials, iam, seed, streams, faults }
-      : { projectId, credentials, iam, epochMs, seed, streams, faults };
+      ? { projectId, credentials, iam, seed, streams, apps, faults }
+      : { projectId, credentials, iam, epochMs, seed, streams, apps, faults };
+  }
+
+  private app(data: unknown, path: string): AppSpec {
+    const o = this.object(data, path, ['name', 'id', 'createdMsAgo', 'listStreams', 'streams']) ?? {};
+    const name =
+      this.string(o, path, 'name', {
+        required: true,
+        pattern: APP_NAME_PATTERN,
+        patternText: '1-200 letters, digits, "-" or "_"',
+      }) ?? '';
+    const streamsPath = join(path, 'streams');
+    const rawStreams = o['streams'] === undefined ? {} : (this.object(o['streams'], streamsPath, undefined) ?? {});
+    const streams: Record<string, AppStreamSpec> = {};
+    for (const [stream, spec] of Object.entries(rawStreams)) {
+      if (!STREAM_NAME_PATTERN.test(stream)) this.problem(`${streamsPath}.${stream}`, 'is not a stream name');
+      streams[stream] = this.appStream(spec ?? {}, `${streamsPath}.${stream}`);
+    }
+    return {
+      name,
+      id: this.string(o, path, 'id', {}) ?? derivedId('app', name),
+      createdMsAgo: this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? DEFAULT_TASK_AGE_MS,
+      listStreams: this.boolean(o, path, 'listStreams') ?? true,
+      streams,
+    };
+  }
+
+  private appStream(data: unknown, path: string): AppStreamSpec {
+    const keys = ['checkpoint', 'behindRecords', 'readRecordsPerSecond', 'commitIntervalSeconds', 'wire'];
+    const o = this.object(data, path, keys) ?? {};
+    const readRecordsPerSecond = this.number(o, path, 'readRecordsPerSecond', { min: 0 });
+    const wirePath = join(path, 'wire');
+    const w = o['wire'] === undefined ? {} : (this.object(o['wire'], wirePath, ['partitionId', 'values']) ?? {});
+    const partitionId = this.oneOf(w, wirePath, 'partitionId', ['index', 'number', 'shardId'] as const, {});
+    const values = this.oneOf(w, wirePath, 'values', ['sdk', 'string', 'number'] as const, {});
+    return {
+      checkpoint: this.boolean(o, path, 'checkpoint') ?? true,
+      behindRecords: this.integer(o, path, 'behindRecords', { min: 0 }) ?? 0,
+      ...(readRecordsPerSecond === undefined ? {} : { readRecordsPerSecond }),
+      commitIntervalSeconds:
+        this.integer(o, path, 'commitIntervalSeconds', { min: 1 }) ?? DEFAULT_COMMIT_INTERVAL_SECONDS,
+      wire: { partitionId: partitionId ?? 'index', values: values ?? 'sdk' },
+    };
   }
 
   private iam(data: unknown): IamSettings {
@@ -461,6 +556,7 @@ class Validator {
         'id',
         'createdMsAgo',
         'retentionPeriodHours',
+        'status',
         'partitions',
         'tasks',
         'wireOverride',
@@ -475,6 +571,7 @@ class Validator {
     const createdMsAgo =
       this.integer(o, path, 'createdMsAgo', { min: 0 }) ?? (this.runtime ? 0 : DEFAULT_STREAM_AGE_MS);
     const retentionPeriodHours = this.integer(o, path, 'retentionPeriodHours', { min: 1 }) ?? DEFAULT_RETENTION_HOURS;
+    const status = this.string(o, path, 'status', {}) ?? 'RUNNING';
     const partitionItems = this.array(o, path, 'partitions', { required: true });
     if (o['partitions'] !== undefined && partitionItems.length === 0) {
       this.problem(join(path, 'partitions'), 'must have at least one partition');
@@ -500,6 +597,7 @@ class Validator {
       id,
       createdMsAgo,
       retentionPeriodHours,
+      status,
       partitions,
       tasks,
       ...(wireOverride === undefined ? {} : { wireOverride }),

@@ -237,7 +237,7 @@ export function showStreamBody(
     create_time: createTime,
     last_modified_time: createTime,
     retention_period: stream.spec.retentionPeriodHours,
-    status: 'RUNNING',
+    status: stream.spec.status,
     stream_type: 'COMMON',
     data_type: 'BLOB',
     writable_partition_count: statuses.filter((status) => status === 'ACTIVE').length,
@@ -606,7 +606,7 @@ function streamInfo(stream: LiveStream, nowMs: number): StreamInfoBody {
     stream_name: stream.spec.name,
     create_time: stream.originMs - stream.spec.createdMsAgo,
     retention_period: stream.spec.retentionPeriodHours,
-    status: 'RUNNING',
+    status: stream.spec.status,
     stream_type: 'COMMON',
     data_type: 'BLOB',
     partition_count: stream.spec.partitions.filter(

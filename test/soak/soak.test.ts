@@ -125,6 +125,8 @@ const WRONG_TYPES: Readonly<Record<Operation, Readonly<Record<string, unknown>>>
   show_stream: { stream_name: 'orders', partitions: [{ partition_id: -1 }] },
   list_streams: { stream_names: 'orders', has_more_streams: 'no' },
   list_transfer_tasks: { tasks: { task_name: 'orders-to-obs' } },
+  list_apps: { apps: [{ app_id: 'no name' }] },
+  show_consumer_state: { partition_consuming_states: { partition_id: '0' } },
   iam_token: { token: { expires_at: 42 } },
 };
 

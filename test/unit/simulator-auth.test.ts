@@ -68,7 +68,7 @@ describe('simulator (fake DIS)', () => {
     });
 
     it('answers an unknown path with 404 APIGW.0101 and an X-Request-Id', async () => {
-      const reply = await get(`/v2/${PROJECT}/apps`);
+      const reply = await get(`/v2/${PROJECT}/checkpoints`);
       expect(reply.status).to.equal(404);
       expect(reply.body).to.deep.equal({
         error_code: 'APIGW.0101',

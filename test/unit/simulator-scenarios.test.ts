@@ -69,7 +69,7 @@ describe('simulator (fake DIS)', () => {
           'bad.yaml: streams[2].name: duplicate "ok"',
           'bad.yaml: faults[0].status: is required',
           'bad.yaml: faults[1].kind: must be one of latency, status, timeout, malformed, reset, oversized',
-          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task, iam_token',
+          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task, list_apps, show_consumer_state, iam_token',
           'bad.yaml: faults[2].status: only applies to kind status',
           'bad.yaml: faults[2].probability: must be a number from 0 to 1',
           'bad.yaml: faults[2].untilMs: must be greater than fromMs',
@@ -143,7 +143,7 @@ describe('simulator (fake DIS)', () => {
         expect(() => loadScenario(invalid)).to.throw(`${invalid}: projectId: must be a non-empty string`);
       });
 
-      it('ships a valid demo scenario with the four streams and their tasks', () => {
+      it('ships a valid demo scenario with the five streams, their tasks and the consumer apps', () => {
         const demo = loadScenario(bundledScenarioPath('demo.yaml'));
         expect(demo.projectId).to.equal('0123456789abcdef0123456789abcdef');
         expect(demo.credentials).to.deep.equal([
@@ -160,6 +160,14 @@ describe('simulator (fake DIS)', () => {
           ['clicks', 2, ['clicks-to-dli:DLI:RUNNING', 'clicks-to-dws:DWS:PAUSED']],
           ['payments', 1, ['payments-to-mrs:MRS:RUNNING']],
           ['sensors', 3, ['sensors-to-obs:OBS:RUNNING']],
+          ['archive', 1, []],
+        ]);
+        expect(demo.streams.map((s) => s.status)).to.deep.equal(['RUNNING', 'RUNNING', 'RUNNING', 'RUNNING', 'FROZEN']);
+        expect(demo.apps.map((app) => [app.name, Object.keys(app.streams)])).to.deep.equal([
+          ['billing-service', ['orders', 'payments']],
+          ['clickstream-analytics', ['clicks']],
+          ['fraud-detector', ['payments']],
+          ['archive-reader', ['archive']],
         ]);
       });
 
@@ -225,7 +233,26 @@ describe('simulator (fake DIS)', () => {
         ]);
         expect(((await progress('orders', 'orders-to-obs'))[2] as unknown[])[1]).to.equal('ABNORMAL');
         const listed = (await demoGet('')) as { stream_names: string[] };
-        expect(listed.stream_names).to.deep.equal(['clicks', 'orders', 'payments', 'sensors']);
+        expect(listed.stream_names).to.deep.equal(['archive', 'clicks', 'orders', 'payments', 'sensors']);
+        // The apps: keeping up, lagging further at each commit, no checkpoint, and records lost to retention.
+        const consumption = async (app: string, stream: string): Promise<unknown[]> => {
+          const path = `/v2/${demo.projectId}/apps/${app}/streams/${stream}?checkpoint_type=LAST_READ`;
+          const body = (await get(path, { server, sign: false, headers: {} })).body as {
+            partition_consuming_states: { sequence_number: string; latest_offset: number; earliest_offset: number }[];
+          };
+          return body.partition_consuming_states.map((p) => [p.sequence_number, p.latest_offset, p.earliest_offset]);
+        };
+        expect(await consumption('billing-service', 'orders')).to.deep.equal([
+          ['1451436', 1451439, 120000],
+          ['1433076', 1433079, 118500],
+          ['1462316', 1462319, 121300],
+        ]);
+        expect(await consumption('clickstream-analytics', 'clicks')).to.deep.equal([
+          ['8800999', 8804799, 0],
+          ['8750999', 8754199, 0],
+        ]);
+        expect(await consumption('fraud-detector', 'payments')).to.deep.equal([['-1', 64239, 5000]]);
+        expect(await consumption('archive-reader', 'archive')).to.deep.equal([['31999', 51999, 40000]]);
       });
     });
   });
