@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Project } from '../config/types.js';
 import type { Snapshot, TargetStatus } from '../poll/store.js';
+import { renderAppsAndStreams } from './landing-apps.js';
 
 // The page's only style, inline; the Content-Security-Policy allows exactly this text by its hash.
 const STYLE = `
@@ -44,7 +45,8 @@ export function renderLandingPage(
     const heading = `<h2>Project ${escapeHtml(projectId)}${region === undefined ? '' : ` · ${escapeHtml(region)}`}</h2>`;
     if (snapshot.cyclesCompleted === 0) return heading;
     const statuses = byProject.get(projectId) ?? [];
-    return statuses.length === 0 ? `${heading}\n<p>No targets.</p>` : `${heading}\n${targetTable(statuses)}`;
+    const targets = statuses.length === 0 ? `${heading}\n<p>No targets.</p>` : `${heading}\n${targetTable(statuses)}`;
+    return `${targets}${renderAppsAndStreams(snapshot, projectId, escapeHtml)}`;
   });
   const pending = snapshot.cyclesCompleted === 0 ? '<p>The first poll cycle has not finished yet.</p>\n' : '';
   return `<!DOCTYPE html>
