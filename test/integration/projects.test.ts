@@ -278,11 +278,19 @@ describe('several projects in one exporter (real HTTP against two simulated regi
       `Project ${NORTH.projectId} · cn-north-4`,
       `Project ${SOUTH.projectId} · ap-southeast-1`,
     ]);
-    const tasks = (section: string) =>
-      [...section.matchAll(/<tr class="up"><td>([^<]*)<\/td><td>([^<]*)</g)].map((m) => `${m[1]}/${m[2]}`);
-    expect(sections.map(tasks)).to.deep.equal([
+    // The dump tasks' table comes first; each project's streams follow it under their own heading.
+    const [targets, streams] = [0, 1].map((part) =>
+      sections.map((section) => section.split('<h3>Streams</h3>')[part]!),
+    );
+    const rows = (table: string) =>
+      [...table.matchAll(/<tr class="up"><td>([^<]*)<\/td><td>([^<]*)</g)].map((m) => `${m[1]}/${m[2]}`);
+    expect(targets!.map(rows)).to.deep.equal([
       ['orders/orders-to-obs', 'clicks/clicks-to-dli'],
       ['orders/orders-to-obs', 'payments/payments-to-obs'],
+    ]);
+    expect(streams!.map((table) => rows(table).map((row) => row.split('/')[0]))).to.deep.equal([
+      ['orders', 'clicks'],
+      ['orders', 'payments'],
     ]);
   });
 
