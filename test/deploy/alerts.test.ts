@@ -34,6 +34,10 @@ const ALERTS = [
   'DisDumpPartitionFallingBehind',
   'DisDumpRecordsExpired',
   'DisDumpRecordsDiscarded',
+  'DisDumpLagNearRetention',
+  'DisStreamFrozen',
+  'DisAppLagHigh',
+  'DisAppRecordsExpired',
   'DisExporterTargetDown',
   'DisExporterTargetDataStale',
   'DisExporterAuthFailing',
@@ -151,7 +155,7 @@ function testMutatedRules(testFile: string, from: string, to: string): number | 
 }
 
 describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
-  it('passes `promtool check rules` with exactly 18 rules', function () {
+  it('passes `promtool check rules` with exactly one rule per alert', function () {
     requireTool(this, 'promtool');
     const result = promtool('check', 'rules', ALERTS_FILE);
     expect(result.output).to.include(`SUCCESS: ${ALERTS.length} rules found`);
@@ -161,7 +165,7 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
   it('is a plain Prometheus rule file of alerting rules only, the ones documented', () => {
     const file = loadRules();
     expect(Object.keys(file)).to.deep.equal(['groups']); // no PrometheusRule wrapper: usable as is
-    expect(file.groups.map((g) => g.name)).to.deep.equal(['dis-dump-tasks', 'dis-exporter']);
+    expect(file.groups.map((g) => g.name)).to.deep.equal(['dis-dump-tasks', 'dis-streams-and-apps', 'dis-exporter']);
     const rules = file.groups.flatMap((g) => g.rules);
     expect(rules.filter((r) => r.alert === undefined)).to.deep.equal([]);
     expect(rules.map((r) => r.alert)).to.deep.equal(ALERTS);
@@ -191,6 +195,9 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         mentions('project_id');
         if (!/\bwithout \(stream, task\)/.test(rule.expr)) ['stream', 'task'].forEach(mentions);
       }
+      if (names.some((n) => n.startsWith('dis_app_partition_')))
+        ['project_id', 'app', 'stream', 'partition'].forEach(mentions);
+      if (names.some((n) => n.startsWith('dis_stream_'))) ['project_id', 'stream'].forEach(mentions);
     }
   });
 
@@ -300,6 +307,30 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         'DisExporterConfigReloadFailed.test.yaml',
         'dis_exporter_config_last_reload_successful == 0\n        for: 10m',
         'dis_exporter_config_last_reload_successful == 0\n        for: 5m',
+      ],
+      [
+        'dropping the records-waiting guard makes an idle partition near the retention fire',
+        'DisDumpLagNearRetention.test.yaml',
+        '          and\n          dis_dump_task_partition_lag_records > 0\n        for: 10m',
+        '        for: 10m',
+      ],
+      [
+        'a threshold of no minutes of writes makes an app that keeps up fire',
+        'DisAppLagHigh.test.yaml',
+        '600 * rate(dis_stream_partition_end_offset[30m])',
+        '0 * rate(dis_stream_partition_end_offset[30m])',
+      ],
+      [
+        'dropping the lag guard makes an app in an emptied quiet partition fire',
+        'DisAppRecordsExpired.test.yaml',
+        'dis_app_partition_expired_records > 0\n          and\n          dis_app_partition_lag_records > 0',
+        'dis_app_partition_expired_records > 0',
+      ],
+      [
+        'a short `for` makes a stream FROZEN for a moment fire',
+        'DisStreamFrozen.test.yaml',
+        'dis_stream_status{status="FROZEN"} == 1\n        for: 10m',
+        'dis_stream_status{status="FROZEN"} == 1\n        for: 3m',
       ],
       [
         'counting auth failures of recovered targets fires on a single 401',

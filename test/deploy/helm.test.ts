@@ -964,14 +964,22 @@ describe('Helm chart helm/dis-exporter', function () {
 
     it('leaves out disabled alerts, and a group they leave empty', () => {
       const file = FILE();
-      const exporterAlerts = file.groups[1]!.rules.map((rule) => rule.alert!);
+      const exporterAlerts = file.groups
+        .find((group) => group.name === 'dis-exporter')!
+        .rules.map((rule) => rule.alert!);
       const disabled = {
         ...Object.fromEntries(exporterAlerts.map((alert) => [alert, true])),
         DisDumpTaskNotRunning: true,
       };
-      expect(groupsWith({ disabled: { ...disabled, DisDumpRecordsDiscarded: false } })).to.deep.equal([
-        { ...file.groups[0]!, rules: file.groups[0]!.rules.filter((rule) => rule.alert !== 'DisDumpTaskNotRunning') },
-      ]);
+      expect(groupsWith({ disabled: { ...disabled, DisDumpRecordsDiscarded: false } })).to.deep.equal(
+        file.groups
+          .filter((group) => group.name !== 'dis-exporter')
+          .map((group) =>
+            group.name === 'dis-dump-tasks'
+              ? { ...group, rules: group.rules.filter((rule) => rule.alert !== 'DisDumpTaskNotRunning') }
+              : group,
+          ),
+      );
       expect(templateError({ prometheusRule: { disabled: { DisDumpTaskStuck: true } } })).to.include(
         'prometheusRule.disabled: Additional property DisDumpTaskStuck is not allowed',
       );
@@ -1011,7 +1019,7 @@ describe('Helm chart helm/dis-exporter', function () {
         { name: 'dis-exporter-additional', rules: mine },
       ]);
       const labelled = groupsWith({ additionalRules: mine, additionalRuleLabels: { team: 'data', severity: 'page' } });
-      expect(labelled![2]).to.deep.equal({
+      expect(labelled!.at(-1)).to.deep.equal({
         name: 'dis-exporter-additional',
         rules: [mine[0], { ...mine[1], labels: { team: 'data', severity: 'warning' } }],
       });
@@ -1033,7 +1041,7 @@ describe('Helm chart helm/dis-exporter', function () {
       writeFileSync(file, JSON.stringify({ groups }));
       const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
       expect(result.status, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.include('SUCCESS: 18 rules found');
+      expect(result.stdout).to.include('SUCCESS: 22 rules found');
     });
 
     it('knows in values.schema.json exactly the alerts of files/alerts.yaml, for disabled and overrides', () => {
