@@ -350,7 +350,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
     }
   });
 
-  it('has panels for the states, verdicts, lag, data loss and the exporter health', () => {
+  it('has panels for the states, verdicts, lag, data loss, stream health, consumer apps and the exporter health', () => {
     const exprs = panelExpressions().map(({ expr }) => expr);
     const reads = (pattern: RegExp): boolean => exprs.some((expr) => pattern.test(expr));
     expect(reads(/dis_dump_task_state\{[^}]*\} == 1/), 'tasks by state').to.equal(true);
@@ -372,6 +372,15 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       'dis_exporter_last_discovery_success_timestamp_seconds',
       'dis_exporter_discovery_errors_total',
       'dis_exporter_build_info',
+      'dis_stream_status',
+      'dis_stream_info',
+      'dis_stream_retention_seconds',
+      'dis_stream_partition_status',
+      'dis_app_partition_lag_records',
+      'dis_app_partition_expired_records',
+      'dis_app_partition_has_checkpoint',
+      'dis_app_partition_checkpoint_offset',
+      'dis_exporter_app_up',
     ]) {
       expect(reads(new RegExp(`\\b${name}\\b`)), name).to.equal(true);
     }
@@ -406,7 +415,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       dis = await startFakeDis({ scenario, host: '127.0.0.1' });
       const base = testConfig(dis.url, { retries: 2 }, [{ stream: '*', task: '*' }]);
       exporter = await startExporter(
-        { ...base, dis: { ...base.dis, projectId: scenario.projectId } },
+        { ...base, dis: { ...base.dis, projectId: scenario.projectId }, apps: [{ app: '*', stream: '*' }] },
         { clock: systemClock, credentials: scenario.credentials[0]!, processMetrics: true },
       );
       for (let i = 0; i < 500 && exporter.app.store.current().cyclesCompleted < 1; i++) {
@@ -415,8 +424,9 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       expect(exporter.app.store.current().cyclesCompleted, 'first poll cycle').to.be.at.least(1);
       const got = baseGot.extend({ retry: { limit: 0 }, timeout: { request: 5_000 } });
       exposition = (await got(`${exporter.server.url}/metrics`)).body;
-      // discovery found the demo's tasks, so the label checks below see real series
+      // discovery found the demo's tasks and apps, so the label checks below see real series
       expect(exposition).to.match(/^dis_dump_task_state\{[^}]*task="payments-to-mrs"[^}]*\} /m);
+      expect(exposition).to.match(/^dis_app_partition_lag_records\{[^}]*app="clickstream-analytics"[^}]*\} /m);
     });
 
     after(async () => {
@@ -467,7 +477,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
             );
           }
           const has = labels.get(name);
-          if (name.startsWith('dis_dump_task_') || name.startsWith('dis_exporter_target_')) {
+          if (/^dis_(dump_task_|exporter_target_|app_|exporter_app_|stream_)/.test(name)) {
             expect(has, `${name} has series in the live exposition`).not.to.equal(undefined);
           }
           for (const label of FILTER_LABELS) {
@@ -552,7 +562,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       dis = await startFakeDis({ scenario, host: '127.0.0.1' });
       const base = testConfig(dis.url, { intervalMs: 1_000, retries: 2 }, [{ stream: '*', task: '*' }]);
       exporter = await startExporter(
-        { ...base, dis: { ...base.dis, projectId: scenario.projectId } },
+        { ...base, dis: { ...base.dis, projectId: scenario.projectId }, apps: [{ app: '*', stream: '*' }] },
         { clock: systemClock, credentials: scenario.credentials[0]!, processMetrics: true },
       );
       const address = exporter.server.url.replace('http://', '');
@@ -619,7 +629,8 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
         cluster: [],
         job: JOBS,
         project_id: ['0123456789abcdef0123456789abcdef'],
-        stream: ['clicks', 'orders', 'payments', 'sensors', 'telemetry'],
+        // archive has apps only: the variable knows it from dis_exporter_app_up
+        stream: ['archive', 'clicks', 'orders', 'payments', 'sensors', 'telemetry'],
         task: answers['task'],
       });
       expect(answers['task']).to.include.members([
@@ -674,6 +685,49 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       expect(memory.map((s) => s.metric)).to.deep.equal([{ instance: exporter!.server.url.replace('http://', '') }]);
     });
 
+    it('shows each app partition, app pair and stream once across the two jobs, as with one job', async () => {
+      const appPartitions = await instant(
+        'count by (project_id, app, stream, partition) (dis_app_partition_lag_records)',
+      );
+      const pairs = await instant('count by (project_id, app, stream) (dis_exporter_app_up)');
+      const streams = await instant('count by (project_id, stream) (dis_stream_status)');
+      const identity = (s: Sample) =>
+        [s.metric.project_id, s.metric.app, s.metric.stream, s.metric.partition].join('/');
+      expect(appPartitions.length).to.be.at.least(5);
+      const expectations: Array<[title: string, type: string, identities: Sample[]]> = [
+        ['App lag per partition (records)', 'timeseries', appPartitions],
+        ['Consumer apps', 'table', pairs],
+        ['Streams', 'table', streams],
+      ];
+      for (const [title, type, identities] of expectations) {
+        for (const [ref, expr] of Object.entries(panelTargets(title, type))) {
+          const both = await instant(interpolate(expr, ALL), `${title} ${ref}`);
+          const one = await instant(interpolate(expr, ONE_JOB), `${title} ${ref}`);
+          expect(labelSets(both), `${title} ${ref}: one series each, as with one job`).to.deep.equal(labelSets(one));
+          for (const sample of both) expect(sample.metric, title).not.to.have.any.keys('job', 'instance', '__name__');
+          if (ref === 'A') expect(both.map(identity).sort(), title).to.deep.equal(identities.map(identity).sort());
+        }
+      }
+      const frozen = await instant(interpolate(panelTargets('FROZEN streams', 'stat')['A']!, ALL));
+      expect(values(frozen)).to.deep.equal([1]);
+      const streamRows = await instant(interpolate(panelTargets('Streams', 'table')['A']!, ALL));
+      expect(streamRows.find((s) => s.metric.stream === 'archive')?.metric.status).to.equal('FROZEN');
+    });
+
+    it('lists the $topn app partitions with the most records waiting, and what the apps lost to retention', async () => {
+      const { A: records, B: expired } = panelTargets('Top $topn app partitions by lag');
+      const top = await instant(interpolate(records!, ALL));
+      const all = await instant(interpolate(panelTargets('App lag per partition (records)')['A']!, ALL));
+      const largest = values(all)
+        .sort((a, b) => b - a)
+        .slice(0, Number(ALL.topn));
+      expect(values(top).sort((a, b) => b - a)).to.deep.equal(largest);
+      expect(labelSets(await instant(interpolate(expired!, ALL)))).to.deep.equal(labelSets(top));
+      // archive-reader stopped 20,000 records back; 8,001 of them have left the retention
+      const lost = await instant(interpolate(panelTargets('Records lost by apps', 'stat')['A']!, ALL));
+      expect(values(lost)).to.deep.equal([8001]);
+    });
+
     it('counts tasks and targets once, not once per job', async () => {
       const byState = panelTargets('Dump tasks by state')['A']!;
       const both = await instant(interpolate(byState, ALL));
@@ -694,6 +748,7 @@ describe('Grafana dashboard (helm/dis-exporter/files/dashboard.json)', () => {
       const { A: written, B: dumped } = panelTargets('Records written vs dumped per second');
       const writes = await instant(interpolate(written!, ALL));
       expect(writes.map((s) => s.metric.stream).sort()).to.deep.equal([
+        'archive',
         'clicks',
         'orders',
         'payments',
