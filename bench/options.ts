@@ -10,6 +10,8 @@ export type BenchOptions = Readonly<{
   partitions: number;
   /** Dump tasks per stream (1 to 5, the DIS quota); streams = ⌈tasks / tasksPerStream⌉. */
   tasksPerStream: number;
+  /** Consumer apps, each reading every stream (apps × streams pairs polled); 0: none, no app call. */
+  apps: number;
   /** `poll.concurrency`, C. */
   concurrency: number;
   /** Fixed latency the simulator adds to every request, L. */
@@ -38,6 +40,7 @@ const DEFAULTS = {
   tasks: 1000,
   partitions: 4,
   tasksPerStream: 1,
+  apps: 0,
   concurrency: 50,
   latencyMs: 50,
   cycles: 20,
@@ -55,6 +58,8 @@ export const USAGE = `Usage: npm run bench -- [--large] [options]
   --tasks N               dump tasks to poll (default ${DEFAULTS.tasks})
   --partitions P          partitions per stream (default ${DEFAULTS.partitions})
   --tasks-per-stream T    dump tasks per stream, 1-5 (default ${DEFAULTS.tasksPerStream})
+  --apps A                consumer apps, each reading every stream: A x streams app/stream pairs polled, all
+                          discovered with apps: [{app: "*"}] (default ${DEFAULTS.apps}: no app call)
   --concurrency C         poll.concurrency (default ${DEFAULTS.concurrency})
   --latency L             simulator latency per request in ms (default ${DEFAULTS.latencyMs})
   --cycles K              poll cycles (default ${DEFAULTS.cycles}, at least 10): 1 cold, 2-3 quiet, the load
@@ -81,6 +86,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
       tasks: { type: 'string' },
       partitions: { type: 'string' },
       'tasks-per-stream': { type: 'string' },
+      apps: { type: 'string' },
       concurrency: { type: 'string' },
       latency: { type: 'string' },
       cycles: { type: 'string' },
@@ -121,6 +127,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
     'tasks',
     'partitions',
     'tasks-per-stream',
+    'apps',
     'concurrency',
     'latency',
     'lag-records',
@@ -132,6 +139,7 @@ export function parseBenchOptions(args: readonly string[]): BenchOptions {
     tasks: int('tasks', base.tasks, 1, 100_000),
     partitions: int('partitions', base.partitions, 1, 5000),
     tasksPerStream: int('tasks-per-stream', base.tasksPerStream, 1, 5),
+    apps: int('apps', base.apps, 0, 100),
     concurrency: int('concurrency', base.concurrency, 1, 256),
     latencyMs: int('latency', base.latencyMs, 0, 60_000),
     cycles,

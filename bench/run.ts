@@ -17,7 +17,14 @@ import type { TranslationOptions } from '../src/metrics/exposition.js';
 import type { Snapshot } from '../src/poll/store.js';
 import { HISTORY_LENGTH } from '../src/poll/verdict.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
-import { BENCH_CREDENTIALS, BENCH_PROJECT_ID, fleetTargets, minimumRequests, type FleetShape } from './scenario.js';
+import {
+  BENCH_CREDENTIALS,
+  BENCH_PROJECT_ID,
+  fleetAppSelectors,
+  fleetTargets,
+  minimumRequests,
+  type FleetShape,
+} from './scenario.js';
 import type { FloorReply, FloorRequest } from './floor-process.js';
 import type { ScrapeTiming, ScraperReply, ScraperRequest } from './scraper-process.js';
 import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
@@ -64,6 +71,7 @@ async function main(): Promise<number> {
     tasks: options.tasks,
     partitions: options.partitions,
     tasksPerStream: options.tasksPerStream,
+    apps: options.apps,
     latencyMs: options.latencyMs,
   };
   const streams = Math.ceil(shape.tasks / shape.tasksPerStream);
@@ -71,6 +79,7 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg();
   log(
     `bench ${options.preset}: ${shape.tasks} tasks on ${streams} streams x ${shape.partitions} partitions, ` +
+      `${shape.apps} apps (${shape.apps * streams} app/stream pairs), ` +
       `concurrency ${options.concurrency}, latency ${options.latencyMs} ms, ${options.cycles} cycles`,
   );
 
@@ -84,7 +93,7 @@ async function main(): Promise<number> {
 
     gc();
     const baseline = memory();
-    const config = benchConfig(options, ready.url, fleetTargets(shape));
+    const config = { ...benchConfig(options, ready.url, fleetTargets(shape)), apps: fleetAppSelectors(shape) };
     app = createApp(config, {
       logger: pino({ level: 'warn' }, pino.destination(2)),
       credentials: () => ({ kind: 'aksk', ...BENCH_CREDENTIALS }),
@@ -197,7 +206,15 @@ async function main(): Promise<number> {
         loadAverageAfter: loadAfter.map(round),
       },
       options,
-      fleet: { tasks: shape.tasks, streams, partitions, series: floor.series, exposition: { bytes } },
+      fleet: {
+        tasks: shape.tasks,
+        streams,
+        partitions,
+        apps: shape.apps,
+        appPairs: shape.apps * streams,
+        series: floor.series,
+        exposition: { bytes },
+      },
       pollCycle: {
         targets: shape.tasks,
         concurrency: options.concurrency,
