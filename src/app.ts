@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import { resolveCredentialsAsync } from './config/credentials.js';
+import { renewedMethodOf, resolveCredentialsAsync } from './config/credentials.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
 import type { Config, Credentials } from './config/types.js';
-import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
-import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
+import {
+  createDisClient,
+  type ClientLimits,
+  type CredentialEvent,
+  type DisClient,
+  type HttpDisClient,
+} from './dis/client.js';
+import { DEFAULT_IAM_REFRESH_AHEAD_MS } from './dis/iam-token.js';
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
@@ -74,22 +80,27 @@ function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) 
   };
 }
 
+/** What the log lines of each method's credentials call them. */
+const CREDENTIAL_NOUNS = { iam: 'IAM token', oidc: 'IAM token', metadata: 'temporary keys' } as const;
+
 /**
- * Logs the IAM token source's events: a failure once per kind (it says what to fix), a token obtained again after one.
- * The token itself is never logged.
+ * Logs the events of a client's tokens and temporary keys: a failure once per kind (it says what to fix), one obtained
+ * again after a failure. The token or keys themselves are never logged.
  */
-function logIamToken(logger: Logger, event: IamTokenEvent): void {
+function logCredentials(logger: Logger, event: CredentialEvent): void {
+  const noun = CREDENTIAL_NOUNS[event.method];
   if (event.kind === 'failed') {
+    if (!event.firstOfKind) return;
     const { reason, message } = event.error;
     logger.error(
-      { reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
-      'cannot get an IAM token',
+      { method: event.method, reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
+      `cannot get ${event.method === 'metadata' ? noun : `an ${noun}`}`,
     );
     return;
   }
-  const fields = { expiresAt: new Date(event.expiresAtMs).toISOString() };
-  if (event.recovered) logger.info(fields, 'IAM token obtained again');
-  else logger.debug(fields, 'IAM token obtained');
+  const fields = { method: event.method, expiresAt: new Date(event.expiresAtMs).toISOString() };
+  if (event.recovered) logger.info(fields, `${noun} obtained again`);
+  else logger.debug(fields, `${noun} obtained`);
 }
 
 /** Composition root: client → poller → store → metrics → http; a reload swaps the settings of each. */
@@ -114,6 +125,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  self.setCredentialsMethod(config.dis.projectId, renewedMethodOf(deps.credentials()));
 
   const httpClient =
     deps.client === undefined
@@ -154,6 +166,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     if (ignored.length > 0) reloadLogger.warn({ keys: ignored }, 'changed settings need a restart; kept as they were');
     current = applied;
     credentials = () => nextCredentials;
+    self.setCredentialsMethod(applied.dis.projectId, renewedMethodOf(nextCredentials));
     logger.level = applied.log.level;
     exposition = createExposition(expositionOptions(applied, metricsLogger));
     self.setShard(applied.shard);
@@ -225,7 +238,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   };
 }
 
-/** The DIS client over HTTP, reporting each request to the self-metrics and logging its cool-downs, IAM tokens and clock skew. */
+/**
+ * The DIS client over HTTP, reporting each request and its credentials' expiry and failures to the self-metrics, and
+ * logging its cool-downs, tokens, temporary keys and clock skew.
+ */
 function createHttpClient(
   config: Config,
   deps: AppDeps,
@@ -233,10 +249,23 @@ function createHttpClient(
 ): HttpDisClient {
   const { clock, self } = parts;
   const logger = deps.logger.child({ component: 'dis' });
-  const iamLogger = deps.logger.child({ component: 'iam' });
+  // IAM and OIDC tokens both come from IAM; temporary keys from the metadata service.
+  const credentialLoggers = {
+    iam: deps.logger.child({ component: 'iam' }),
+    metadata: deps.logger.child({ component: 'metadata' }),
+  };
+  const projectId = config.dis.projectId;
+  const onCredentials = (event: CredentialEvent): void => {
+    // A fetch that ends after a reload switched to another method no longer says anything about the credentials used.
+    if (event.method !== renewedMethodOf(parts.credentials())) return;
+    if (event.kind === 'obtained') self.recordCredentialsObtained(projectId, event.method, event.expiresAtMs);
+    else self.recordCredentialsRefreshFailure(projectId, event.method);
+    logCredentials(event.method === 'metadata' ? credentialLoggers.metadata : credentialLoggers.iam, event);
+  };
   return createDisClient({
     endpoint: config.dis.endpoint,
-    projectId: config.dis.projectId,
+    projectId,
+    proxy: config.proxy,
     credentials: parts.credentials,
     ...clientLimits(config),
     clock,
@@ -247,7 +276,7 @@ function createHttpClient(
     onCooldown: ({ untilMs, error }) =>
       logger.error({ until: new Date(untilMs).toISOString(), error: error.message }, 'DIS requests paused (cool-down)'),
     onClockSkew: clockSkewReporter(logger, clock),
-    onIamToken: (event) => logIamToken(iamLogger, event),
+    onCredentials,
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
 }
@@ -270,9 +299,10 @@ function clientLimits(config: Config): ClientLimits {
     retries,
     maxSockets: concurrency,
     maxRequestsPerSecond,
-    // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it stale.
-    iamFailureBackoffMs: intervalMs,
-    iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * intervalMs),
+    // At most one token or key request a poll cycle after a failure, and a token refresh well before a poll finds it
+    // stale.
+    credentialsFailureBackoffMs: intervalMs,
+    tokenRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * intervalMs),
   };
 }
 

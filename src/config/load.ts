@@ -13,9 +13,10 @@ import {
   type ConfigProperties,
   type SchemaNode,
 } from './schema.js';
+import { resolveProxySettings } from './proxy.js';
 import { resolveShardIndex } from './shard.js';
 import { toSelector } from './targets.js';
-import type { Config } from './types.js';
+import type { Config, ProxySettings } from './types.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -197,27 +198,32 @@ function rank(problem: string): number {
   return lastInSection === -1 ? leaves.length : lastInSection + 0.5;
 }
 
-function toConfig(properties: ConfigProperties, shardIndex: number): Config {
+function toConfig(properties: ConfigProperties, shardIndex: number, proxy: ProxySettings): Config {
   const { server, web, log, dis, auth, targets, poll, discovery, lag, shard, metrics } = properties;
+  const { iam, oidc, metadata } = auth;
   return {
     server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
     web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
-    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
+    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId, proxy: dis.proxy },
     auth: {
       accessKey: auth.accessKey,
       secretKey: auth.secretKey,
       securityToken: auth.securityToken,
       accessKeyFile: auth.accessKeyFile,
       secretKeyFile: auth.secretKeyFile,
+      securityTokenFile: auth.securityTokenFile,
       iam: {
-        endpoint: auth.iam.endpoint,
-        domain: auth.iam.domain,
-        username: auth.iam.username,
-        password: auth.iam.password,
-        passwordFile: auth.iam.passwordFile,
+        endpoint: iam.endpoint,
+        domain: iam.domain,
+        username: iam.username,
+        password: iam.password,
+        passwordFile: iam.passwordFile,
       },
+      oidc: { endpoint: oidc.endpoint, idpId: oidc.idpId, idTokenFile: oidc.idTokenFile },
+      metadata: { enabled: metadata.enabled, endpoint: metadata.endpoint },
     },
+    proxy,
     targets: targets.map(toSelector),
     poll: {
       intervalMs: poll.interval,
@@ -262,10 +268,19 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   const properties = store.getProperties();
   // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
   // section, which convict keeps, is reported and does not matter).
-  const { accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile, iam } = properties.auth;
-  const settings: unknown[] = [accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile];
-  settings.push(iam.endpoint, iam.domain, iam.username, iam.password, iam.passwordFile);
-  const credentialsReadable = settings.every((value) => typeof value === 'string');
+  const { iam, oidc, metadata } = properties.auth;
+  const keys = [
+    'accessKey',
+    'secretKey',
+    'securityToken',
+    'accessKeyFile',
+    'secretKeyFile',
+    'securityTokenFile',
+  ] as const;
+  const settings: unknown[] = keys.map((key) => properties.auth[key]);
+  settings.push(...Object.values(iam), ...Object.values(oidc), metadata.endpoint);
+  const credentialsReadable =
+    settings.every((value) => typeof value === 'string') && typeof metadata.enabled === 'boolean';
   return { env, fileProblems, problems, properties, credentialsReadable };
 }
 
@@ -273,6 +288,8 @@ function credentialProblems(error: unknown): readonly string[] {
   if (error instanceof ConfigError) return error.problems;
   throw error;
 }
+
+const NO_PROXY: ProxySettings = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
 function finish(checked: Checked, credentialProblems: readonly string[], options: LoadConfigOptions): Config {
   const { env, fileProblems, properties } = checked;
@@ -284,6 +301,8 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
     if ('problem' in resolved) problems.push(resolved.problem);
     else shardIndex = resolved.index;
   }
+  const proxy = resolveProxySettings(typeof properties.dis.proxy === 'string' ? properties.dis.proxy : '', env);
+  if ('problems' in proxy) problems.push(...proxy.problems);
   // A setting dropped for its shape would also be reported as missing or as its default's problem.
   const dropped = fileProblems.map(keyOf);
   const rest = problems.filter((problem) => !dropped.some((key) => isAtOrUnder(keyOf(problem), key)));
@@ -292,7 +311,7 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
     const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b));
     throw new ConfigError(ordered);
   }
-  return deepFreeze(toConfig(properties, shardIndex));
+  return deepFreeze(toConfig(properties, shardIndex, 'settings' in proxy ? proxy.settings : NO_PROXY));
 }
 
 /**

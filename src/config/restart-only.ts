@@ -2,8 +2,8 @@ import type { Config } from './types.js';
 
 /**
  * Settings read once at start, which a reload keeps at their running values: the listening socket, the log
- * destination's format, and the DIS account (the project is in every series and in the shard hash, and the
- * region goes with the endpoint).
+ * destination's format, the DIS account (the project is in every series and in the shard hash, and the
+ * region goes with the endpoint), and the proxy, which the client's connections are built on.
  */
 export const RESTART_ONLY_KEYS = [
   'server.host',
@@ -12,12 +12,16 @@ export const RESTART_ONLY_KEYS = [
   'dis.endpoint',
   'dis.region',
   'dis.projectId',
+  'dis.proxy',
 ] as const;
 
 /** A reloaded configuration as it can be applied, and the restart-only keys whose new values it leaves out. */
 export type ApplicableConfig = Readonly<{ config: Config; ignored: readonly string[] }>;
 
-/** Pure: `next` with the running values of RESTART_ONLY_KEYS, and the keys among them whose values differ. */
+/**
+ * Pure: `next` with the running values of RESTART_ONLY_KEYS (and the proxy settings resolved from them and the
+ * environment at start), and the keys among them whose values differ.
+ */
 export function keepRestartOnlyKeys(running: Config, next: Config): ApplicableConfig {
   const sections: Record<string, Record<string, unknown>> = {};
   const ignored: string[] = [];
@@ -29,5 +33,5 @@ export function keepRestartOnlyKeys(running: Config, next: Config): ApplicableCo
     copy[name] = kept;
   }
   for (const section of Object.values(sections)) Object.freeze(section);
-  return { config: Object.freeze({ ...next, ...sections }) as Config, ignored };
+  return { config: Object.freeze({ ...next, ...sections, proxy: running.proxy }) as Config, ignored };
 }

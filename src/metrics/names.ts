@@ -208,6 +208,14 @@ export const SELF_METRICS = {
     name: 'dis_exporter_config_last_reload_success_timestamp_seconds',
     help: 'When the running configuration was loaded (at start or by the last successful reload), in seconds since the epoch.',
   },
+  credentialsExpiry: {
+    name: 'dis_exporter_credentials_expiry_timestamp_seconds',
+    help: 'When the IAM token or temporary keys in use expire, in seconds since the epoch; renewed ahead of it (method iam, oidc or metadata; a static AK/SK has none).',
+  },
+  credentialsRefreshFailures: {
+    name: 'dis_exporter_credentials_refresh_failures_total',
+    help: 'Failed requests for an IAM token or temporary keys, by method (iam, oidc, metadata).',
+  },
 } as const;
 
 /** Formats a poll interval for HELP strings: "every 60s", "every 5m". */

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import type { Clock } from '../clock.js';
+import { createFakeAgency, type FakeAgency } from './agency.js';
 import { createFaultInjector, type FaultInjector } from './faults.js';
 import { createFakeIam, type FakeIam } from './iam.js';
 import type { FaultKind, Operation, Scenario } from './scenario.js';
@@ -33,7 +34,9 @@ export type FakeDisState = Readonly<{
   world: () => World;
   faults: FaultInjector;
   iam: FakeIam;
-  /** Accepted AK/SK pairs by access key; empty turns signature checks off. */
+  /** The metadata service, when the scenario has an agency. */
+  agency: FakeAgency | undefined;
+  /** Accepted AK/SK pairs by access key; empty (and no agency) turns signature checks off. */
   secrets: ReadonlyMap<string, string>;
   /** The requests answered so far, oldest first. */
   log: RecordedRequest[];
@@ -58,6 +61,7 @@ export function createFakeDisState(
     world: () => ({ scenario, epochMs, events }),
     faults: createFaultInjector(scenario.faults, scenario.seed),
     iam: createFakeIam(scenario.iam, scenario.projectId, scenario.seed),
+    agency: scenario.agency === undefined ? undefined : createFakeAgency(scenario.agency, scenario.seed),
     secrets: new Map(credentials.map((c) => [c.accessKey, c.secretKey])),
     log: [],
     nextRequestId: (res) => {

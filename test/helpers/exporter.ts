@@ -17,6 +17,12 @@ export const CREDENTIALS: AccessKeyPair = {
 
 /** `auth.iam` with every key unset: AK/SK signing. */
 export const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
+/** `auth.oidc` with every key unset. */
+export const NO_OIDC: Config['auth']['oidc'] = { endpoint: '', idpId: '', idTokenFile: '' };
+/** `auth.metadata` as it is by default: off. */
+export const NO_METADATA: Config['auth']['metadata'] = { enabled: false, endpoint: 'http://169.254.169.254' };
+/** No proxy, and no NO_PROXY list. */
+export const NO_PROXY: Config['proxy'] = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
 /** Time zero of SCENARIO: 2024-01-01T00:00:00Z. */
 export const SCENARIO_EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -69,15 +75,19 @@ export function testConfig(
     server: { host: '127.0.0.1', port: 0, maxRequests: 40 },
     web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
-    dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID },
+    dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID, proxy: '' },
     auth: {
       accessKey: CREDENTIALS.accessKey,
       secretKey: CREDENTIALS.secretKey,
       securityToken: '',
       accessKeyFile: '',
       secretKeyFile: '',
+      securityTokenFile: '',
       iam: NO_IAM,
+      oidc: NO_OIDC,
+      metadata: NO_METADATA,
     },
+    proxy: NO_PROXY,
     targets: targets ?? [
       { stream: 'orders', task: 'orders-to-obs' },
       { stream: 'clicks', task: 'clicks-to-dli' },

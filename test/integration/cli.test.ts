@@ -89,18 +89,27 @@ dis:
   endpoint: http://127.0.0.1:1
   region: cn-north-4
   projectId: ${PROJECT_ID}
+  proxy: ""
 auth:
   accessKey: "[REDACTED]"
   secretKey: "[REDACTED]"
   securityToken: "[REDACTED]"
   accessKeyFile: ""
   secretKeyFile: ""
+  securityTokenFile: ""
   iam:
     endpoint: ""
     domain: ""
     username: ""
     password: ""
     passwordFile: ""
+  oidc:
+    endpoint: ""
+    idpId: ""
+    idTokenFile: ""
+  metadata:
+    enabled: false
+    endpoint: http://169.254.169.254
 targets:
   - { stream: orders, task: orders-to-obs }
 poll:

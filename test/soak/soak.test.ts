@@ -125,6 +125,9 @@ const WRONG_TYPES: Readonly<Record<Operation, Readonly<Record<string, unknown>>>
   list_streams: { stream_names: 'orders', has_more_streams: 'no' },
   list_transfer_tasks: { tasks: { task_name: 'orders-to-obs' } },
   iam_token: { token: { expires_at: 42 } },
+  oidc_token: { token: { expires_at: 42 } },
+  metadata_token: {},
+  metadata_securitykey: { credential: { access: 42 } },
 };
 
 const MENU: readonly MenuEntry[] = [

@@ -55,6 +55,9 @@ function isDeepFrozen(value: unknown): boolean {
 
 /** `auth.iam` with every key unset: AK/SK signing. */
 const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
+const NO_OIDC: Config['auth']['oidc'] = { endpoint: '', idpId: '', idTokenFile: '' };
+const NO_METADATA: Config['auth']['metadata'] = { enabled: false, endpoint: 'http://169.254.169.254' };
+const NO_PROXY: Config['proxy'] = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
 const MINIMAL: Config = {
   server: { host: '0.0.0.0', port: 9873, maxRequests: 40 },
@@ -64,6 +67,7 @@ const MINIMAL: Config = {
     endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
     region: 'cn-north-4',
     projectId: '0123456789abcdef0123456789abcdef',
+    proxy: '',
   },
   auth: {
     accessKey: 'AK-FIXTURE-0001',
@@ -71,8 +75,12 @@ const MINIMAL: Config = {
     securityToken: '',
     accessKeyFile: '',
     secretKeyFile: '',
+    securityTokenFile: '',
     iam: NO_IAM,
+    oidc: NO_OIDC,
+    metadata: NO_METADATA,
   },
+  proxy: NO_PROXY,
   targets: [{ stream: 'orders', task: 'orders-to-obs' }],
   poll: {
     intervalMs: 60_000,
@@ -198,8 +206,12 @@ describe('loadConfig', () => {
       writeFileSync(yamlFile, readFileSync(fixture('minimal.ok.yaml')));
       expect(loadConfig({ file: yamlFile, env: {} })).to.deep.equal(MINIMAL);
       const jsonFile = join(dir, 'exporter');
-      // The sections whose settings keep their file names.
-      writeFileSync(jsonFile, JSON.stringify({ ...MINIMAL, poll: undefined, discovery: undefined, lag: undefined }));
+      // The sections whose settings keep their file names; `proxy` is resolved, not read.
+      const { proxy: _resolved, ...fileSections } = MINIMAL;
+      writeFileSync(
+        jsonFile,
+        JSON.stringify({ ...fileSections, poll: undefined, discovery: undefined, lag: undefined }),
+      );
       expect(loadConfig({ file: jsonFile, env: {} })).to.deep.equal(MINIMAL);
     });
 
@@ -283,7 +295,10 @@ describe('loadConfig', () => {
             securityToken: 'TOKEN-ENV',
             accessKeyFile: '',
             secretKeyFile: '',
+            securityTokenFile: '',
             iam: NO_IAM,
+            oidc: NO_OIDC,
+            metadata: NO_METADATA,
           },
           poll: {
             intervalMs: 300_000,
@@ -322,8 +337,10 @@ describe('loadConfig', () => {
             endpoint: 'http://127.0.0.1:18080',
             region: 'eu-west-101',
             projectId: 'fedcba9876543210fedcba9876543210',
+            proxy: '',
           },
           auth: MINIMAL.auth,
+          proxy: NO_PROXY,
           targets: MINIMAL.targets,
           poll: {
             intervalMs: 60_000,
@@ -554,7 +571,10 @@ describe('resolveCredentials and key files', () => {
     securityToken: '',
     accessKeyFile: '',
     secretKeyFile: '',
+    securityTokenFile: '',
     iam: NO_IAM,
+    oidc: NO_OIDC,
+    metadata: NO_METADATA,
   };
 
   function keyFile(name: string, contents: string): string {
@@ -658,6 +678,7 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
     securityToken: '',
     accessKeyFile: '',
     secretKeyFile: '',
+    securityTokenFile: '',
     iam: {
       endpoint: 'https://iam.cn-north-4.myhuaweicloud.com',
       domain: ' acme ',
@@ -665,6 +686,8 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       password: 'PASSWORD-INLINE',
       passwordFile: '',
     },
+    oidc: NO_OIDC,
+    metadata: NO_METADATA,
   };
 
   it('returns IAM password credentials, values trimmed', () => {
@@ -727,8 +750,8 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       resolveCredentials({ ...noKeys, securityToken: 'TOKEN', secretKeyFile: join(dir, 'sk') }),
     );
     expect(error.problems).to.deep.equal([
-      'auth.iam: cannot be used together with auth.securityToken, auth.secretKeyFile; ' +
-        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
+      'auth: set one way to authenticate, not 2: an AK/SK (auth.securityToken, auth.secretKeyFile) ' +
+        'and an IAM user (auth.iam)',
     ]);
   });
 
@@ -768,8 +791,7 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       `auth.iam.passwordFile: cannot read "${missing}": ENOENT (set by DIS_IAM_PASSWORD_FILE)`,
     ]);
     expect(configErrorOf(() => loadConfig({ env: { ...env, HUAWEICLOUD_SDK_AK: 'AK' } })).problems).to.deep.equal([
-      'auth.iam: cannot be used together with auth.accessKey; ' +
-        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
+      'auth: set one way to authenticate, not 2: an AK/SK (auth.accessKey) ' + 'and an IAM user (auth.iam)',
     ]);
   });
 });
@@ -792,18 +814,27 @@ describe('describeConfig', () => {
         '  endpoint: https://dis.ap-southeast-1.myhuaweicloud.com',
         '  region: ap-southeast-1',
         '  projectId: 0123456789abcdef0123456789abcdef',
+        '  proxy: ""',
         'auth:',
         '  accessKey: "[REDACTED]"',
         '  secretKey: "[REDACTED]"',
         '  securityToken: "[REDACTED]"',
         '  accessKeyFile: ""',
         '  secretKeyFile: ""',
+        '  securityTokenFile: ""',
         '  iam:',
         '    endpoint: ""',
         '    domain: ""',
         '    username: ""',
         '    password: ""',
         '    passwordFile: ""',
+        '  oidc:',
+        '    endpoint: ""',
+        '    idpId: ""',
+        '    idTokenFile: ""',
+        '  metadata:',
+        '    enabled: false',
+        '    endpoint: http://169.254.169.254',
         'targets:',
         '  - { stream: orders, task: orders-to-obs }',
         '  - { stream: Clicks_2024, task: clicks-to-dli }',
@@ -870,13 +901,14 @@ describe('describeConfig', () => {
         '  securityToken: ""',
         '  accessKeyFile: ""',
         '  secretKeyFile: ""',
+        '  securityTokenFile: ""',
         '  iam:',
         '    endpoint: https://iam.cn-north-4.myhuaweicloud.com',
         '    domain: acme',
         '    username: dis-monitor',
         '    password: "[REDACTED]"',
         '    passwordFile: ""',
-        'targets:',
+        '  oidc:',
       ].join('\n'),
     );
     expect(text).not.to.include('hunter2');
@@ -1007,7 +1039,10 @@ describe('secrets never appear in any output', () => {
         securityToken: TOKEN,
         accessKeyFile: join(dir, 'ak'),
         secretKeyFile: join(dir, 'nope'),
+        securityTokenFile: '',
         iam: NO_IAM,
+        oidc: NO_OIDC,
+        metadata: NO_METADATA,
       }),
     );
     for (const secret of SECRETS) expect(error.message).not.to.include(secret);
@@ -1052,16 +1087,23 @@ describe('config schema', () => {
       'dis.endpoint': 'DIS_ENDPOINT',
       'dis.region': 'HUAWEICLOUD_SDK_REGION',
       'dis.projectId': 'HUAWEICLOUD_SDK_PROJECT_ID',
+      'dis.proxy': 'DIS_PROXY',
       'auth.accessKey': 'HUAWEICLOUD_SDK_AK',
       'auth.secretKey': 'HUAWEICLOUD_SDK_SK',
       'auth.securityToken': 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
       'auth.accessKeyFile': 'HUAWEICLOUD_SDK_AK_FILE',
       'auth.secretKeyFile': 'HUAWEICLOUD_SDK_SK_FILE',
+      'auth.securityTokenFile': 'HUAWEICLOUD_SDK_SECURITY_TOKEN_FILE',
       'auth.iam.endpoint': 'HUAWEICLOUD_SDK_IAM_ENDPOINT',
       'auth.iam.domain': 'DIS_IAM_DOMAIN',
       'auth.iam.username': 'DIS_IAM_USERNAME',
       'auth.iam.password': 'DIS_IAM_PASSWORD',
       'auth.iam.passwordFile': 'DIS_IAM_PASSWORD_FILE',
+      'auth.oidc.endpoint': 'DIS_OIDC_IAM_ENDPOINT',
+      'auth.oidc.idpId': 'HUAWEICLOUD_SDK_IDP_ID',
+      'auth.oidc.idTokenFile': 'HUAWEICLOUD_SDK_ID_TOKEN_FILE',
+      'auth.metadata.enabled': 'DIS_METADATA_ENABLED',
+      'auth.metadata.endpoint': 'DIS_METADATA_ENDPOINT',
       targets: 'DIS_TARGETS',
       'poll.interval': 'DIS_POLL_INTERVAL',
       'poll.timeout': 'DIS_POLL_TIMEOUT',

@@ -17,7 +17,7 @@ describe('keepRestartOnlyKeys', () => {
       ...running,
       server: { host: '0.0.0.0', port: 9999, maxRequests: 40 },
       log: { level: 'debug', format: 'pretty' },
-      dis: { endpoint: 'http://127.0.0.1:2', region: 'ap-southeast-1', projectId: 'other' },
+      dis: { endpoint: 'http://127.0.0.1:2', region: 'ap-southeast-1', projectId: 'other', proxy: '' },
       targets: [{ stream: 'new', task: '*' }],
       poll: { ...running.poll, intervalMs: 5_000 },
     };
