@@ -50,7 +50,12 @@ export function resolveProxySettings(
   env: Readonly<Record<string, string | undefined>>,
 ): ProxyResolution {
   const noProxy = variable(env, 'NO_PROXY');
-  if (disProxy !== '') return { settings: { httpsProxy: disProxy, httpProxy: disProxy, noProxy } };
+  if (disProxy !== '') {
+    const checked = checkProxyUrl(disProxy);
+    // The schema has reported a bad dis.proxy already.
+    const proxy = 'url' in checked ? checked.url : '';
+    return { settings: { httpsProxy: proxy, httpProxy: proxy, noProxy } };
+  }
   const problems: string[] = [];
   const fromEnv = (name: string): string => {
     const value = variable(env, name);

@@ -60,7 +60,9 @@ export type SendMetadataRequest = (
 export function sendMetadataRequestsOver(transport: Transport): SendMetadataRequest {
   return async (endpoint, { operation, method, path, headers }, signal) => {
     const url = `${endpoint}${path}`;
-    const sent = await transport.send({ operation, method, url, path: url, headers }, signal);
+    // An empty body ends the PUT: got's stream otherwise waits for one to be written.
+    const body = method === 'PUT' ? { body: '' } : {};
+    const sent = await transport.send({ operation, method, url, path: url, headers, ...body }, signal);
     if (!sent.ok) throw sent.error;
     if (sent.body === undefined) throw transport.tooLarge(`${method} ${url}`);
     return { statusCode: sent.response.statusCode, headers: sent.response.headers, body: sent.body };

@@ -69,8 +69,7 @@ export function renewalSchedule(
   const lifetimeMs = expiresAtMs - startedMs;
   const staleAtMs = expiresAtMs - Math.min(expiryMarginMs, lifetimeMs / 10);
   const dueAtMs = expiresAtMs - Math.min(timings.refreshAheadMs, lifetimeMs / 2);
-  const refreshAtMs =
-    fetched.previousExpiresAtMs === expiresAtMs ? Math.max(dueAtMs, startedMs + timings.failureBackoffMs) : dueAtMs;
+  const refreshAtMs = fetched.previousExpiresAtMs === expiresAtMs ? startedMs + timings.failureBackoffMs : dueAtMs;
   return { refreshAtMs: Math.min(refreshAtMs, staleAtMs), staleAtMs };
 }
 

@@ -1,12 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { RequestError, type Got, type PlainResponse, type Request } from 'got';
-import { HttpProxyAgent } from 'http-proxy-agent';
 import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
 import type { AccessKeyPair, ProxySettings } from '../config/types.js';
 import { DisRequestError, DisResponseError } from './errors.js';
+import { ForwardProxyAgent } from './forward-proxy-agent.js';
 import type { Operation } from './operations.js';
 import { proxyFor } from './proxy-route.js';
 import { signRequest } from './signer.js';
@@ -78,10 +78,10 @@ function isAccessKeyPair(value: unknown): value is AccessKeyPair {
 type Agents = { http: http.Agent; https: https.Agent };
 
 /**
- * The agents of a proxy: absolute-form requests for http:// URLs (http-proxy-agent), a CONNECT tunnel for https://
- * ones (https-proxy-agent), both keeping their sockets alive and bounded like the direct ones. The agents get the
- * proxy's URL without its user and password, which go only into the Proxy-Authorization header: the libraries
- * print the URL in their debug output.
+ * The agents of a proxy: absolute-form requests for http:// URLs (forward-proxy-agent.ts), a CONNECT tunnel for
+ * https:// ones (https-proxy-agent), both keeping their sockets alive and bounded like the direct ones. The agents
+ * get the proxy's URL without its user and password, which go only into the Proxy-Authorization header:
+ * https-proxy-agent prints the URL in its debug output.
  */
 function proxyAgents(proxy: string, options: http.AgentOptions): Agents {
   const url = new URL(proxy);
@@ -93,7 +93,7 @@ function proxyAgents(proxy: string, options: http.AgentOptions): Agents {
   url.username = '';
   url.password = '';
   return {
-    http: new HttpProxyAgent(url, { ...options, headers }),
+    http: new ForwardProxyAgent(url, headers['Proxy-Authorization'], options),
     // An http.Agent subclass (agent-base) that hands node:https a TLS socket through the tunnel; got's type asks
     // for an https.Agent, whose extra members node:https never reads from an agent it is given.
     https: new HttpsProxyAgent(url, { ...options, headers }) as unknown as https.Agent,
