@@ -37,6 +37,7 @@ const ALERTS = [
   'DisExporterTargetDown',
   'DisExporterTargetDataStale',
   'DisExporterAuthFailing',
+  'DisExporterCredentialsExpiring',
   'DisExporterThrottled',
   'DisExporterDiscoveryFailing',
   'DisExporterDiscoveryNeverSucceeded',
@@ -151,7 +152,7 @@ function testMutatedRules(testFile: string, from: string, to: string): number | 
 }
 
 describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
-  it('passes `promtool check rules` with exactly 18 rules', function () {
+  it('passes `promtool check rules` with exactly 19 rules', function () {
     requireTool(this, 'promtool');
     const result = promtool('check', 'rules', ALERTS_FILE);
     expect(result.output).to.include(`SUCCESS: ${ALERTS.length} rules found`);
@@ -300,6 +301,12 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         'DisExporterConfigReloadFailed.test.yaml',
         'dis_exporter_config_last_reload_successful == 0\n        for: 10m',
         'dis_exporter_config_last_reload_successful == 0\n        for: 5m',
+      ],
+      [
+        'a margin above the metadata service renewal lead (10m) fires on healthy agency keys',
+        'DisExporterCredentialsExpiring.test.yaml',
+        'dis_exporter_credentials_expiry_timestamp_seconds < time() + 300',
+        'dis_exporter_credentials_expiry_timestamp_seconds < time() + 900',
       ],
       [
         'counting auth failures of recovered targets fires on a single 401',
