@@ -550,6 +550,64 @@ describe('Helm chart helm/dis-exporter', function () {
       );
     });
 
+    it('mounts a projected service-account token and wires it to auth.oidc.idTokenFile with workloadIdentity', () => {
+      const oidc = { endpoint: 'https://iam.cn-north-4.myhuaweicloud.com', idpId: 'cce-cluster-idp' };
+      const values = {
+        config: { auth: { oidc } },
+        workloadIdentity: { enabled: true, audience: 'dis-exporter-client', expirationSeconds: 7200 },
+        serviceAccount: { annotations: { 'example.com/role': 'dis-reader' } },
+      };
+      const output = template(values);
+      const tokenFile = '/var/run/secrets/tokens/dis-exporter/oidc-token';
+      expect(exporterConfig(output).auth).to.deep.equal({ oidc: { ...oidc, idTokenFile: tokenFile } });
+      expect(all(output, Secret)).to.deep.equal([]);
+      const pod = podTemplate(output).spec!;
+      expect(pod.volumes!.find((volume) => volume.name === 'oidc-token')).to.deep.equal({
+        name: 'oidc-token',
+        projected: {
+          defaultMode: 288,
+          sources: [
+            { serviceAccountToken: { audience: 'dis-exporter-client', expirationSeconds: 7200, path: 'oidc-token' } },
+          ],
+        },
+      });
+      expect(container(output).volumeMounts).to.deep.include({
+        name: 'oidc-token',
+        mountPath: '/var/run/secrets/tokens/dis-exporter',
+        readOnly: true,
+      });
+      // The projected token needs no API token mount.
+      expect(pod.automountServiceAccountToken).to.equal(false);
+      expect(one(output, ServiceAccount).metadata!.annotations).to.deep.equal({ 'example.com/role': 'dis-reader' });
+      // Another path, and the exporter accepts the rendered config with a token where the pod would find it.
+      const moved = template({
+        ...values,
+        workloadIdentity: { ...values.workloadIdentity, tokenPath: '/var/oidc/jwt' },
+      });
+      expect(container(moved).volumeMounts).to.deep.include({
+        name: 'oidc-token',
+        mountPath: '/var/oidc',
+        readOnly: true,
+      });
+      const rendered = exporterConfig(moved);
+      const jwt = join(workDir, 'jwt');
+      writeFileSync(jwt, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n');
+      rendered.auth.oidc.idTokenFile = jwt;
+      const file = join(workDir, 'oidc-config.yaml');
+      writeFileSync(file, stringify(rendered));
+      expect(loadConfig({ file, env: {} }).auth.oidc).to.deep.equal({ ...oidc, idTokenFile: jwt });
+
+      expect(templateError({ workloadIdentity: { enabled: true } })).to.include(
+        'workloadIdentity.enabled needs:\n- workloadIdentity.audience is empty: set it to the Client ID of the IAM ' +
+          'identity provider\n- config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. ' +
+          'https://iam.cn-north-4.myhuaweicloud.com\n- config.auth.oidc.idpId is empty: set it to the ID of the IAM ' +
+          'identity provider',
+      );
+      expect(templateError({ ...values, existingSecret: 'dis-credentials' })).to.include(
+        'workloadIdentity.enabled and credentials/existingSecret: choose one way to authenticate',
+      );
+    });
+
     it('refuses credentials inline in the config, and half a key pair', () => {
       for (const key of ['accessKey', 'secretKey', 'securityToken']) {
         expect(templateError({ config: { auth: { [key]: 'x' } } })).to.include(
@@ -997,7 +1055,7 @@ describe('Helm chart helm/dis-exporter', function () {
       writeFileSync(file, JSON.stringify({ groups }));
       const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
       expect(result.status, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.include('SUCCESS: 18 rules found');
+      expect(result.stdout).to.include('SUCCESS: 19 rules found');
     });
 
     it('knows in values.schema.json exactly the alerts of files/alerts.yaml, for disabled and overrides', () => {

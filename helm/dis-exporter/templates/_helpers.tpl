@@ -133,7 +133,11 @@ the other is an error rather than a half-mounted pair, and so is an AK/SK next t
 */}}
 {{- define "dis-exporter.secretName" -}}
 {{- $c := .Values.credentials }}
-{{- if include "dis-exporter.iam" . }}
+{{- if .Values.workloadIdentity.enabled }}
+{{- if or $c.accessKey $c.secretKey $c.iamPassword .Values.existingSecret }}
+{{- fail "workloadIdentity.enabled and credentials/existingSecret: choose one way to authenticate" }}
+{{- end }}
+{{- else if include "dis-exporter.iam" . }}
 {{- if or $c.accessKey $c.secretKey }}
 {{- fail "credentials.accessKey/secretKey and config.auth.iam: choose one way to authenticate" }}
 {{- end }}
@@ -159,7 +163,8 @@ the other is an error rather than a half-mounted pair, and so is an AK/SK next t
 
 {{/*
 The exporter's config file: values.config with the chart's own settings merged in. Inline credentials are
-refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File; with shards > 1,
+refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File, and the projected
+service-account token to auth.oidc.idTokenFile with workloadIdentity; with shards > 1,
 every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-exporter-2).
 */}}
 {{- define "dis-exporter.config" -}}
@@ -172,6 +177,24 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- end }}
 {{- if (get $auth "iam" | default dict).password }}
 {{- fail "config.auth.iam.password: credentials do not belong in the ConfigMap; use credentials.iamPassword or existingSecret, which the chart mounts as a file" }}
+{{- end }}
+{{- if .Values.workloadIdentity.enabled }}
+{{- $oidc := deepCopy (get $auth "oidc" | default dict) }}
+{{- $problems := list }}
+{{- if not .Values.workloadIdentity.audience }}
+{{- $problems = append $problems "workloadIdentity.audience is empty: set it to the Client ID of the IAM identity provider" }}
+{{- end }}
+{{- if not (get $oidc "endpoint") }}
+{{- $problems = append $problems "config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. https://iam.cn-north-4.myhuaweicloud.com" }}
+{{- end }}
+{{- if not (get $oidc "idpId") }}
+{{- $problems = append $problems "config.auth.oidc.idpId is empty: set it to the ID of the IAM identity provider" }}
+{{- end }}
+{{- with $problems }}
+{{- fail (printf "workloadIdentity.enabled needs:\n- %s" (join "\n- " .)) }}
+{{- end }}
+{{- $_ := set $oidc "idTokenFile" .Values.workloadIdentity.tokenPath }}
+{{- $_ := set $auth "oidc" $oidc }}
 {{- end }}
 {{- if include "dis-exporter.secretName" . }}
 {{- $dir := printf "%s/secrets" (include "dis-exporter.configDir" .) }}
@@ -348,6 +371,11 @@ spec:
           readOnly: true
         - name: tmp
           mountPath: /tmp
+        {{- if .Values.workloadIdentity.enabled }}
+        - name: oidc-token
+          mountPath: {{ dir .Values.workloadIdentity.tokenPath }}
+          readOnly: true
+        {{- end }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -391,6 +419,19 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- with .Values.workloadIdentity }}
+    {{- if .enabled }}
+    # The kubelet writes a token for the identity provider (its audience) and replaces it before it expires.
+    - name: oidc-token
+      projected:
+        defaultMode: 288 # 0440: owner root, group fsGroup
+        sources:
+          - serviceAccountToken:
+              audience: {{ .audience | quote }}
+              expirationSeconds: {{ int .expirationSeconds }}
+              path: {{ base .tokenPath }}
+    {{- end }}
+    {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
