@@ -51,7 +51,7 @@ const IAM = 'IAM authentication';
 const OIDC = 'workload identity (OIDC)';
 
 /** The AK/SK settings, in schema order. */
-const ACCESS_KEY_SETTINGS = [
+export const ACCESS_KEY_SETTINGS = [
   'accessKey',
   'secretKey',
   'securityToken',

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os';
 import type convict from 'convict';
 import { ConfigError } from './config-error.js';
-import { resolveCredentials, resolveCredentialsAsync } from './credentials.js';
+import { ACCESS_KEY_SETTINGS, resolveCredentials, resolveCredentialsAsync } from './credentials.js';
 import { readConfigFile, readConfigFileAsync } from './read-file.js';
 import {
   configSchema,
@@ -269,15 +269,7 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
   // section, which convict keeps, is reported and does not matter).
   const { iam, oidc, metadata } = properties.auth;
-  const keys = [
-    'accessKey',
-    'secretKey',
-    'securityToken',
-    'accessKeyFile',
-    'secretKeyFile',
-    'securityTokenFile',
-  ] as const;
-  const settings: unknown[] = keys.map((key) => properties.auth[key]);
+  const settings: unknown[] = ACCESS_KEY_SETTINGS.map((key) => properties.auth[key]);
   settings.push(...Object.values(iam), ...Object.values(oidc), metadata.endpoint);
   const credentialsReadable =
     settings.every((value) => typeof value === 'string') && typeof metadata.enabled === 'boolean';

@@ -36,6 +36,11 @@ function iamError(code: string, message: string): { error_msg: string; error_cod
   return { error_msg: message, error_code: code };
 }
 
+/** The answer to a token request for another project than the simulator's. */
+function otherProject(projectId: string): IamAnswer {
+  return { status: 403, headers: {}, body: iamError('IAM.0006', `No permission to access project ${projectId}.`) };
+}
+
 const BAD_BODY: IamAnswer = { status: 400, headers: {}, body: iamError('IAM.0011', 'Request body is invalid.') };
 
 /** IAM writes times with microseconds: `2024-01-02T00:00:00.000000Z`. */
@@ -55,26 +60,18 @@ function text(value: unknown): string | undefined {
 function readRequest(
   rawBody: string,
 ): { domain: string; name: string; password: string; projectId: string } | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(rawBody);
-  } catch {
-    return undefined;
-  }
-  const auth = isObject(body) ? body['auth'] : undefined;
+  const auth = authOf(rawBody);
   const identity = isObject(auth) ? auth['identity'] : undefined;
   const methods = isObject(identity) ? identity['methods'] : undefined;
   if (!Array.isArray(methods) || !methods.includes('password')) return undefined;
   const password = isObject(identity) ? identity['password'] : undefined;
   const user = isObject(password) ? password['user'] : undefined;
   const domain = isObject(user) ? user['domain'] : undefined;
-  const scope = isObject(auth) ? auth['scope'] : undefined;
-  const project = isObject(scope) ? scope['project'] : undefined;
   const fields = {
     domain: text(isObject(domain) ? domain['name'] : undefined),
     name: text(isObject(user) ? user['name'] : undefined),
     password: text(isObject(user) ? user['password'] : undefined),
-    projectId: text(isObject(project) ? project['id'] : undefined),
+    projectId: scopedProject(auth),
   };
   const { domain: domainName, name, password: secret, projectId } = fields;
   if (domainName === undefined || name === undefined || secret === undefined || projectId === undefined) {
@@ -83,20 +80,29 @@ function readRequest(
   return { domain: domainName, name, password: secret, projectId };
 }
 
-/** The JWT and project of an ID-token request, or undefined when the body is not one. */
-function readIdTokenRequest(rawBody: string): { jwt: string; projectId: string } | undefined {
-  let body: unknown;
+/** The `auth` object of a token request's JSON body, or undefined. */
+function authOf(rawBody: string): unknown {
   try {
-    body = JSON.parse(rawBody);
+    const body: unknown = JSON.parse(rawBody);
+    return isObject(body) ? body['auth'] : undefined;
   } catch {
     return undefined;
   }
-  const auth = isObject(body) ? body['auth'] : undefined;
-  const idToken = isObject(auth) ? auth['id_token'] : undefined;
+}
+
+/** The project id of `auth.scope.project.id`, or undefined. */
+function scopedProject(auth: unknown): string | undefined {
   const scope = isObject(auth) ? auth['scope'] : undefined;
   const project = isObject(scope) ? scope['project'] : undefined;
+  return text(isObject(project) ? project['id'] : undefined);
+}
+
+/** The JWT and project of an ID-token request, or undefined when the body is not one. */
+function readIdTokenRequest(rawBody: string): { jwt: string; projectId: string } | undefined {
+  const auth = authOf(rawBody);
+  const idToken = isObject(auth) ? auth['id_token'] : undefined;
   const jwt = text(isObject(idToken) ? idToken['id'] : undefined);
-  const projectId = text(isObject(project) ? project['id'] : undefined);
+  const projectId = scopedProject(auth);
   return jwt === undefined || projectId === undefined ? undefined : { jwt, projectId };
 }
 
@@ -160,11 +166,7 @@ export function createFakeIam(settings: IamSettings, projectId: string, seed: nu
         return { status: 401, headers: {}, body: iamError('IAM.0005', 'The username or password is wrong.') };
       }
       if (request.projectId !== projectId) {
-        return {
-          status: 403,
-          headers: {},
-          body: iamError('IAM.0006', `No permission to access project ${request.projectId}.`),
-        };
+        return otherProject(request.projectId);
       }
       const domain = { id: hexId('domain', user.domain), name: user.domain };
       return grant(`${user.domain}/${user.name}`, 'password', nowMs, {
@@ -193,11 +195,7 @@ export function createFakeIam(settings: IamSettings, projectId: string, seed: nu
               : undefined;
       if (problem !== undefined) return { status: 401, headers: {}, body: iamError('IAM.0402', problem) };
       if (request.projectId !== projectId) {
-        return {
-          status: 403,
-          headers: {},
-          body: iamError('IAM.0006', `No permission to access project ${request.projectId}.`),
-        };
+        return otherProject(request.projectId);
       }
       const subject = typeof claims?.['sub'] === 'string' ? claims['sub'] : 'unknown';
       const domain = { id: hexId('domain', idpId), name: idpId };

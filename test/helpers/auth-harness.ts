@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import baseGot from 'got';
+import type { Logger } from 'pino';
 import type { App } from '../../src/app.js';
 import type { Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
@@ -9,6 +10,24 @@ import { SCENARIO, cyclesCompleted, scrape, startExporter, testConfig } from './
 import { ManualClock } from './manual-clock.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
+
+/**
+ * The exporter's own logger (its redaction included) at trace level, every line kept as written: what a leak test
+ * must search.
+ */
+export function exporterLogs(): { logger: Logger; texts: string[] } {
+  const texts: string[] = [];
+  const logger = createLogger(
+    { log: { level: 'trace', format: 'json' } },
+    new Writable({
+      write(chunk, _encoding, done) {
+        texts.push(String(chunk));
+        done();
+      },
+    }),
+  );
+  return { logger, texts };
+}
 
 /** The exporter against the simulator with renewed credentials, its logs (every level, as written) kept. */
 export type AuthHarness = Readonly<{
@@ -40,16 +59,7 @@ export async function startAuthHarness(
     clock,
     scenario: parseScenario({ ...SCENARIO, credentials: [], epochMs: t0, ...scenario }),
   });
-  const texts: string[] = [];
-  const logger = createLogger(
-    { log: { level: 'trace', format: 'json' } },
-    new Writable({
-      write(chunk, _encoding, done) {
-        texts.push(String(chunk));
-        done();
-      },
-    }),
-  );
+  const { logger, texts } = exporterLogs();
   const given = credentials(dis);
   const config = testConfig(dis.url, poll);
   const { app, server } = await startExporter(config, { clock, credentials: () => given, logger });

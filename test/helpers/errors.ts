@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { ConfigError } from '../../src/config/config-error.js';
 import { DisError, DisResponseError } from '../../src/dis/errors.js';
 
 /** Runs `run` and returns the DisResponseError it throws; fails the test when it throws nothing or something else. */
@@ -20,4 +21,15 @@ export async function failureOf(pending: Promise<unknown>): Promise<DisError> {
   );
   expect(error).to.be.instanceOf(DisError);
   return error as DisError;
+}
+
+/** Runs `run` and returns the ConfigError it throws; fails the test when it throws nothing or something else. */
+export function configErrorOf(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  return expect.fail('expected a ConfigError');
 }

@@ -21,6 +21,18 @@ export const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', usernam
 export const NO_OIDC: Config['auth']['oidc'] = { endpoint: '', idpId: '', idTokenFile: '' };
 /** `auth.metadata` as it is by default: off. */
 export const NO_METADATA: Config['auth']['metadata'] = { enabled: false, endpoint: 'http://169.254.169.254' };
+/** An `auth` section with nothing set. */
+export const NO_AUTH: Config['auth'] = {
+  accessKey: '',
+  secretKey: '',
+  securityToken: '',
+  accessKeyFile: '',
+  secretKeyFile: '',
+  securityTokenFile: '',
+  iam: NO_IAM,
+  oidc: NO_OIDC,
+  metadata: NO_METADATA,
+};
 /** No proxy, and no NO_PROXY list. */
 export const NO_PROXY: Config['proxy'] = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
@@ -76,17 +88,7 @@ export function testConfig(
     web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
     dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID, proxy: '' },
-    auth: {
-      accessKey: CREDENTIALS.accessKey,
-      secretKey: CREDENTIALS.secretKey,
-      securityToken: '',
-      accessKeyFile: '',
-      secretKeyFile: '',
-      securityTokenFile: '',
-      iam: NO_IAM,
-      oidc: NO_OIDC,
-      metadata: NO_METADATA,
-    },
+    auth: { ...NO_AUTH, accessKey: CREDENTIALS.accessKey, secretKey: CREDENTIALS.secretKey },
     proxy: NO_PROXY,
     targets: targets ?? [
       { stream: 'orders', task: 'orders-to-obs' },

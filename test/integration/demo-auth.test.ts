@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import baseGot from 'got';
+import { startDemo } from '../helpers/demo.js';
 import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
@@ -16,19 +16,10 @@ describe('npm run demo -- --auth oidc|metadata (as the README says)', function (
   for (const [method, operation, banner] of cases) {
     it(`--auth ${method}: the demo's tasks up, the credentials' expiry exposed, stops on Ctrl-C`, async () => {
       const port = await freePort();
-      const child = spawn('npm', ['run', 'demo', '--', '--auth', method], {
-        env: { ...process.env, DIS_EXPORTER_PORT: String(port), DIS_POLL_INTERVAL: '1s', LOG_FORMAT: 'json' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true, // its own process group, so the signal reaches npm's child like Ctrl-C does
-      });
-      let stdout = '';
-      child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-      const exited = new Promise<string>((resolve) =>
-        child.on('close', (code, signal) => resolve(signal ?? String(code))),
-      );
+      const demo = await startDemo(port, ['--auth', method]);
+      let exit = '';
       try {
-        for (let i = 0; i < 1200 && !stdout.includes('Metrics:'); i++) await new Promise((r) => setTimeout(r, 50));
-        expect(stdout).to.include(banner);
+        expect(demo.stdout()).to.include(banner);
         for (let i = 0; i < 200 && (await got(`http://127.0.0.1:${port}/-/ready`)).statusCode !== 200; i++) {
           await new Promise((r) => setTimeout(r, 50));
         }
@@ -43,10 +34,10 @@ describe('npm run demo -- --auth oidc|metadata (as the README says)', function (
           new RegExp(`^dis_exporter_api_requests_total\\{operation="${operation}",code="20\\d"\\} `, 'm'),
         );
       } finally {
-        process.kill(-child.pid!, 'SIGINT');
+        exit = await demo.interrupt();
       }
-      expect(['0', 'SIGINT']).to.include(await exited);
-      expect(stdout).to.include('"msg":"stopped"');
+      expect(['0', 'SIGINT']).to.include(exit);
+      expect(demo.stdout()).to.include('"msg":"stopped"');
     });
   }
 });

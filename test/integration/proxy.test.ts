@@ -3,14 +3,12 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import type { Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
-import { createLogger } from '../../src/logger.js';
 import { createFakeDisApp, parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import {
   CREDENTIALS,
@@ -22,6 +20,7 @@ import {
   startExporter,
   testConfig,
 } from '../helpers/exporter.js';
+import { exporterLogs } from '../helpers/auth-harness.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { freePort } from '../helpers/net.js';
 import { startTestProxy, type TestProxy } from '../helpers/proxy-server.js';
@@ -58,16 +57,7 @@ describe('proxies for DIS and IAM requests (a loopback proxy, real HTTP)', funct
       clock,
       scenario: parseScenario({ ...SCENARIO, epochMs: T0, iam: { users: [USER] }, agency: {} }),
     });
-    const logs: string[] = [];
-    const logger = createLogger(
-      { log: { level: 'trace', format: 'json' } },
-      new Writable({
-        write(chunk, _encoding, done) {
-          logs.push(String(chunk));
-          done();
-        },
-      }),
-    );
+    const { logger, texts: logs } = exporterLogs();
     const config = { ...testConfig(dis.url), proxy: proxySettings };
     const given = credentials(dis);
     let server: RunningServer;

@@ -7,31 +7,10 @@ import { describeConfig } from '../../src/config/describe.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { AuthConfig } from '../../src/config/types.js';
 import { renewalSchedule } from '../../src/dis/renewing-credential.js';
-import { ConfigError } from '../../src/config/config-error.js';
-import { NO_IAM, NO_METADATA, NO_OIDC, PROJECT_ID } from '../helpers/exporter.js';
+import { configErrorOf } from '../helpers/errors.js';
+import { NO_AUTH, NO_OIDC, PROJECT_ID } from '../helpers/exporter.js';
 
-/** The ConfigError `run` throws; fails the test when it throws nothing or something else. */
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  return expect.fail('expected a ConfigError');
-}
-
-const NONE: AuthConfig = {
-  accessKey: '',
-  secretKey: '',
-  securityToken: '',
-  accessKeyFile: '',
-  secretKeyFile: '',
-  securityTokenFile: '',
-  iam: NO_IAM,
-  oidc: NO_OIDC,
-  metadata: NO_METADATA,
-};
+const NONE: AuthConfig = NO_AUTH;
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6bW9uOmRpcyJ9.c2ln';
 const IAM = {
   endpoint: 'https://iam.example.com',

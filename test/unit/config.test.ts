@@ -11,6 +11,8 @@ import { ConfigError, loadConfig, loadConfigAsync, type LoadConfigOptions } from
 import { createConvictConfig, schemaLeaves } from '../../src/config/schema.js';
 import { parseTargetList } from '../../src/config/targets.js';
 import type { Config } from '../../src/config/types.js';
+import { configErrorOf } from '../helpers/errors.js';
+import { NO_AUTH, NO_IAM, NO_PROXY } from '../helpers/exporter.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -21,16 +23,6 @@ function fixture(name: string): string {
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  return expect.fail('expected a ConfigError');
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
@@ -53,12 +45,6 @@ function isDeepFrozen(value: unknown): boolean {
   return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen);
 }
 
-/** `auth.iam` with every key unset: AK/SK signing. */
-const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
-const NO_OIDC: Config['auth']['oidc'] = { endpoint: '', idpId: '', idTokenFile: '' };
-const NO_METADATA: Config['auth']['metadata'] = { enabled: false, endpoint: 'http://169.254.169.254' };
-const NO_PROXY: Config['proxy'] = { httpsProxy: '', httpProxy: '', noProxy: '' };
-
 const MINIMAL: Config = {
   server: { host: '0.0.0.0', port: 9873, maxRequests: 40 },
   web: { configFile: '' },
@@ -70,15 +56,9 @@ const MINIMAL: Config = {
     proxy: '',
   },
   auth: {
+    ...NO_AUTH,
     accessKey: 'AK-FIXTURE-0001',
     secretKey: 'SK-FIXTURE-0001',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
-    securityTokenFile: '',
-    iam: NO_IAM,
-    oidc: NO_OIDC,
-    metadata: NO_METADATA,
   },
   proxy: NO_PROXY,
   targets: [{ stream: 'orders', task: 'orders-to-obs' }],
@@ -290,15 +270,10 @@ describe('loadConfig', () => {
         expected: {
           ...(readJson(fixture('full.ok.expected.json')) as Config),
           auth: {
+            ...NO_AUTH,
             accessKey: 'AK-ENV',
             secretKey: 'SK-ENV',
             securityToken: 'TOKEN-ENV',
-            accessKeyFile: '',
-            secretKeyFile: '',
-            securityTokenFile: '',
-            iam: NO_IAM,
-            oidc: NO_OIDC,
-            metadata: NO_METADATA,
           },
           poll: {
             intervalMs: 300_000,
@@ -566,15 +541,9 @@ describe('resolveCredentials and key files', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const inline: Config['auth'] = {
+    ...NO_AUTH,
     accessKey: 'AK-INLINE',
     secretKey: 'SK-INLINE',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
-    securityTokenFile: '',
-    iam: NO_IAM,
-    oidc: NO_OIDC,
-    metadata: NO_METADATA,
   };
 
   function keyFile(name: string, contents: string): string {
@@ -673,12 +642,7 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const noKeys: Config['auth'] = {
-    accessKey: '',
-    secretKey: '',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
-    securityTokenFile: '',
+    ...NO_AUTH,
     iam: {
       endpoint: 'https://iam.cn-north-4.myhuaweicloud.com',
       domain: ' acme ',
@@ -686,8 +650,6 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       password: 'PASSWORD-INLINE',
       passwordFile: '',
     },
-    oidc: NO_OIDC,
-    metadata: NO_METADATA,
   };
 
   it('returns IAM password credentials, values trimmed', () => {
@@ -1034,15 +996,10 @@ describe('secrets never appear in any output', () => {
     writeFileSync(join(dir, 'ak'), AK);
     const error = configErrorOf(() =>
       resolveCredentials({
-        accessKey: '',
-        secretKey: '',
+        ...NO_AUTH,
         securityToken: TOKEN,
         accessKeyFile: join(dir, 'ak'),
         secretKeyFile: join(dir, 'nope'),
-        securityTokenFile: '',
-        iam: NO_IAM,
-        oidc: NO_OIDC,
-        metadata: NO_METADATA,
       }),
     );
     for (const secret of SECRETS) expect(error.message).not.to.include(secret);
