@@ -18,8 +18,9 @@
 # in its first second would wait for the SIGKILL.)
 
 # Node.js 24, the current LTS line (20 reached its end of life in April 2026). It also matters for speed: Node 20's V8
-# takes ~67 µs to build the options object got hands to node:http for every request (a spread followed by 30 keys),
-# Node 24 0.1 µs; at 5,000 tasks that was ~6% of a poll cycle's CPU and ~30% of its young-generation collections.
+# builds the options object got hands to node:http for every request on a slow path, which costs a large fleet's
+# poll cycle CPU time and young-generation collections that Node 24 does not spend (docs/benchmarks.md ("Node.js 24,
+# as the container image runs it")).
 
 # --- build: compile TypeScript, stamp the revision, then drop the dev dependencies -------------------------
 # On the builder's own platform, also when building for others (docker buildx --platform linux/amd64,linux/arm64,
@@ -78,8 +79,9 @@ EXPOSE 9873
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
   CMD ["node", "-e", "const e=process.env,h=e.DIS_EXPORTER_HOST,p=e.DIS_EXPORTER_PORT||'9873';const host=!h||h==='0.0.0.0'||h==='::'?'127.0.0.1':h.includes(':')?'['+h+']':h;const get=(s,o)=>require('node:'+s).get(s+'://'+host+':'+p+'/-/healthy',{timeout:4000,...o},r=>process.exit(r.statusCode===200?0:1)).on('timeout',()=>process.exit(1));get('http',{}).on('error',()=>get('https',{rejectUnauthorized:false}).on('error',()=>process.exit(1)))"]
 # --max-semi-space-size=8: Node 22+ lets V8's young generation grow to 64 MB semi-spaces (192 MB reserved beside the
-# old generation). Under a heap cap of 153 MB (--max-old-space-size) that made a 5,000-task poll cycle 1.46x its
-# ideal at 25 s of CPU; with 8 MB 1.08-1.10x at 5.2-5.6 s (docs/benchmarks.md).
+# old generation). Under the chart's heap cap (--max-old-space-size) that left too little room for the old
+# generation: V8 collected almost without pause and a large fleet's poll cycle took far longer than its ideal; 8 MB
+# semi-spaces bring it back near the ideal (docs/benchmarks.md ("Node.js 24, as the container image runs it")).
 # A flag on the command line, not NODE_OPTIONS, so the chart's NODE_OPTIONS (the heap cap) adds to it.
 ENTRYPOINT ["node", "--max-semi-space-size=8", "dist/src/main.js"]
 CMD []

@@ -163,7 +163,6 @@ async function main(): Promise<number> {
 
     const snapshot = app.store.current();
     const translation: TranslationOptions = {
-      projectId: BENCH_PROJECT_ID,
       staleAfterMs: 300_000,
       stateSets: options.stateSets,
     };

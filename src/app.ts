@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
-import { renewedMethodOf, resolveCredentialsAsync } from './config/credentials.js';
+import { renewedMethodOf } from './config/credentials.js';
+import { projectsOf, resolveProjectCredentialsAsync } from './config/projects.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
-import type { Config, Credentials } from './config/types.js';
+import type { Config, Credentials, Project, RenewedMethod } from './config/types.js';
 import {
   createDisClient,
   type ClientLimits,
@@ -16,8 +17,10 @@ import { DEFAULT_IAM_REFRESH_AHEAD_MS } from './dis/iam-token.js';
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
+import { registerProjectInfo } from './metrics/project-info.js';
 import { registerSelfMetrics, type BuildInfo, type SelfMetrics } from './metrics/self.js';
 import { Poller, type PollerSettings } from './poll/poller.js';
+import { ProjectClients } from './poll/project-clients.js';
 import { ScrapeFirstClient } from './poll/scrape-first-client.js';
 import { ScrapePriority } from './poll/scrape-priority.js';
 import { SnapshotStore } from './poll/store.js';
@@ -26,8 +29,11 @@ import { WebSecurity } from './web/web-security.js';
 /** What createApp takes besides the config; everything after `build` has a production default. */
 export type AppDeps = Readonly<{
   logger: Logger;
-  /** What requests authenticate with: `config.auth` resolved at start. A reload replaces it with its own. */
-  credentials: () => Credentials;
+  /**
+   * What each project's requests authenticate with, by project ID: its `auth` resolved at start (resolveProjectCredentials).
+   * A reload replaces it with its own.
+   */
+  credentials: (projectId: string) => Credentials | undefined;
   /**
    * Reads the configuration again as at start (file, then environment) for a reload, best without blocking the
    * event loop (loadConfigAsync); throws (rejects with) ConfigError.
@@ -38,7 +44,7 @@ export type AppDeps = Readonly<{
   random?: () => number;
   /** prom-client's default process_* and nodejs_* metrics (off in golden tests: they vary). */
   processMetrics?: boolean;
-  /** Replaces the real DIS client (tests of the poller-to-metrics path). */
+  /** Replaces the real DIS client of every project (tests of the poller-to-metrics path). */
   client?: DisClient;
   /** The web config in force; by default loaded from config.web.configFile (throws ConfigError when bad). */
   web?: WebSecurity;
@@ -103,14 +109,19 @@ function logCredentials(logger: Logger, event: CredentialEvent): void {
   else logger.debug(fields, `${noun} obtained`);
 }
 
-/** Composition root: client → poller → store → metrics → http; a reload swaps the settings of each. */
+/**
+ * Composition root: a client per project → poller → store → metrics → http; a reload swaps the settings of each, and
+ * the clients of the projects it adds, removes or moves to another endpoint.
+ */
 export function createApp(config: Config, deps: AppDeps): App {
   const clock = deps.clock ?? systemClock;
   const logger = deps.logger;
   const registry = new Registry();
   const store = new SnapshotStore();
-  // The configuration in effect and its credentials (read by the client at each request): a reload replaces both.
+  // The configuration in effect, its projects and their credentials (read by each client at each request): a reload
+  // replaces all three.
   let current = config;
+  let projects = projectsOf(config);
   let credentials = deps.credentials;
 
   // The data families come straight from the snapshot (their text cached per snapshot); the registry holds only
@@ -124,19 +135,41 @@ export function createApp(config: Config, deps: AppDeps): App {
       renderExposition({ exposition, registry, snapshot: () => store.current(), now: () => clock.now() }, openMetrics),
     );
   const self = registerSelfMetrics(registry, deps.build, config.shard, clock.now());
+  const setProjectInfo = registerProjectInfo(registry);
+  setProjectInfo(projects);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
-  self.setCredentialsMethod(config.dis.projectId, renewedMethodOf(deps.credentials()));
+  self.setCredentialsMethods(credentialMethodsOf(projects, credentials));
+  /**
+   * Whether a project's requests use `method` now: a token or key fetch that ends after a reload moved the project to
+   * another method, or removed it, says nothing about the credentials in use.
+   */
+  const usesMethod = (projectId: string, method: RenewedMethod): boolean => {
+    const now = credentials(projectId);
+    return now !== undefined && renewedMethodOf(now) === method;
+  };
 
-  const httpClient =
-    deps.client === undefined
-      ? createHttpClient(config, deps, { clock, credentials: () => credentials(), self })
-      : undefined;
-  const client = deps.client ?? httpClient!;
+  const clients = new ProjectClients(
+    (project) =>
+      deps.client ??
+      createHttpClient(project, current, deps, {
+        clock,
+        credentials: lastCredentialsOf(project.projectId, () => credentials),
+        usesMethod: (method) => usesMethod(project.projectId, method),
+        self,
+      }),
+  );
+  clients.update(projects);
+  const pollerSettings = (settings: Config): PollerSettings => ({
+    ...pollSettings(settings),
+    projects: projects.map(({ projectId, targets }) => ({
+      projectId,
+      selectors: targets,
+      client: new ScrapeFirstClient(clients.clientOf(projectId), priority),
+    })),
+  });
 
   const poller = new Poller({
     ...pollerSettings(config),
-    projectId: config.dis.projectId,
-    client: new ScrapeFirstClient(client, priority),
     store,
     clock,
     logger: logger.child({ component: 'poller' }),
@@ -153,6 +186,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     },
     onCycle: (seconds) => {
       self.recordPollCycle(seconds);
+      // The cycle that was under way at a reload is over: the clients it retired are no longer used.
+      clients.closeRetired();
       // The label text of the new snapshot is built now rather than by the first scrape that finds it.
       void exposition.prepare(store.current());
     },
@@ -161,16 +196,21 @@ export function createApp(config: Config, deps: AppDeps): App {
 
   const reloadLogger = logger.child({ component: 'reload' });
   /** Puts a checked configuration into effect: from the next cycle for polling, from the next scrape for metrics. */
-  const applyConfig = (next: Config, nextCredentials: Credentials): void => {
+  const applyConfig = (next: Config, nextCredentials: ReadonlyMap<string, Credentials>): void => {
     const { config: applied, ignored } = keepRestartOnlyKeys(current, next);
     if (ignored.length > 0) reloadLogger.warn({ keys: ignored }, 'changed settings need a restart; kept as they were');
     current = applied;
-    credentials = () => nextCredentials;
-    self.setCredentialsMethod(applied.dis.projectId, renewedMethodOf(nextCredentials));
+    projects = projectsOf(applied);
+    credentials = (projectId) => nextCredentials.get(projectId);
+    // The credential series of a project that changed its method, or was removed, go with it.
+    self.setCredentialsMethods(credentialMethodsOf(projects, credentials));
     logger.level = applied.log.level;
     exposition = createExposition(expositionOptions(applied, metricsLogger));
     self.setShard(applied.shard);
-    httpClient?.reconfigure(clientLimits(applied));
+    setProjectInfo(projects);
+    clients.update(projects);
+    const limits = clientLimits(applied);
+    for (const client of clients.current()) if (isHttpClient(client)) client.reconfigure(limits);
     poller.reconfigure(pollerSettings(applied));
   };
   const webDeps = { clock, logger: logger.child({ component: 'web' }) };
@@ -182,7 +222,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       {
         name: 'config',
         prepare: async (next) => {
-          const nextCredentials = await resolveCredentialsAsync(next.auth);
+          const nextCredentials = await resolveProjectCredentialsAsync(projectsOf(next));
           return () => applyConfig(next, nextCredentials);
         },
       },
@@ -212,7 +252,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         store,
         isAlive: () => poller.isAlive(),
         version: deps.build.version,
-        projectId: config.dis.projectId,
+        projects: () => projects,
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,
@@ -232,38 +272,45 @@ export function createApp(config: Config, deps: AppDeps): App {
     async stop() {
       await poller.stop();
       await running?.close(SHUTDOWN_GRACE_MS);
-      client.close();
+      clients.close();
       await web.close();
     },
   };
 }
 
 /**
- * The DIS client over HTTP, reporting each request and its credentials' expiry and failures to the self-metrics, and
- * logging its cool-downs, tokens, temporary keys and clock skew.
+ * A project's DIS client over HTTP, with the limits and proxy of `config`, reporting each request and its credentials'
+ * expiry and failures to the self-metrics, and logging its cool-downs, tokens, temporary keys and clock skew under the
+ * project's ID.
  */
 function createHttpClient(
+  project: Project,
   config: Config,
   deps: AppDeps,
-  parts: Readonly<{ clock: Clock; credentials: () => Credentials; self: SelfMetrics }>,
+  parts: Readonly<{
+    clock: Clock;
+    credentials: () => Credentials;
+    /** Whether the project's requests use `method` now (events of any other are dropped). */
+    usesMethod: (method: RenewedMethod) => boolean;
+    self: SelfMetrics;
+  }>,
 ): HttpDisClient {
   const { clock, self } = parts;
-  const logger = deps.logger.child({ component: 'dis' });
+  const { projectId } = project;
+  const logger = deps.logger.child({ component: 'dis', projectId });
   // IAM and OIDC tokens both come from IAM; temporary keys from the metadata service.
   const credentialLoggers = {
-    iam: deps.logger.child({ component: 'iam' }),
-    metadata: deps.logger.child({ component: 'metadata' }),
+    iam: deps.logger.child({ component: 'iam', projectId }),
+    metadata: deps.logger.child({ component: 'metadata', projectId }),
   };
-  const projectId = config.dis.projectId;
   const onCredentials = (event: CredentialEvent): void => {
-    // A fetch that ends after a reload switched to another method no longer says anything about the credentials used.
-    if (event.method !== renewedMethodOf(parts.credentials())) return;
+    if (!parts.usesMethod(event.method)) return;
     if (event.kind === 'obtained') self.recordCredentialsObtained(projectId, event.method, event.expiresAtMs);
     else self.recordCredentialsRefreshFailure(projectId, event.method);
     logCredentials(event.method === 'metadata' ? credentialLoggers.metadata : credentialLoggers.iam, event);
   };
   return createDisClient({
-    endpoint: config.dis.endpoint,
+    endpoint: project.endpoint,
     projectId,
     proxy: config.proxy,
     credentials: parts.credentials,
@@ -281,11 +328,43 @@ function createHttpClient(
   });
 }
 
+/** The method of each project's credentials, by project ID (undefined: a static AK/SK). */
+function credentialMethodsOf(
+  projects: readonly Project[],
+  credentials: (projectId: string) => Credentials | undefined,
+): ReadonlyMap<string, RenewedMethod | undefined> {
+  return new Map(
+    projects.map(({ projectId }) => {
+      const resolved = credentials(projectId);
+      return [projectId, resolved === undefined ? undefined : renewedMethodOf(resolved)];
+    }),
+  );
+}
+
+/**
+ * The credentials of a project as `lookup` gives them now, else the last ones it gave: a client that a reload retired
+ * (its project removed) may still finish a request of the cycle under way.
+ */
+function lastCredentialsOf(
+  projectId: string,
+  lookup: () => (projectId: string) => Credentials | undefined,
+): () => Credentials {
+  let last = lookup()(projectId);
+  if (last === undefined) throw new Error(`no credentials for project ${projectId}`);
+  return () => {
+    last = lookup()(projectId) ?? last!;
+    return last;
+  };
+}
+
+function isHttpClient(client: DisClient): client is HttpDisClient {
+  return 'reconfigure' in client;
+}
+
 function expositionOptions(config: Config, logger: Logger): ExpositionOptions {
   return {
     pollIntervalMs: config.poll.intervalMs,
     logger,
-    projectId: config.dis.projectId,
     staleAfterMs: config.poll.staleAfterMs,
     stateSets: config.metrics.stateSets,
     ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
@@ -306,9 +385,9 @@ function clientLimits(config: Config): ClientLimits {
   };
 }
 
-function pollerSettings(config: Config): PollerSettings {
+/** The poller's settings besides its projects. */
+function pollSettings(config: Config): Omit<PollerSettings, 'projects'> {
   return {
-    selectors: config.targets,
     shard: config.shard,
     intervalMs: config.poll.intervalMs,
     concurrency: config.poll.concurrency,

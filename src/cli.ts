@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { createApp } from './app.js';
 import { systemClock, type Clock } from './clock.js';
 import { ConfigError, loadConfig, loadConfigAsync } from './config/load.js';
-import { resolveCredentials } from './config/credentials.js';
+import { projectsOf, resolveProjectCredentials } from './config/projects.js';
 import { describeConfig } from './config/describe.js';
 import type { Config, Credentials } from './config/types.js';
 import { createLogger } from './logger.js';
@@ -105,11 +105,11 @@ export async function run(
   const readConfig = async (): Promise<Config> =>
     withWebConfigFile(await loadConfigAsync(sources), flags['web.config.file']);
   let config: Config;
-  let credentials: Credentials;
+  let credentials: ReadonlyMap<string, Credentials>;
   let web: LoadedWebConfig | undefined;
   try {
     config = withWebConfigFile(loadConfig(sources), flags['web.config.file']);
-    credentials = resolveCredentials(config.auth);
+    credentials = resolveProjectCredentials(projectsOf(config));
     web = config.web.configFile === '' ? undefined : loadWebConfig(config.web.configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
@@ -128,7 +128,7 @@ export async function run(
   const security = new WebSecurity(web, { clock, logger: logger.child({ component: 'web' }) });
   const app = createApp(config, {
     logger,
-    credentials: () => credentials,
+    credentials: (projectId) => credentials.get(projectId),
     readConfig,
     build,
     clock,
@@ -148,8 +148,10 @@ export async function run(
     await app.stop();
     return 1;
   }
+  const projects = projectsOf(config);
+  const targets = projects.reduce((sum, project) => sum + project.targets.length, 0);
   logger.info(
-    { targets: config.targets.length, version: build.version, tls: security.tls, webConfigFile: security.file },
+    { projects: projects.length, targets, version: build.version, tls: security.tls, webConfigFile: security.file },
     'dis-exporter started',
   );
   const signal = await stopping;

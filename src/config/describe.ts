@@ -2,7 +2,7 @@ import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
 import { redactProxyUrl } from './proxy.js';
 import { isMapping, schemaLeaves } from './schema.js';
-import type { Config } from './types.js';
+import type { Config, TargetSelector } from './types.js';
 
 const REDACTED = '[REDACTED]';
 
@@ -14,13 +14,22 @@ function toFileShape(config: Config): Record<string, unknown> {
     log: { level: log.level, format: log.format },
     // The proxy's host helps a reader; its password, if it has one, is a secret.
     dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId, proxy: redactProxyUrl(dis.proxy) },
-    auth: { ...auth, iam: { ...auth.iam }, oidc: { ...auth.oidc }, metadata: { ...auth.metadata } },
-    targets: targets.map(({ stream, task, include, exclude }) => ({
-      stream,
-      task,
-      ...(include === undefined ? {} : { include }),
-      ...(exclude === undefined ? {} : { exclude }),
-    })),
+    // A copy to redact, whatever sections auth has.
+    auth: structuredClone(auth),
+    targets: targets.map(selectorShape),
+    // Only when used: the single-project form shows no empty list for it.
+    ...(config.projects === undefined
+      ? {}
+      : {
+          projects: config.projects.map(({ projectId, endpoint, region, targets, auth }) => ({
+            projectId,
+            endpoint,
+            region,
+            targets: targets.map(selectorShape),
+            // A copy to redact, whatever sections auth has.
+            ...(auth === undefined ? {} : { auth: structuredClone(auth) }),
+          })),
+        }),
     poll: {
       interval: formatDuration(poll.intervalMs),
       timeout: formatDuration(poll.timeoutMs),
@@ -40,6 +49,15 @@ function toFileShape(config: Config): Record<string, unknown> {
   };
 }
 
+function selectorShape({ stream, task, include, exclude }: TargetSelector): Record<string, string> {
+  return {
+    stream,
+    task,
+    ...(include === undefined ? {} : { include }),
+    ...(exclude === undefined ? {} : { exclude }),
+  };
+}
+
 function redact(shape: Record<string, unknown>, path: string): void {
   const segments = path.split('.');
   const key = segments.pop() ?? '';
@@ -49,13 +67,24 @@ function redact(shape: Record<string, unknown>, path: string): void {
   if (isMapping(parent) && parent[key] !== '') parent[key] = REDACTED;
 }
 
+/** Writes each mapping of a list (the targets) on one line. */
+function flowItems(node: unknown): void {
+  if (isSeq(node)) for (const item of node.items) if (isMap(item)) item.flow = true;
+}
+
 /** The effective configuration as YAML in the config file's shape, every secret set shown as `[REDACTED]`. */
 export function describeConfig(config: Config): string {
   const shape = toFileShape(config);
-  for (const leaf of schemaLeaves()) if (leaf.sensitive) redact(shape, leaf.path);
+  const secrets = schemaLeaves().filter((leaf) => leaf.sensitive);
+  for (const leaf of secrets) redact(shape, leaf.path);
+  // A project's own auth has the settings of the top-level one, secrets included.
+  const projects = Array.isArray(shape['projects']) ? (shape['projects'] as Record<string, unknown>[]) : [];
+  for (const project of projects)
+    for (const leaf of secrets) if (leaf.path.startsWith('auth.')) redact(project, leaf.path);
   const document = new Document(shape);
-  const targets = document.get('targets', true);
-  if (isSeq(targets)) for (const item of targets.items) if (isMap(item)) item.flow = true;
+  flowItems(document.get('targets', true));
+  const projectItems = document.get('projects', true);
+  if (isSeq(projectItems)) for (const item of projectItems.items) if (isMap(item)) flowItems(item.get('targets', true));
   const index = document.getIn(['shard', 'index'], true);
   if (config.shard.fromHostname && isScalar(index)) index.comment = ` ${config.shard.index}, from the host name`;
   return document.toString();

@@ -2,18 +2,12 @@ import type { Config } from './types.js';
 
 /**
  * Settings read once at start, which a reload keeps at their running values: the listening socket, the log
- * destination's format, the DIS account (the project is in every series and in the shard hash, and the
- * region goes with the endpoint), and the proxy, which the client's connections are built on.
+ * destination's format, and the proxy, which every client's connections are built on (with the proxy settings
+ * resolved from it and the environment at start). The projects are not among them: a reload adds, removes and changes
+ * projects (and the one project of `dis`), each with a client of its own (docs/configuration.md ("Reloading the
+ * configuration")).
  */
-export const RESTART_ONLY_KEYS = [
-  'server.host',
-  'server.port',
-  'log.format',
-  'dis.endpoint',
-  'dis.region',
-  'dis.projectId',
-  'dis.proxy',
-] as const;
+export const RESTART_ONLY_KEYS = ['server.host', 'server.port', 'log.format', 'dis.proxy'] as const;
 
 /** A reloaded configuration as it can be applied, and the restart-only keys whose new values it leaves out. */
 export type ApplicableConfig = Readonly<{ config: Config; ignored: readonly string[] }>;

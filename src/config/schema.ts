@@ -1,5 +1,7 @@
 import convict from 'convict';
 import { DAY, MINUTE, SECOND, formatDuration, parseDuration } from './duration.js';
+import { parseStrictJson } from './parse-json.js';
+import { MAX_NESTING_DEPTH } from './parse-result.js';
 import { checkProxyUrl } from './proxy.js';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
 import type { LogLevel, StateSets } from './types.js';
@@ -25,6 +27,8 @@ export type ConfigProperties = {
     metadata: { enabled: boolean; endpoint: string };
   };
   targets: TargetEntry[];
+  /** The entries as written; config/projects.ts checks and reads them. */
+  projects: unknown[];
   poll: {
     interval: number;
     timeout: number;
@@ -105,6 +109,11 @@ const METADATA_ENDPOINT: EndpointKind = {
   addedPath: '/openstack/latest/securitykey',
 };
 
+/** Checks a DIS endpoint setting: its origin (the URL normalized), or the problem with it. */
+export function checkDisEndpoint(value: unknown): EndpointCheck {
+  return checkEndpoint(value, DIS_ENDPOINT);
+}
+
 function checkEndpoint(value: unknown, kind: EndpointKind): EndpointCheck {
   const example = `an http:// or https:// URL like ${kind.example}`;
   if (typeof value !== 'string') return { problem: `must be ${example} (got ${describeValue(value)})` };
@@ -148,6 +157,27 @@ function endpointFormat(kind: EndpointKind, optional: boolean): convict.Format {
   };
 }
 
+// Each entry is checked by config/projects.ts, which reads it; only the list itself is checked here.
+const PROJECTS_FORMAT: convict.Format = {
+  // DIS_PROJECTS holds the list as JSON; text that is not JSON stays text, which validate explains.
+  coerce(text: string) {
+    const parsed = parseStrictJson(text, MAX_NESTING_DEPTH);
+    return 'value' in parsed ? parsed.value : text;
+  },
+  validate(value: unknown) {
+    if (Array.isArray(value)) return;
+    const list = 'a list of {projectId, endpoint, region, targets} mappings';
+    // Only the kind of the value and fixed parser texts: an entry's auth may hold a secret.
+    const parsed = typeof value === 'string' ? parseStrictJson(value, MAX_NESTING_DEPTH) : undefined;
+    if (parsed !== undefined && 'error' in parsed) {
+      const at = parsed.error.offset === undefined ? '' : ` at character ${parsed.error.offset + 1}`;
+      throw new Error(
+        `must be ${list}, as JSON in DIS_PROJECTS (got a string that is not JSON: ${parsed.error.message}${at})`,
+      );
+    }
+    throw new Error(`must be ${list} (got ${describeKind(value)})`);
+  },
+};
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
 // file) on formats registered by name; unnamed format functions get convict's loose parseFloat.
 const formats: Record<string, convict.Format> = {
@@ -219,10 +249,13 @@ const formats: Record<string, convict.Format> = {
   'dis-targets': {
     coerce: parseTargetList,
     validate(value: unknown) {
+      // None is a problem only without `projects` (config/projects.ts).
+      if (Array.isArray(value) && value.length === 0) return;
       const problems = targetProblems(value);
       if (problems.length > 0) throw new Error(problems.join('\n'));
     },
   },
+  'dis-projects': PROJECTS_FORMAT,
 };
 
 function oneOf(values: readonly string[]): (value: unknown) => void {
@@ -246,13 +279,37 @@ function secretString(value: unknown): void {
   if (typeof value !== 'string') throw new Error(`must be a string (got ${describeKind(value)})`);
 }
 
-function projectId(value: unknown): void {
-  if (value === null || value === '') throw new Error('is required');
-  if (typeof value !== 'string') throw new Error(`must be a string (got ${describeValue(value)}; quote it in YAML)`);
+/** The problem with a project ID, if any ("" and a missing one are "is required"). */
+export function projectIdProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return 'is required';
+  if (typeof value !== 'string') return `must be a string (got ${describeValue(value)}; quote it in YAML)`;
   // It becomes a URL path segment, so "/", "?" or "%" would change which API is called.
-  if (!DIS_NAME.test(value)) {
-    throw new Error(`must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`);
+  if (!DIS_NAME.test(value)) return `must be 1 to 64 letters, digits, "-" or "_" (got ${describeValue(value)})`;
+  return undefined;
+}
+
+// "" is no project ID, which is a problem only without `projects` (config/projects.ts).
+function projectId(value: unknown): void {
+  const problem = value === '' ? undefined : projectIdProblem(value);
+  if (problem !== undefined) throw new Error(problem);
+}
+
+// A region ID: cn-north-4, ap-southeast-1, eu-west-101.
+const REGION = /^[a-z][a-z0-9-]{0,63}$/;
+
+/** The problem with a region setting, if any: a region ID like cn-north-4 is required. */
+export function regionProblem(value: unknown): string | undefined {
+  if (typeof value !== 'string') return `must be a string (got ${describeValue(value)})`;
+  if (value.trim() === '') return 'must not be empty';
+  if (!REGION.test(value)) {
+    return `must be a region ID like cn-north-4: lowercase letters, digits and "-" (got ${describeValue(value)})`;
   }
+  return undefined;
+}
+
+function region(value: unknown): void {
+  const problem = regionProblem(value);
+  if (problem !== undefined) throw new Error(problem);
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
@@ -318,12 +375,12 @@ export const configSchema = {
     },
     region: {
       doc: 'Huawei Cloud region of the DIS endpoint, e.g. cn-north-4.',
-      format: nonEmptyString,
+      format: region,
       default: 'cn-north-4',
       env: 'HUAWEICLOUD_SDK_REGION',
     },
     projectId: {
-      doc: 'Project ID the streams belong to (required).',
+      doc: 'Project ID the streams belong to (required unless projects is set).',
       format: projectId,
       default: '',
       env: 'HUAWEICLOUD_SDK_PROJECT_ID',
@@ -459,6 +516,15 @@ export const configSchema = {
     default: [],
     env: 'DIS_TARGETS',
   },
+  projects: {
+    doc:
+      'Several projects polled by one exporter, instead of dis.projectId and targets: a list of {projectId, ' +
+      'endpoint, region, targets, auth}, auth optional (the top-level auth when left out). The environment ' +
+      'variable takes the list as JSON.',
+    format: 'dis-projects',
+    default: [],
+    env: 'DIS_PROJECTS',
+  },
   poll: {
     interval: {
       doc: 'How often every target is polled.',
@@ -475,7 +541,7 @@ export const configSchema = {
       min: 1,
     },
     concurrency: {
-      doc: 'API requests in flight at most.',
+      doc: 'API requests in flight at most (per project, with several projects).',
       format: 'dis-integer',
       default: 8,
       env: 'DIS_POLL_CONCURRENCY',
@@ -500,7 +566,8 @@ export const configSchema = {
     maxRequestsPerSecond: {
       doc:
         'API requests per second at most, across all calls and retries (a token bucket that holds one second of ' +
-        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit.',
+        'requests), so a large fleet is polled at a steady pace rather than in one burst; 0 = no limit. With ' +
+        'several projects, each has a bucket of its own.',
       format: 'dis-rate',
       default: DEFAULT_MAX_REQUESTS_PER_SECOND,
       env: 'DIS_POLL_MAX_REQUESTS_PER_SECOND',
@@ -590,6 +657,32 @@ export function schemaLeaves(node: SchemaNode = configSchema, prefix = ''): Sche
     return [{ path: prefix, env: typeof env === 'string' ? env : '', sensitive: node.sensitive === true, item: node }];
   }
   return Object.entries(node).flatMap(([key, child]) => schemaLeaves(child, prefix === '' ? key : `${prefix}.${key}`));
+}
+
+/** The `auth` section of the schema without its environment variables: a project's own `auth` is file-only. */
+const PROJECT_AUTH_SCHEMA = { auth: withoutEnv(configSchema.auth) };
+
+function withoutEnv(node: SchemaNode): SchemaNode {
+  if (isSchemaLeaf(node)) {
+    const { env: _env, ...rest } = node;
+    return rest;
+  }
+  return Object.fromEntries(Object.entries(node).map(([key, child]) => [key, withoutEnv(child)]));
+}
+
+/**
+ * A fresh convict instance over the `auth` section alone, with its defaults and no environment: to check and read a
+ * project's own `auth` with the very settings and formats of the top-level one.
+ */
+export function createAuthConvictConfig(): convict.Config<Pick<ConfigProperties, 'auth'>> {
+  convict.addFormats(formats);
+  return convict<Pick<ConfigProperties, 'auth'>>(
+    PROJECT_AUTH_SCHEMA as convict.Schema<Pick<ConfigProperties, 'auth'>>,
+    {
+      env: {},
+      args: [],
+    },
+  );
 }
 
 /** A fresh convict instance over the schema, with defaults and the given environment applied. */

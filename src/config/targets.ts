@@ -79,14 +79,17 @@ function entryProblems(entry: Record<string, unknown>, at: string): string[] {
   return problems;
 }
 
-/** Every problem of a `targets` value, one line each; element problems carry their full `targets[i]...` path. */
-export function targetProblems(value: unknown): string[] {
+/**
+ * Every problem of a `targets` value, one line each; element problems carry their full path (`targets[i]...`, or
+ * under `key`, such as `projects[0].targets[i]...`).
+ */
+export function targetProblems(value: unknown, key = 'targets'): string[] {
   if (!Array.isArray(value)) return [`must be a list of {stream, task} mappings (got ${describeValue(value)})`];
   if (value.length === 0) return ['at least one target is required'];
   const problems: string[] = [];
   const firstIndex = new Map<string, number>();
   value.forEach((entry: unknown, index) => {
-    const at = `targets[${index}]`;
+    const at = `${key}[${index}]`;
     if (!isMapping(entry)) {
       const got = describeValue(entry);
       problems.push(`${at}: must be a mapping like {stream: orders, task: orders-to-obs} (got ${got})`);
@@ -98,7 +101,7 @@ export function targetProblems(value: unknown): string[] {
     const id = describeSelector(toSelector(entry as TargetEntry));
     const first = firstIndex.get(id);
     if (first === undefined) firstIndex.set(id, index);
-    else problems.push(`${at}: duplicates targets[${first}] (${id})`);
+    else problems.push(`${at}: duplicates ${key}[${first}] (${id})`);
   });
   return problems;
 }

@@ -23,6 +23,8 @@ export type Config = Readonly<{
   /** The proxy of DIS and IAM requests: `dis.proxy`, else the proxy environment (docs/configuration.md ("Proxies")). */
   proxy: ProxySettings;
   targets: readonly TargetSelector[];
+  /** Several projects (`projects`), each with its own endpoint, targets and maybe auth; absent with dis.projectId + targets. */
+  projects?: readonly ProjectEntry[];
   poll: Readonly<{
     intervalMs: number;
     timeoutMs: number;
@@ -46,6 +48,31 @@ export type Config = Readonly<{
     /** State sets (task and partition states, partition verdicts): every member with 0 or 1, or only the current one. */
     stateSets: StateSets;
   }>;
+}>;
+
+/** One entry of `projects` as configured: `auth` only when the project has its own. */
+export type ProjectEntry = Readonly<{
+  projectId: string;
+  /** Base URL of the project's DIS API, without a path. */
+  endpoint: string;
+  region: string;
+  targets: readonly TargetSelector[];
+  auth?: Config['auth'];
+}>;
+
+/**
+ * A project the exporter polls: one entry of `projects`, or the single project of `dis.projectId` and `targets`.
+ * Everything past the configuration sees only these (config/projects.ts).
+ */
+export type Project = Readonly<{
+  projectId: string;
+  endpoint: string;
+  region: string;
+  targets: readonly TargetSelector[];
+  /** What its requests authenticate with: its own `auth`, else the top-level one. */
+  auth: Config['auth'];
+  /** The key path of that `auth` section (`auth`, `projects[1].auth`), which problems with its credentials name. */
+  authKey: string;
 }>;
 
 /** `metrics.stateSets`: one series per state (`all`), or only the current state's (`current`). */

@@ -4,7 +4,7 @@ import { createAdmission, type Admission } from './admission.js';
 import { DisClockSkewError } from './clock-skew.js';
 import type { CooldownInfo } from './cooldown.js';
 import { readErrorAnswer } from './error-response.js';
-import { DisError, DisHttpError, DisResponseError } from './errors.js';
+import { type DisError, DisHttpError, DisResponseError } from './errors.js';
 import { DEFAULT_IAM_FAILURE_BACKOFF_MS, DEFAULT_IAM_REFRESH_AHEAD_MS, sendTokenRequestsOver } from './iam-token.js';
 import { sendMetadataRequestsOver } from './metadata-keys.js';
 import {

@@ -2,18 +2,6 @@
 export type ErrorReason =
   'timeout' | 'network' | 'throttled' | 'server_error' | 'auth' | 'not_found' | 'bad_response' | 'client_error';
 
-/** Every reason, in the order docs/metrics.md ("Error reasons") lists them. */
-export const ERROR_REASONS: readonly ErrorReason[] = [
-  'timeout',
-  'network',
-  'throttled',
-  'server_error',
-  'auth',
-  'not_found',
-  'bad_response',
-  'client_error',
-];
-
 /** Base of every error the DIS client raises: a stable `code`, a `reason`, never a credential. */
 export class DisError extends Error {
   override name = 'DisError';

@@ -1,10 +1,4 @@
 /**
- * The task and partition states of the state sets (docs/metrics.md ("Dump task metrics")): the task states DIS
- * documents (docs/dis-api.md ("Top-level fields")). The API may return others, which are kept as they come.
- */
-export const KNOWN_STATES = ['ABNORMAL', 'DELETE', 'ERROR', 'PAUSED', 'RUNNING', 'STARTING'] as const;
-
-/**
  * A field of a DIS answer the exporter left out or overrode, and why: `field` is its path (a partition's fields by
  * its id, `partitions[shardId-0000000001].discard`; a partition without a usable id by its index), `problem` quotes
  * at most the start of the value. Never a secret: only fields the exporter reads are checked.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Snapshot } from '../poll/store.js';
+import type { Project } from '../config/types.js';
+import type { Snapshot, TargetStatus } from '../poll/store.js';
 
 // The page's only style, inline; the Content-Security-Policy allows exactly this text by its hash.
 const STYLE = `
@@ -23,9 +24,47 @@ export function escapeHtml(text: string): string {
     .replaceAll("'", '&#39;');
 }
 
-/** Pure: the landing page for a snapshot; every value from DIS or the config is escaped. */
-export function renderLandingPage(snapshot: Snapshot, info: Readonly<{ version: string; projectId: string }>): string {
-  const rows = snapshot.targets.map((status) => {
+/** Pure: the landing page for a snapshot, a table of targets per project; every value from DIS or the config is escaped. */
+export function renderLandingPage(
+  snapshot: Snapshot,
+  info: Readonly<{ version: string; projects: readonly Pick<Project, 'projectId' | 'region'>[] }>,
+): string {
+  const byProject = new Map<string, TargetStatus[]>();
+  for (const status of snapshot.targets) {
+    const statuses = byProject.get(status.projectId);
+    if (statuses === undefined) byProject.set(status.projectId, [status]);
+    else statuses.push(status);
+  }
+  // The configured projects in order, then any the snapshot still holds that a reload has just removed.
+  const regions = new Map<string, string | undefined>(
+    info.projects.map(({ projectId, region }) => [projectId, region]),
+  );
+  for (const projectId of byProject.keys()) if (!regions.has(projectId)) regions.set(projectId, undefined);
+  const sections = [...regions].map(([projectId, region]) => {
+    const heading = `<h2>Project ${escapeHtml(projectId)}${region === undefined ? '' : ` · ${escapeHtml(region)}`}</h2>`;
+    if (snapshot.cyclesCompleted === 0) return heading;
+    const statuses = byProject.get(projectId) ?? [];
+    return statuses.length === 0 ? `${heading}\n<p>No targets.</p>` : `${heading}\n${targetTable(statuses)}`;
+  });
+  const pending = snapshot.cyclesCompleted === 0 ? '<p>The first poll cycle has not finished yet.</p>\n' : '';
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>DIS exporter</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>DIS exporter</h1>
+<p>Version ${escapeHtml(info.version)} · <a href="metrics">Metrics</a></p>
+${pending}${sections.join('\n')}
+</body>
+</html>
+`;
+}
+
+function targetTable(statuses: readonly TargetStatus[]): string {
+  const rows = statuses.map((status) => {
     const state = status.lastPollMs === undefined ? 'pending' : status.up ? 'up' : 'down';
     const lastSuccess = status.lastSuccessMs === undefined ? 'never' : new Date(status.lastSuccessMs).toISOString();
     const lastError =
@@ -37,27 +76,10 @@ export function renderLandingPage(snapshot: Snapshot, info: Readonly<{ version: 
       `<td>${state}</td><td>${lastSuccess}</td><td>${escapeHtml(lastError)}</td></tr>`
     );
   });
-  const body =
-    snapshot.cyclesCompleted === 0
-      ? '<p>The first poll cycle has not finished yet.</p>'
-      : `<table>
+  return `<table>
 <thead><tr><th>stream</th><th>task</th><th>state</th><th>last success</th><th>last error</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
 </table>`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>DIS exporter</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>DIS exporter</h1>
-<p>Version ${escapeHtml(info.version)} · project ${escapeHtml(info.projectId)} · <a href="metrics">Metrics</a></p>
-${body}
-</body>
-</html>
-`;
 }

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../metrics/render.js';
 import type { ReloadOutcome } from '../config/reload.js';
+import type { Project } from '../config/types.js';
 import type { SnapshotStore } from '../poll/store.js';
 import { acceptsGzip, wantsOpenMetrics } from './content-negotiation.js';
 import { renderLandingPage } from './landing-page.js';
@@ -27,7 +28,8 @@ export type HttpAppOptions = Readonly<{
   store: SnapshotStore;
   isAlive: () => boolean;
   version: string;
-  projectId: string;
+  /** The projects polled (the configuration in effect: a reload changes them), for the landing page. */
+  projects: () => readonly Pick<Project, 'projectId' | 'region'>[];
   logger: Logger;
   /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
   web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
@@ -111,7 +113,7 @@ export function createHttpApp(options: HttpAppOptions): Express {
   app.get('/', (_req, res) => {
     res
       .type('html')
-      .send(renderLandingPage(options.store.current(), { version: options.version, projectId: options.projectId }));
+      .send(renderLandingPage(options.store.current(), { version: options.version, projects: options.projects() }));
   });
 
   app.use((_req, res) => {

@@ -7,7 +7,6 @@ import { FAMILIES, describeInterval, type FamilyKey } from './names.js';
 
 /** What the translation of a snapshot into series needs besides the snapshot and the scrape time. */
 export type TranslationOptions = Readonly<{
-  projectId: string;
   staleAfterMs: number;
   /** `lag.stallAfter` when configured; otherwise derived per task from its deliver interval. */
   stallAfterMs?: number;

@@ -1,11 +1,10 @@
 import type { StateSets } from '../config/types.js';
-import { ERROR_REASONS } from '../dis/errors.js';
-import { KNOWN_STATES, type StreamPartition } from '../dis/types.js';
+import type { StreamPartition } from '../dis/types.js';
 import type { Snapshot } from '../poll/store.js';
 import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../poll/lag-and-staleness.js';
 import { PARTITION_STATUSES, judge, type Verdict } from '../poll/verdict.js';
 import { escapeLabelValue, type LabelText, type PartitionText, type TargetText } from './label-text.js';
-import type { FamilyKey } from './names.js';
+import { ERROR_REASONS, KNOWN_STATES, type FamilyKey } from './names.js';
 
 /** Where the lines go: `add` takes text that starts with "\n". */
 export interface LineSink {

@@ -1,5 +1,5 @@
 import type { PartitionProgress, StreamPartition } from '../dis/types.js';
-import type { Snapshot, StreamStatus, TargetStatus } from '../poll/store.js';
+import { streamKey, type Snapshot, type StreamStatus, type TargetStatus } from '../poll/store.js';
 import { stallAfterMs, type PartitionTrack } from '../poll/verdict.js';
 
 /** A target with the label text of its series. */
@@ -76,9 +76,18 @@ export function timeSlices(sliceMs: number = SLICE_MS): () => Promise<void> {
  */
 export async function buildLabelText(
   snapshot: Snapshot,
-  options: Readonly<{ projectId: string; stallAfterMs?: number; sliceMs?: number }>,
+  options: Readonly<{ stallAfterMs?: number; sliceMs?: number }>,
 ): Promise<LabelText> {
-  const project = `project_id="${escapeLabelValue(options.projectId)}"`;
+  // Every series takes `project_id` from its own target or stream; the label is written once per project.
+  const projectLabels = new Map<string, string>();
+  const project = (projectId: string): string => {
+    let label = projectLabels.get(projectId);
+    if (label === undefined) {
+      label = `project_id="${escapeLabelValue(projectId)}"`;
+      projectLabels.set(projectId, label);
+    }
+    return label;
+  };
   const breathe = timeSlices(options.sliceMs);
   let work = 0;
   const pause = async (items: number): Promise<void> => {
@@ -95,9 +104,9 @@ export async function buildLabelText(
     const details = status.details;
     ranges.push(new Map(details?.partitions.map((p) => [p.partitionId, p]) ?? []));
     if (details === undefined) continue;
-    streamIndex.set(status.stream, index);
+    streamIndex.set(streamKey(status.projectId, status.stream), index);
     // The stream asked for, never the name its answer echoes: two streams answered as one would repeat series.
-    const labels = `${project},stream="${escapeLabelValue(status.stream)}",partition="`;
+    const labels = `${project(status.projectId)},stream="${escapeLabelValue(status.stream)}",partition="`;
     for (const { partitionId, startOffset, endOffset } of sortedById(details.partitions)) {
       if (startOffset === undefined || endOffset === undefined) continue;
       streamPartitions.push({
@@ -113,9 +122,9 @@ export async function buildLabelText(
   const targets: TargetText[] = [];
   const partitions: PartitionText[] = [];
   for (const [index, status] of snapshot.targets.entries()) {
-    const labels = `${project},stream="${escapeLabelValue(status.target.stream)}",task="${escapeLabelValue(status.target.task)}"`;
+    const labels = `${project(status.projectId)},stream="${escapeLabelValue(status.target.stream)}",task="${escapeLabelValue(status.target.task)}"`;
     const task = status.task;
-    const stream = streamIndex.get(status.target.stream) ?? -1;
+    const stream = streamIndex.get(streamKey(status.projectId, status.target.stream)) ?? -1;
     const tracks: Readonly<Record<string, PartitionTrack>> = status.tracks ?? {};
     for (const progress of sortedById(task?.partitions ?? [])) {
       partitions.push({

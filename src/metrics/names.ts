@@ -1,4 +1,5 @@
 import type { StateSets } from '../config/types.js';
+import type { ErrorReason } from '../dis/errors.js';
 
 /** Every metric the exporter serves from the snapshot: name, type, label names and HELP, in exposition order. */
 export type FamilySpec = Readonly<{
@@ -13,6 +14,24 @@ export type FamilySpec = Readonly<{
 function members(stateSets: StateSets, what: string): string {
   return stateSets === 'current' ? `only the current ${what}, always 1` : `1 for the current ${what}, 0 for the others`;
 }
+
+/**
+ * The task and partition states of the state sets (docs/metrics.md ("Dump task metrics")): the task states DIS
+ * documents (docs/dis-api.md ("Top-level fields")). The API may return others, which are kept as they come.
+ */
+export const KNOWN_STATES = ['ABNORMAL', 'DELETE', 'ERROR', 'PAUSED', 'RUNNING', 'STARTING'] as const;
+
+/** Every reason, in the order docs/metrics.md ("Error reasons") lists them. */
+export const ERROR_REASONS: readonly ErrorReason[] = [
+  'timeout',
+  'network',
+  'throttled',
+  'server_error',
+  'auth',
+  'not_found',
+  'bad_response',
+  'client_error',
+];
 
 const TASK = ['project_id', 'stream', 'task'] as const;
 const PARTITION = [...TASK, 'partition'] as const;
@@ -199,6 +218,10 @@ export const SELF_METRICS = {
   shardInfo: {
     name: 'dis_exporter_shard_info',
     help: 'This replica shard index and the number of shards, always 1.',
+  },
+  projectInfo: {
+    name: 'dis_exporter_project_info',
+    help: 'A project this exporter polls, with its region, always 1.',
   },
   configReloadSuccessful: {
     name: 'dis_exporter_config_last_reload_successful',

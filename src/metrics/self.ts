@@ -14,17 +14,16 @@ export interface SelfMetrics {
   /** The shard a reload moved this replica to. */
   setShard(shard: Shard): void;
   /**
-   * The method of the credentials a project's requests use now (undefined: a static AK/SK, which never expires): the
-   * credential series of its other methods go, and its failure counter starts at 0.
+   * The method of the credentials each project's requests use now, by project ID (undefined: a static AK/SK, which
+   * never expires): the credential series of a project's former method, or of a project no longer listed, go, and the
+   * failure counter of a new method starts at 0.
    */
-  setCredentialsMethod(projectId: string, method: RenewedMethod | undefined): void;
+  setCredentialsMethods(methods: ReadonlyMap<string, RenewedMethod | undefined>): void;
   /** A project's token or temporary keys obtained, expiring at `expiresAtMs`. */
   recordCredentialsObtained(projectId: string, method: RenewedMethod, expiresAtMs: number): void;
   /** A failed request for a project's token or temporary keys. */
   recordCredentialsRefreshFailure(projectId: string, method: RenewedMethod): void;
 }
-
-const RENEWED_METHODS: readonly RenewedMethod[] = ['iam', 'oidc', 'metadata'];
 
 /** Version facts for dis_exporter_build_info. */
 export type BuildInfo = Readonly<{ version: string; revision: string; nodejsVersion: string }>;
@@ -79,6 +78,7 @@ export function registerSelfMetrics(
     labelNames: ['project_id', 'method'],
     registers: [registry],
   });
+  let credentialMethods: ReadonlyMap<string, RenewedMethod | undefined> = new Map();
 
   // Every DIS request is recorded: the labelled children are looked up once per (operation, code), not per request.
   const requestCounters = new Map<string, { inc(): void }>();
@@ -110,14 +110,17 @@ export function registerSelfMetrics(
       if (successful) reloadSuccessTimestamp.set(atMs / 1000);
     },
     setShard,
-    setCredentialsMethod(projectId, method) {
-      for (const other of RENEWED_METHODS) {
-        if (other === method) continue;
-        credentialsExpiry.remove({ project_id: projectId, method: other });
-        credentialsFailures.remove({ project_id: projectId, method: other });
+    setCredentialsMethods(methods) {
+      for (const [projectId, was] of credentialMethods) {
+        if (was === undefined || methods.get(projectId) === was) continue;
+        credentialsExpiry.remove({ project_id: projectId, method: was });
+        credentialsFailures.remove({ project_id: projectId, method: was });
       }
       // From 0, so that the first failure shows in increase() and rate().
-      if (method !== undefined) credentialsFailures.inc({ project_id: projectId, method }, 0);
+      for (const [projectId, method] of methods) {
+        if (method !== undefined) credentialsFailures.inc({ project_id: projectId, method }, 0);
+      }
+      credentialMethods = new Map(methods);
     },
     recordCredentialsObtained(projectId, method, expiresAtMs) {
       credentialsExpiry.set({ project_id: projectId, method }, expiresAtMs / 1000);

@@ -12,14 +12,29 @@ import { mapWithConcurrency } from './concurrency.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
 import { lagRecords } from './lag-and-staleness.js';
 import { ownedTargets, type Shard } from './shard.js';
-import type { DiscoveryStatus, SnapshotStore, StreamStatus, TargetError, TargetStatus } from './store.js';
+import {
+  streamKey,
+  type DiscoveryStatus,
+  type SnapshotStore,
+  type StreamStatus,
+  type TargetError,
+  type TargetStatus,
+} from './store.js';
 import { advanceTrack, type PartitionTrack } from './verdict.js';
+
+/** A project as the poller sees it: what to poll in it, and the client (its own endpoint, token, API budget) to use. */
+export type PollProject = Readonly<{
+  projectId: string;
+  selectors: readonly TargetSelector[];
+  client: DisClient;
+}>;
 
 /** The poller's settings that a reload may change (see Poller.reconfigure). */
 export type PollerSettings = Readonly<{
-  selectors: readonly TargetSelector[];
+  projects: readonly PollProject[];
   shard: Shard;
   intervalMs: number;
+  /** Requests in flight at most, per project. */
   concurrency: number;
   discoveryIntervalMs: number;
   /** Fetch stream details each cycle, for lag in records and the verdicts. */
@@ -29,8 +44,6 @@ export type PollerSettings = Readonly<{
 /** What the poller needs; the clock and the random source are injected so tests drive them. */
 export type PollerOptions = PollerSettings &
   Readonly<{
-    projectId: string;
-    client: DisClient;
     store: SnapshotStore;
     clock: Clock;
     logger: Logger;
@@ -56,14 +69,27 @@ const FIELD_ISSUE_MESSAGE = 'ignored an odd field of a DIS answer';
 /** Targets processed between two yields to the event loop when a cycle's results are put together. */
 const YIELD_EVERY = 1000;
 
-/** Polls every target once per interval and swaps the results into the store as one snapshot. */
+/** What one project's part of a cycle gave. */
+type ProjectPoll = Readonly<{ targets: TargetStatus[]; streams: StreamStatus[] }>;
+
+/** The previous cycle's statuses, by targetKey and streamKey. */
+type Previous = Readonly<{
+  targets: ReadonlyMap<string, TargetStatus>;
+  streams: ReadonlyMap<string, StreamStatus>;
+}>;
+
+/**
+ * Polls every target of every project once per interval and swaps the results into the store as one snapshot. Each
+ * project is polled with its own client and its own `concurrency`, all projects at once, so that one whose API is slow
+ * or failing holds up no other.
+ */
 export class Poller {
   #options: PollerOptions;
   readonly #random: () => number;
   readonly #abort = new AbortController();
   /** Aborted to cut the wait for the next cycle short: by stop(), or by a reload that changes the interval. */
   #wake = new AbortController();
-  /** The targets the latest discovery found for each wildcard selector, by selectorKey. */
+  /** The targets the latest discovery found for each wildcard selector, by discoveryKey. */
   #discovered = new Map<string, readonly Target[]>();
   #lastDiscoveryMs: number | undefined;
   #loop: Promise<void> | undefined;
@@ -109,8 +135,10 @@ export class Poller {
   reconfigure(settings: PollerSettings): void {
     const previous = this.#options;
     this.#options = { ...previous, ...settings };
-    if (!isDeepStrictEqual(settings.selectors, previous.selectors)) {
-      const kept = new Set(settings.selectors.map(selectorKey));
+    if (!isDeepStrictEqual(selectorsByProject(settings.projects), selectorsByProject(previous.projects))) {
+      const kept = new Set(
+        settings.projects.flatMap(({ projectId, selectors }) => selectors.map((s) => discoveryKey(projectId, s))),
+      );
       for (const key of this.#discovered.keys()) if (!kept.has(key)) this.#discovered.delete(key);
       this.#lastDiscoveryMs = undefined;
     }
@@ -122,42 +150,35 @@ export class Poller {
    * Retries are budgeted: none is attempted whose back-off would end after the interval, when the next cycle is due.
    */
   async runCycle(): Promise<void> {
-    const { concurrency, store, clock, lagRecords, intervalMs } = this.#options;
+    const { projects, store, clock, intervalMs } = this.#options;
     const elapsed = startStopwatch();
     const startedMs = clock.now();
     const call: CallOptions = { deadlineMs: startedMs + intervalMs };
     const previous = store.current();
     const discovery = await this.#discoverIfDue(previous.discovery, call);
     if (this.#abort.signal.aborted) return;
-    const targets = this.#currentTargets();
 
-    const previousTargets = new Map(previous.targets.map((status) => [targetKey(status.target), status]));
-    const previousStreams = new Map(previous.streams.map((status) => [status.stream, status]));
-    const streamNames = lagRecords ? [...new Set(targets.map((target) => target.stream))] : [];
-    type Job = { kind: 'target'; target: Target } | { kind: 'stream'; stream: string };
-    const jobs: Job[] = [
-      ...targets.map((target): Job => ({ kind: 'target', target })),
-      ...streamNames.map((stream): Job => ({ kind: 'stream', stream })),
-    ];
+    const before: Previous = {
+      targets: new Map(previous.targets.map((status) => [targetKey(status.projectId, status.target), status])),
+      streams: new Map(previous.streams.map((status) => [streamKey(status.projectId, status.stream), status])),
+    };
     const cycleStartMs = clock.now();
-    const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
-      job.kind === 'target'
-        ? this.#pollTarget(job.target, previousTargets.get(targetKey(job.target)), call)
-        : this.#pollStream(job.stream, previousStreams.get(job.stream), call),
-    );
+    const polled = await Promise.all(projects.map((project) => this.#pollProject(project, before, call)));
     if (this.#abort.signal.aborted) return;
     const now = clock.now();
     const fresh = (lastSuccessMs: number | undefined): boolean =>
       lastSuccessMs !== undefined && lastSuccessMs >= cycleStartMs;
-    const streams = results.slice(targets.length) as StreamStatus[];
+    const streams = polled.flatMap((part) => part.streams);
     const freshStreams = new Map(
-      streams.filter((s) => s.details !== undefined && fresh(s.lastSuccessMs)).map((s) => [s.stream, s.details!]),
+      streams
+        .filter((s) => s.details !== undefined && fresh(s.lastSuccessMs))
+        .map((s) => [streamKey(s.projectId, s.stream), s.details!]),
     );
-    const statuses = results.slice(0, targets.length) as TargetStatus[];
+    const statuses = polled.flatMap((part) => part.targets);
     for (let i = 0; i < statuses.length; i++) {
       const status = statuses[i]!;
       if (status.up && fresh(status.lastSuccessMs)) {
-        statuses[i] = withTracks(status, freshStreams.get(status.target.stream));
+        statuses[i] = withTracks(status, freshStreams.get(streamKey(status.projectId, status.target.stream)));
       }
       // Thousands of targets take long enough to delay a scrape; let timers and I/O in now and then.
       if (i % YIELD_EVERY === YIELD_EVERY - 1) await new Promise((resolve) => setImmediate(resolve));
@@ -176,49 +197,91 @@ export class Poller {
     if (this.#overruns > 0) this.#options.onOverrun?.(tookMs / 1000, this.#overruns);
   }
 
-  /** The targets this replica owns: configured pairs and the latest discovery, filtered by shard. */
-  #currentTargets(): Target[] {
-    const { selectors, projectId, shard } = this.#options;
+  /** Polls one project's owned targets and their streams with its client, `concurrency` requests at most. */
+  async #pollProject(project: PollProject, previous: Previous, call: CallOptions): Promise<ProjectPoll> {
+    const { concurrency, lagRecords } = this.#options;
+    const { projectId } = project;
+    const targets = this.#currentTargets(project);
+    const streamNames = lagRecords ? [...new Set(targets.map((target) => target.stream))] : [];
+    type Job = { kind: 'target'; target: Target } | { kind: 'stream'; stream: string };
+    const jobs: Job[] = [
+      ...targets.map((target): Job => ({ kind: 'target', target })),
+      ...streamNames.map((stream): Job => ({ kind: 'stream', stream })),
+    ];
+    const results = await mapWithConcurrency<Job, TargetStatus | StreamStatus>(jobs, concurrency, (job) =>
+      job.kind === 'target'
+        ? this.#pollTarget(project, job.target, previous.targets.get(targetKey(projectId, job.target)), call)
+        : this.#pollStream(project, job.stream, previous.streams.get(streamKey(projectId, job.stream)), call),
+    );
+    return {
+      targets: results.slice(0, targets.length) as TargetStatus[],
+      streams: results.slice(targets.length) as StreamStatus[],
+    };
+  }
+
+  /** The targets of a project this replica owns: configured pairs and the latest discovery, filtered by shard. */
+  #currentTargets(project: PollProject): Target[] {
+    const { shard } = this.#options;
+    const { projectId, selectors } = project;
     const all = selectors.map((s) =>
-      isWildcard(s) ? (this.#discovered.get(selectorKey(s)) ?? []) : [{ stream: s.stream, task: s.task }],
+      isWildcard(s) ? (this.#discovered.get(discoveryKey(projectId, s)) ?? []) : [{ stream: s.stream, task: s.task }],
     );
     return ownedTargets(projectId, uniqueTargets(all), shard);
   }
 
+  /**
+   * Lists the streams and tasks behind every project's wildcard selectors when discovery is due (each project with its
+   * own client, all at once), and returns the discovery status across them.
+   */
   async #discoverIfDue(previous: DiscoveryStatus | undefined, call: CallOptions): Promise<DiscoveryStatus | undefined> {
-    const { clock, discoveryIntervalMs, selectors, client, concurrency, logger } = this.#options;
-    if (!selectors.some(isWildcard)) return undefined;
+    const { clock, discoveryIntervalMs, projects, concurrency, logger } = this.#options;
+    const wildcards = projects.filter(({ selectors }) => selectors.some(isWildcard));
+    if (wildcards.length === 0) return undefined;
     const startedMs = clock.now();
     if (this.#lastDiscoveryMs !== undefined && startedMs - this.#lastDiscoveryMs < discoveryIntervalMs) return previous;
     this.#lastDiscoveryMs = startedMs;
-    const found = selectors.map((s) => this.#discovered.get(selectorKey(s)) ?? []);
-    const result = await discover(selectors, found, client, {
-      concurrency,
-      signal: this.#abort.signal,
-      call,
-    });
+    const results = await Promise.all(
+      wildcards.map(({ projectId, selectors, client }) => {
+        const found = selectors.map((s) => this.#discovered.get(discoveryKey(projectId, s)) ?? []);
+        return discover(selectors, found, client, { concurrency, signal: this.#abort.signal, call });
+      }),
+    );
     // A reload during the discovery may have dropped some of these selectors: keep only those still configured.
-    const configured = new Set(this.#options.selectors.map(selectorKey));
-    selectors.forEach((selector, index) => {
-      const key = selectorKey(selector);
-      if (isWildcard(selector) && configured.has(key)) this.#discovered.set(key, result.perSelector[index] ?? []);
+    const configured = new Set(
+      this.#options.projects.flatMap(({ projectId, selectors }) => selectors.map((s) => discoveryKey(projectId, s))),
+    );
+    const failures: { projectId: string; error: unknown }[] = [];
+    let discoveredTargets = 0;
+    wildcards.forEach(({ projectId, selectors }, p) => {
+      const result = results[p]!;
+      selectors.forEach((selector, index) => {
+        const key = discoveryKey(projectId, selector);
+        if (isWildcard(selector) && configured.has(key)) this.#discovered.set(key, result.perSelector[index] ?? []);
+      });
+      discoveredTargets += uniqueTargets(result.perSelector).length;
+      failures.push(...result.failures.map(({ error }) => ({ projectId, error })));
     });
     const now = clock.now();
     const log = this.#options.discoveryLogger ?? logger;
     const wasFailing = previous?.lastError !== undefined;
     const lastSuccess = previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs };
-    if (result.failures.length === 0) {
+    if (failures.length === 0) {
       if (wasFailing) log.info('discovery recovered');
-      log.debug({ targets: uniqueTargets(result.perSelector).length }, 'discovery finished');
+      log.debug({ targets: discoveredTargets }, 'discovery finished');
       return { errors: previous?.errors ?? 0, lastSuccessMs: now };
     }
-    const firstFailure = result.failures[0]!.error;
-    const lastError = toTargetError(firstFailure, now);
-    if ((!wasFailing || previous?.lastError?.reason !== lastError.reason) && !isReported(firstFailure)) {
-      const fields = { reason: lastError.reason, error: lastError.message, failures: result.failures.length };
+    const firstFailure = failures[0]!;
+    const lastError = toTargetError(firstFailure.error, now);
+    if ((!wasFailing || previous?.lastError?.reason !== lastError.reason) && !isReported(firstFailure.error)) {
+      const fields = {
+        projectId: firstFailure.projectId,
+        reason: lastError.reason,
+        error: lastError.message,
+        failures: failures.length,
+      };
       log.warn(fields, 'discovery failed');
     }
-    return { errors: (previous?.errors ?? 0) + result.failures.length, ...lastSuccess, lastError };
+    return { errors: (previous?.errors ?? 0) + failures.length, ...lastSuccess, lastError };
   }
 
   async #run(): Promise<void> {
@@ -254,11 +317,17 @@ export class Poller {
     }
   }
 
-  async #pollTarget(target: Target, previous: TargetStatus | undefined, call: CallOptions): Promise<TargetStatus> {
-    const { client, clock, logger } = this.#options;
+  async #pollTarget(
+    project: PollProject,
+    target: Target,
+    previous: TargetStatus | undefined,
+    call: CallOptions,
+  ): Promise<TargetStatus> {
+    const { clock, logger } = this.#options;
+    const { projectId, client } = project;
     const elapsed = startStopwatch();
     // Made only when there is something to log: a child logger serializes its bindings, and most polls log nothing.
-    const log = (): Logger => logger.child({ stream: target.stream, task: target.task });
+    const log = (): Logger => logger.child({ projectId, stream: target.stream, task: target.task });
     try {
       const task = await client.getDumpTask(target.stream, target.task, this.#abort.signal, call);
       const now = clock.now();
@@ -269,6 +338,7 @@ export class Poller {
         log().warn({ field, problem }, FIELD_ISSUE_MESSAGE);
       }
       return {
+        projectId,
         target,
         up: true,
         lastPollMs: now,
@@ -281,7 +351,7 @@ export class Poller {
       };
     } catch (error) {
       // Stopping aborts the polls in flight: no failure of the target, and runCycle drops this cycle's results.
-      if (this.#abort.signal.aborted) return previous ?? { target, up: false, errors: {} };
+      if (this.#abort.signal.aborted) return previous ?? { projectId, target, up: false, errors: {} };
       const now = clock.now();
       const lastError = toTargetError(error, now);
       const { reason } = lastError;
@@ -296,6 +366,7 @@ export class Poller {
       }
       const keep = reason !== 'not_found';
       return {
+        projectId,
         target,
         up: false,
         lastPollMs: now,
@@ -309,23 +380,31 @@ export class Poller {
     }
   }
 
-  async #pollStream(stream: string, previous: StreamStatus | undefined, call: CallOptions): Promise<StreamStatus> {
-    const { client, clock, logger } = this.#options;
+  async #pollStream(
+    project: PollProject,
+    stream: string,
+    previous: StreamStatus | undefined,
+    call: CallOptions,
+  ): Promise<StreamStatus> {
+    const { clock, logger } = this.#options;
+    const { projectId, client } = project;
     try {
       const details = await client.getStream(stream, this.#abort.signal, call);
-      if (previous?.lastError !== undefined) logger.info({ stream }, 'stream details recovered');
+      if (previous?.lastError !== undefined) logger.info({ projectId, stream }, 'stream details recovered');
       for (const { field, problem } of newFieldIssues(previous?.details?.fieldIssues, details.fieldIssues)) {
-        logger.warn({ stream, field, problem }, FIELD_ISSUE_MESSAGE);
+        logger.warn({ projectId, stream, field, problem }, FIELD_ISSUE_MESSAGE);
       }
-      return { stream, details, lastSuccessMs: clock.now() };
+      return { projectId, stream, details, lastSuccessMs: clock.now() };
     } catch (error) {
-      if (this.#abort.signal.aborted) return previous ?? { stream };
+      if (this.#abort.signal.aborted) return previous ?? { projectId, stream };
       const lastError = toTargetError(error, clock.now());
       if (previous?.lastError?.reason !== lastError.reason && !isReported(error)) {
-        logger.warn({ stream, reason: lastError.reason, error: lastError.message }, 'stream details failed');
+        const fields = { projectId, stream, reason: lastError.reason, error: lastError.message };
+        logger.warn(fields, 'stream details failed');
       }
       const keep = lastError.reason !== 'not_found' && previous?.details !== undefined;
       return {
+        projectId,
         stream,
         ...(keep ? { details: previous.details } : {}),
         ...(previous?.lastSuccessMs === undefined ? {} : { lastSuccessMs: previous.lastSuccessMs }),
@@ -349,13 +428,20 @@ function newFieldIssues(
   return current.filter(({ field }) => !known.has(field));
 }
 
-/** A target's identity within a project. */
-export function targetKey(target: Target): string {
-  return `${target.stream}/${target.task}`;
+/** A target's identity: its project, stream and task (names hold no "/"). */
+function targetKey(projectId: string, target: Target): string {
+  return `${projectId}/${target.stream}/${target.task}`;
 }
 
-/** A selector's identity: its pair and filters. */
-const selectorKey = describeSelector;
+/** A wildcard selector's identity in what discovery found: its project, pair and filters. */
+function discoveryKey(projectId: string, selector: TargetSelector): string {
+  return `${projectId} ${describeSelector(selector)}`;
+}
+
+/** The selectors of each project, by project ID: what a reload must change for discovery to start afresh. */
+function selectorsByProject(projects: readonly PollProject[]): Record<string, readonly TargetSelector[]> {
+  return Object.fromEntries(projects.map(({ projectId, selectors }) => [projectId, selectors]));
+}
 
 /** A failure of the client as a whole (no IAM token) that it has already reported once, for the app to log. */
 function isReported(error: unknown): boolean {

@@ -8,6 +8,8 @@ export type TargetError = Readonly<{ reason: ErrorReason; message: string; atMs:
 
 /** Everything known about one target after the latest poll cycle. */
 export type TargetStatus = Readonly<{
+  /** The project the target belongs to: the `project_id` of its series. */
+  projectId: string;
   target: Target;
   /** Whether the latest poll succeeded. */
   up: boolean;
@@ -26,6 +28,8 @@ export type TargetStatus = Readonly<{
 
 /** The latest stream details of a stream with a polled task (for lag in records). */
 export type StreamStatus = Readonly<{
+  /** The project the stream belongs to: a stream name is unique only within its project. */
+  projectId: string;
   stream: string;
   /** The last good details; kept while failing (until `poll.staleAfter`), dropped at once on not_found. */
   details?: StreamDetails;
@@ -47,13 +51,18 @@ export type Snapshot = Readonly<{
   /** Poll cycles finished so far; 0 until the first one is done. */
   cyclesCompleted: number;
   lastCycleEndMs?: number;
-  /** The targets this replica polls (after discovery and sharding), in a stable order. */
+  /** The targets this replica polls (after discovery and sharding), project by project, in a stable order. */
   targets: readonly TargetStatus[];
   /** Stream details fetched this cycle; empty when `lag.records` is off. */
   streams: readonly StreamStatus[];
   /** Absent when no target needs discovery. */
   discovery?: DiscoveryStatus;
 }>;
+
+/** A stream's identity in a snapshot: the same name in two projects is two streams (names hold no "/"). */
+export function streamKey(projectId: string, stream: string): string {
+  return `${projectId}/${stream}`;
+}
 
 /** Holds the latest snapshot; readers never see a half-written one. */
 export class SnapshotStore {

@@ -903,7 +903,7 @@ describe('Helm chart helm/dis-exporter', function () {
 
   describe('required values', () => {
     const NEITHER =
-      'the exporter refuses to start without a project id and targets:\n' +
+      'the exporter refuses to start without a project id and targets (or config.projects):\n' +
       '- config.dis.projectId is empty: set it to the project of your streams (--set config.dis.projectId=...)\n' +
       `- config.targets is empty: list the dump tasks to poll, e.g. --set-json 'config.targets=[{"stream":"orders","task":"*"}]'`;
 
@@ -920,6 +920,42 @@ describe('Helm chart helm/dis-exporter', function () {
       // helm lint only reports it: a chart with required values still lints with its defaults.
       const lint = helm(['lint', CHART]);
       expect(lint.status).to.equal(0);
+    });
+
+    it('takes config.projects instead, which the exporter accepts, and refuses it with a project id or targets', () => {
+      const projects = [
+        {
+          projectId: PROJECT_ID,
+          endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
+          region: 'cn-north-4',
+          targets: [{ stream: 'orders', task: '*' }],
+        },
+        {
+          projectId: 'fedcba9876543210fedcba9876543210',
+          endpoint: 'https://dis.ap-southeast-1.myhuaweicloud.com',
+          region: 'ap-southeast-1',
+          targets: [{ stream: '*' }],
+        },
+      ];
+      const config = exporterConfig(template({ ...WITH_CREDENTIALS, config: { projects } }, true));
+      expect(config.projects).to.deep.equal(projects);
+      writeFileSync(join(workDir, 'ak'), 'AK-FROM-FILE\n');
+      writeFileSync(join(workDir, 'sk'), 'SK-FROM-FILE\n');
+      config.auth = { accessKeyFile: join(workDir, 'ak'), secretKeyFile: join(workDir, 'sk') };
+      const file = join(workDir, 'projects-config.yaml');
+      writeFileSync(file, stringify(config));
+      expect(loadConfig({ file, env: {} }).projects?.map((project) => project.projectId)).to.deep.equal(
+        projects.map((project) => project.projectId),
+      );
+      const both = (single: Values) => templateError({ config: { ...single, projects } }, true);
+      const refusal = (keys: string) =>
+        `config.projects cannot be used together with ${keys}: list every project under config.projects, or poll ` +
+        'one with config.dis.projectId and config.targets';
+      expect(both(REQUIRED_CONFIG)).to.include(refusal('config.dis.projectId and config.targets'));
+      expect(both({ targets: REQUIRED_CONFIG.targets })).to.include(refusal('config.targets'));
+      // DIS_PROJECTS in the environment stands for it too
+      const fromEnv = template({ extraEnv: [{ name: 'DIS_PROJECTS', value: JSON.stringify(projects) }] }, true);
+      expect(kinds(fromEnv)).to.include('Deployment');
     });
 
     it('leaves the check to the exporter when the environment or a config file of the user names them', () => {

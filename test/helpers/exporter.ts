@@ -112,13 +112,13 @@ export function testConfig(
 
 /**
  * Starts the whole exporter (real HTTP, real client) with an injected clock. `credentials` is an AK/SK to sign with,
- * or a getter (a test may swap what it returns, as a reload does); `logger` defaults to a silent one.
+ * or a getter by project ID (a test may swap what it returns, as a reload does); `logger` defaults to a silent one.
  */
 export async function startExporter(
   config: Config,
   options: {
     clock: Clock;
-    credentials?: AccessKeyPair | (() => Credentials);
+    credentials?: AccessKeyPair | ((projectId: string) => Credentials | undefined);
     processMetrics?: boolean;
     /** What a reload reads; by default the same config again. */
     readConfig?: () => Config;

@@ -9,7 +9,7 @@ export function testHttpApp(options: Pick<HttpAppOptions, 'metrics'> & Partial<H
     store: new SnapshotStore(),
     isAlive: () => true,
     version: '0.0.0-test',
-    projectId: 'p',
+    projects: () => [{ projectId: 'p', region: 'cn-north-4' }],
     logger: pino({ level: 'silent' }),
     reload: async () => ({ ok: true }),
     ...options,

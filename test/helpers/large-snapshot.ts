@@ -4,7 +4,10 @@ import type { Snapshot, StreamStatus, TargetStatus } from '../../src/poll/store.
 import type { Observation, PartitionTrack } from '../../src/poll/verdict.js';
 
 /** How big a generated snapshot is. */
-export type LargeSnapshotShape = Readonly<{ tasks: number; partitions: number; seed?: number }>;
+export type LargeSnapshotShape = Readonly<{ tasks: number; partitions: number; seed?: number; projectId?: string }>;
+
+/** The project of a large snapshot's targets and streams unless its shape names another. */
+export const LARGE_SNAPSHOT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
 
 const STATES = ['RUNNING', 'RUNNING', 'RUNNING', 'PAUSED', 'ABNORMAL', 'STARTING', 'ERROR', 'DELETE', 'SUSPENDED'];
 const DESTINATIONS = [
@@ -24,6 +27,7 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
   const random = mulberry32(shape.seed ?? 42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const polledMs = scrapeMs - 20_000;
+  const projectId = shape.projectId ?? LARGE_SNAPSHOT_PROJECT_ID;
   const targets: TargetStatus[] = [];
   const streams: StreamStatus[] = [];
   let index = 0;
@@ -37,6 +41,7 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
     );
     const streamFailing = s % 37 === 5;
     streams.push({
+      projectId,
       stream,
       details: { partitions: [...ranges].reverse() },
       lastSuccessMs: streamFailing ? scrapeMs - 400_000 : polledMs,
@@ -44,9 +49,18 @@ export function largeSnapshot(shape: LargeSnapshotShape, scrapeMs: number): Snap
     });
     const tasksHere = s % 10 === 3 ? 2 : 1;
     for (let t = 0; t < tasksHere && index < shape.tasks; t++, index++) {
-      targets.push(
-        targetStatus(index, stream, `task-${index}`, partitionIds, ranges, polledMs, scrapeMs, pick, random),
+      const status = targetStatus(
+        index,
+        stream,
+        `task-${index}`,
+        partitionIds,
+        ranges,
+        polledMs,
+        scrapeMs,
+        pick,
+        random,
       );
+      targets.push({ projectId, ...status });
     }
   }
   return {
@@ -68,7 +82,7 @@ function targetStatus(
   scrapeMs: number,
   pick: <T>(items: readonly T[]) => T,
   random: () => number,
-): TargetStatus {
+): Omit<TargetStatus, 'projectId'> {
   const [destinationType, destination] = pick(DESTINATIONS);
   const partitions: PartitionProgress[] = partitionIds.map((partitionId, p) => {
     const base = ranges[p]?.startOffset ?? 0;

@@ -1,3 +1,4 @@
+import { expect } from 'chai';
 import type { Clock } from '../../src/clock.js';
 
 type Sleeper = { until: number; resolve: () => void };
@@ -53,6 +54,16 @@ export class ManualClock implements Clock {
     );
   }
 
+  /**
+   * Puts the clock at `ms`, earlier than now too, waking no one: for code that reads the time as a pure function of
+   * it (the simulator's world), where a test looks at one moment and then at another. Refused while anyone sleeps:
+   * advance() wakes sleepers in time order.
+   */
+  setTime(ms: number): void {
+    if (this.#sleepers.length > 0) throw new Error(`setTime while ${this.#sleepers.length} sleep: use advance()`);
+    this.#now = ms;
+  }
+
   /** Moves time forward by `ms`, waking sleepers whose time has come (letting each run before the next). */
   async advance(ms: number): Promise<void> {
     const target = this.#now + ms;
@@ -71,4 +82,13 @@ export class ManualClock implements Clock {
 /** Lets pending promise callbacks and I/O callbacks run. */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Waits in real time until `condition` holds, for what the manual clock cannot hurry (an HTTP round trip); fails
+ * the test after about two seconds.
+ */
+export async function until(condition: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 2));
+  expect(condition()).to.equal(true);
 }

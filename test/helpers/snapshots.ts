@@ -1,6 +1,9 @@
 import type { DumpTask } from '../../src/dis/types.js';
 import type { Snapshot } from '../../src/poll/store.js';
 
+/** The project of every target and stream of the fixed snapshot. */
+export const SNAPSHOT_PROJECT_ID = '0123456789abcdef0123456789abcdef';
+
 /** Scrape time of the fixed snapshot: 2024-01-01T00:10:00Z. */
 export const SCRAPE_MS = Date.UTC(2024, 0, 1, 0, 10, 0);
 const POLLED_MS = SCRAPE_MS - 20_000;
@@ -59,6 +62,7 @@ export const fixedSnapshot: Snapshot = {
   discovery: { errors: 2, lastSuccessMs: SCRAPE_MS - 60_000 },
   streams: [
     {
+      projectId: SNAPSHOT_PROJECT_ID,
       stream: 'orders',
       lastSuccessMs: POLLED_MS,
       details: {
@@ -72,6 +76,7 @@ export const fixedSnapshot: Snapshot = {
     },
     {
       // failing for 6 minutes: past staleAfter, its offsets are no longer served
+      projectId: SNAPSHOT_PROJECT_ID,
       stream: 'clicks',
       lastSuccessMs: SCRAPE_MS - 360_000,
       lastError: { reason: 'timeout', message: 'no response', atMs: POLLED_MS },
@@ -82,6 +87,7 @@ export const fixedSnapshot: Snapshot = {
   ],
   targets: [
     {
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'orders', task: 'orders-to-obs' },
       up: true,
       lastPollMs: POLLED_MS,
@@ -108,6 +114,7 @@ export const fixedSnapshot: Snapshot = {
       },
     },
     {
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'clicks', task: 'clicks-to-dli' },
       up: true,
       lastPollMs: POLLED_MS,
@@ -116,6 +123,7 @@ export const fixedSnapshot: Snapshot = {
       errors: {},
     },
     {
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'payments', task: 'payments-to-dws' },
       up: true,
       lastPollMs: POLLED_MS,
@@ -125,6 +133,7 @@ export const fixedSnapshot: Snapshot = {
     },
     {
       // failing for 2 minutes: still within staleAfter (5m), its data is served
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'orders', task: 'stale-but-served' },
       up: false,
       lastPollMs: POLLED_MS,
@@ -139,6 +148,7 @@ export const fixedSnapshot: Snapshot = {
     },
     {
       // failing for 6 minutes: past staleAfter, only self-metrics remain
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'orders', task: 'stale-and-dropped' },
       up: false,
       lastPollMs: POLLED_MS,
@@ -149,6 +159,7 @@ export const fixedSnapshot: Snapshot = {
     },
     {
       // deleted: no data at all, and never a success
+      projectId: SNAPSHOT_PROJECT_ID,
       target: { stream: 'orders', task: 'deleted' },
       up: false,
       lastPollMs: POLLED_MS,

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -12,6 +11,7 @@ import { CREDENTIALS, PROJECT_ID, SCENARIO, SCENARIO_EPOCH_MS } from '../helpers
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { freePort } from '../helpers/net.js';
+import { withServer } from '../helpers/with-server.js';
 
 const T0 = SCENARIO_EPOCH_MS;
 const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
@@ -205,10 +205,8 @@ extra: 1
   });
 
   it('exits 1 when the port is taken', async () => {
-    const blocker: Server = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const { port } = blocker.address() as { port: number };
-    try {
+    await withServer(async (blocker) => {
+      const port = Number(new URL(blocker.url).port);
       const result = await runCli(['--config', configFile('busy.yaml', GOOD)], {
         DIS_EXPORTER_HOST: '127.0.0.1',
         DIS_EXPORTER_PORT: String(port),
@@ -220,9 +218,7 @@ extra: 1
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .pop();
       expect(fatal).to.include({ msg: 'port already in use', code: 'EADDRINUSE', port, level: 60 });
-    } finally {
-      await new Promise((resolve) => blocker.close(resolve));
-    }
+    });
   });
 
   describe('running against the simulator', () => {

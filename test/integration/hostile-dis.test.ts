@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -9,6 +8,7 @@ import baseGot from 'got';
 import { CREDENTIALS, PROJECT_ID } from '../helpers/exporter.js';
 import { deepNesting, emptyObjects, errorBodyAround } from '../helpers/json-bombs.js';
 import { freePort } from '../helpers/net.js';
+import { startServer } from '../helpers/with-server.js';
 
 // Bad bodies (docs/operations.md ("How the exporter behaves when DIS fails")): the exporter, run as the chart runs
 // it (a 128 MB V8 heap cap), polls a DIS that answers one target with a bomb each cycle, bodies under the 8 MiB cap
@@ -91,7 +91,9 @@ describe('hostile DIS: JSON bombs against the exporter under a 128 MB heap cap (
     // [start-up, then each bomb]
     const peakRssMiB: (number | undefined)[] = [];
     const bodies = BOMBS.map((bomb) => Buffer.from(bomb.body));
-    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const server = await startServer();
+    closeServer = () => server.close();
+    server.app.use((req: IncomingMessage, res: ServerResponse) => {
       const path = req.url ?? '';
       const send = (status: number, body: Buffer | string) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(body);
@@ -106,13 +108,7 @@ describe('hostile DIS: JSON bombs against the exporter under a 128 MB heap cap (
       if (bomb !== undefined && status !== undefined) send(status, bomb);
       else send(200, taskBody('bombed', 7));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closeServer = () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      });
-    const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const endpoint = server.url;
 
     const port = await freePort();
     const config = join(dir, 'config.yaml');

@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import { pino } from 'pino';
 import type { App } from '../../src/app.js';
 import type { Config, IamPasswordCredentials } from '../../src/config/types.js';
-import { ERROR_REASONS, type ErrorReason } from '../../src/dis/errors.js';
+import type { ErrorReason } from '../../src/dis/errors.js';
 import type { RunningServer } from '../../src/http/server.js';
+import { ERROR_REASONS } from '../../src/metrics/names.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import {
   PROJECT_ID,

@@ -5,6 +5,7 @@ import { logCapture } from '../helpers/logs.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { promtoolCheckMetrics, requireTool } from '../helpers/tools.js';
 import {
+  PROJECT_ID,
   SCENARIO as BASE_SCENARIO,
   SCENARIO_EPOCH_MS,
   cyclesCompleted,
@@ -105,6 +106,7 @@ describe('odd values in DIS answers (real HTTP against the simulator)', function
     const warning = (where: { stream: string; task?: string }, field: string, problem: string) => ({
       level: 40,
       component: 'poller',
+      projectId: PROJECT_ID,
       ...where,
       field,
       problem,

@@ -348,7 +348,6 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     writeConfig(dis.url, {
       server: { host: '0.0.0.0', port: 19_999 },
       log: { level: 'warn', format: 'pretty' },
-      dis: { endpoint: dis.url, projectId: 'another-project' },
       shard: { total: 3, index: 1 },
       metrics: { stateSets: 'current' },
     });
@@ -357,7 +356,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
       {
         level: 40,
         component: 'reload',
-        keys: ['server.host', 'server.port', 'log.format', 'dis.projectId'],
+        keys: ['server.host', 'server.port', 'log.format'],
         msg: 'changed settings need a restart; kept as they were',
       },
     ]); // and "configuration reloaded" is now below log.level warn
@@ -366,7 +365,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     expect(seriesOf(text, 'dis_dump_task_state')).to.have.length(2); // current state only: one series per task
     dis.control.resetRequests();
     await nextCycle(h!);
-    // shard 1 of 3 owns orders only (clicks hashes to 0), polled in the project the exporter started with
+    // shard 1 of 3 owns orders only (clicks hashes to 0)
     expect(dis.control.requests().map((r) => r.path)).to.deep.equal([
       `/v2/${PROJECT_ID}/streams/orders/transfer-tasks/orders-to-obs`,
       `/v2/${PROJECT_ID}/streams/orders`,

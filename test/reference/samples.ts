@@ -3,12 +3,11 @@
 // byte for byte what prom-client renders from these samples (test/unit/metrics.test.ts, and the bench checks it at
 // fleet scale). Both take their rules from src/poll/lag-and-staleness.ts and src/poll/verdict.ts; only the shape of
 // the output is written twice.
-import { ERROR_REASONS } from '../../src/dis/errors.js';
-import { KNOWN_STATES, type DumpTask, type StreamDetails, type StreamPartition } from '../../src/dis/types.js';
+import type { DumpTask, StreamDetails, StreamPartition } from '../../src/dis/types.js';
 import type { TranslationOptions } from '../../src/metrics/exposition.js';
-import { FAMILIES, type FamilyKey } from '../../src/metrics/names.js';
+import { ERROR_REASONS, FAMILIES, KNOWN_STATES, type FamilyKey } from '../../src/metrics/names.js';
 import { expiredRecords, isFresh, isServable, lagRecords, lagSeconds } from '../../src/poll/lag-and-staleness.js';
-import type { Snapshot } from '../../src/poll/store.js';
+import { streamKey, type Snapshot } from '../../src/poll/store.js';
 import { PARTITION_STATUSES, judge, stallAfterMs, type PartitionTrack } from '../../src/poll/verdict.js';
 
 /** One series: its labels and value. */
@@ -26,19 +25,19 @@ export function toSamples(snapshot: Snapshot, nowMs: number, options: Translatio
   const streams = new Map<string, StreamDetails>();
   for (const stream of snapshot.streams) {
     if (stream.details === undefined || !isFresh(stream, nowMs, options.staleAfterMs)) continue;
-    streams.set(stream.stream, stream.details);
-    addStreamSamples(out, options.projectId, stream.stream, stream.details);
+    streams.set(streamKey(stream.projectId, stream.stream), stream.details);
+    addStreamSamples(out, stream.projectId, stream.stream, stream.details);
   }
   for (const status of snapshot.targets) {
     const labels = {
-      project_id: options.projectId,
+      project_id: status.projectId,
       stream: status.target.stream,
       task: status.target.task,
     };
     if (isServable(status, nowMs, options.staleAfterMs)) {
       const context = {
         nowMs,
-        stream: streams.get(status.target.stream),
+        stream: streams.get(streamKey(status.projectId, status.target.stream)),
         tracks: status.tracks ?? {},
         currentOnly: options.stateSets === 'current',
       };

@@ -9,8 +9,9 @@ import { createApp, type App } from '../../src/app.js';
 import { systemClock } from '../../src/clock.js';
 import type { Config, Target } from '../../src/config/types.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/dis/client.js';
-import { ERROR_REASONS, type ErrorReason } from '../../src/dis/errors.js';
+import type { ErrorReason } from '../../src/dis/errors.js';
 import type { RunningServer } from '../../src/http/server.js';
+import { ERROR_REASONS } from '../../src/metrics/names.js';
 import type { SnapshotStore } from '../../src/poll/store.js';
 import {
   parseScenario,

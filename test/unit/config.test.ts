@@ -1062,6 +1062,7 @@ describe('config schema', () => {
       'auth.metadata.enabled': 'DIS_METADATA_ENABLED',
       'auth.metadata.endpoint': 'DIS_METADATA_ENDPOINT',
       targets: 'DIS_TARGETS',
+      projects: 'DIS_PROJECTS',
       'poll.interval': 'DIS_POLL_INTERVAL',
       'poll.timeout': 'DIS_POLL_TIMEOUT',
       'poll.concurrency': 'DIS_POLL_CONCURRENCY',

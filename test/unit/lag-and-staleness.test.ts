@@ -11,27 +11,30 @@ const range = { partitionId: 'shardId-0000000000', startOffset: 100, endOffset: 
 describe('lag and staleness: the rules the renderer, the reference and the poller share', () => {
   it('serves a target that is up, or failing for at most staleAfter since its last success', () => {
     const failing = (sinceMs: number): TargetStatus => ({
+      projectId: 'p',
       target,
       up: false,
       task,
       lastSuccessMs: T0 - sinceMs,
       errors: {},
     });
-    expect(isServable({ target, up: true, task, errors: {} }, T0, STALE_AFTER_MS)).to.equal(true);
+    expect(isServable({ projectId: 'p', target, up: true, task, errors: {} }, T0, STALE_AFTER_MS)).to.equal(true);
     expect(isServable(failing(STALE_AFTER_MS), T0, STALE_AFTER_MS)).to.equal(true);
     expect(isServable(failing(STALE_AFTER_MS + 1), T0, STALE_AFTER_MS)).to.equal(false);
-    expect(isServable({ target, up: true, errors: {} }, T0, STALE_AFTER_MS)).to.equal(false);
-    expect(isServable({ target, up: false, task, errors: {} }, T0, STALE_AFTER_MS)).to.equal(false);
+    expect(isServable({ projectId: 'p', target, up: true, errors: {} }, T0, STALE_AFTER_MS)).to.equal(false);
+    expect(isServable({ projectId: 'p', target, up: false, task, errors: {} }, T0, STALE_AFTER_MS)).to.equal(false);
   });
 
   it('serves stream details for at most staleAfter after their last success, and never without details', () => {
     const details = { partitions: [range] };
-    expect(isFresh({ stream: 's', details, lastSuccessMs: T0 - STALE_AFTER_MS }, T0, STALE_AFTER_MS)).to.equal(true);
-    expect(isFresh({ stream: 's', details, lastSuccessMs: T0 - STALE_AFTER_MS - 1 }, T0, STALE_AFTER_MS)).to.equal(
-      false,
-    );
-    expect(isFresh({ stream: 's', details }, T0, STALE_AFTER_MS)).to.equal(false);
-    expect(isFresh({ stream: 's', lastSuccessMs: T0 }, T0, STALE_AFTER_MS)).to.equal(false);
+    expect(
+      isFresh({ projectId: 'p', stream: 's', details, lastSuccessMs: T0 - STALE_AFTER_MS }, T0, STALE_AFTER_MS),
+    ).to.equal(true);
+    expect(
+      isFresh({ projectId: 'p', stream: 's', details, lastSuccessMs: T0 - STALE_AFTER_MS - 1 }, T0, STALE_AFTER_MS),
+    ).to.equal(false);
+    expect(isFresh({ projectId: 'p', stream: 's', details }, T0, STALE_AFTER_MS)).to.equal(false);
+    expect(isFresh({ projectId: 'p', stream: 's', lastSuccessMs: T0 }, T0, STALE_AFTER_MS)).to.equal(false);
   });
 
   it('gives the lag in seconds against the scrape time, never below 0', () => {

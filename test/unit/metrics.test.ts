@@ -278,6 +278,7 @@ describe('metrics translation and rendering', () => {
       streams: [],
       targets: [
         {
+          projectId: OPTIONS.projectId,
           target: { stream: 's', task: 't' },
           up: true,
           lastSuccessMs: SCRAPE_MS,
@@ -301,7 +302,14 @@ describe('metrics translation and rendering', () => {
       cyclesCompleted: 1,
       streams: [],
       targets: [
-        { target: { stream: 'orders', task: 'orders-to-obs' }, up: true, lastSuccessMs: nowMs, task, errors: {} },
+        {
+          projectId: OPTIONS.projectId,
+          target: { stream: 'orders', task: 'orders-to-obs' },
+          up: true,
+          lastSuccessMs: nowMs,
+          task,
+          errors: {},
+        },
       ],
     };
     const labels = `project_id="${OPTIONS.projectId}",stream="orders",task="orders-to-obs"`;

@@ -49,12 +49,10 @@ function poller(
   const store = new SnapshotStore();
   const cycles: number[] = [];
   const p = new Poller({
-    selectors: targets,
-    projectId: 'p',
+    projects: [{ projectId: 'p', selectors: targets, client }],
     shard: { index: 0, total: 1 },
     discoveryIntervalMs: 300_000,
     lagRecords: extra.lagRecords ?? false,
-    client,
     store,
     clock,
     logger: extra.logger ?? pino({ level: 'silent' }),
@@ -261,6 +259,7 @@ describe('Poller: odd fields of DIS answers', () => {
     for (let cycle = 2; cycle <= 7; cycle++) await p.runCycle();
     const warning = {
       level: 40,
+      projectId: 'p',
       stream: 's',
       task: 't',
       field: 'partitions[shardId-0000000000].last_transfer_offset',
@@ -292,6 +291,7 @@ describe('Poller: odd fields of DIS answers', () => {
     for (let cycle = 1; cycle <= 4; cycle++) await p.runCycle();
     const warning = {
       level: 40,
+      projectId: 'p',
       stream: 's',
       field: 'stream_name',
       problem: 'is "other" where "s" was asked for; the series keep "s"',
@@ -308,12 +308,10 @@ describe('Poller: discovery, sharding and stream details', () => {
   function pollerWith(client: DisClient, clock: ManualClock, extra: Partial<PollerOptions> = {}) {
     const store = new SnapshotStore();
     const p = new Poller({
-      selectors: [{ stream: 's', task: '*' }],
-      projectId: 'p',
+      projects: [{ projectId: 'p', selectors: [{ stream: 's', task: '*' }], client }],
       shard: { index: 0, total: 1 },
       discoveryIntervalMs: 300_000,
       lagRecords: true,
-      client,
       store,
       clock,
       logger: pino({ level: 'silent' }),
@@ -413,6 +411,7 @@ describe('Poller: discovery, sharding and stream details', () => {
     expect(calls.filter((c) => c.startsWith('stream'))).to.deep.equal(['stream s']);
     expect(store.current().streams).to.deep.equal([
       {
+        projectId: 'p',
         stream: 's',
         lastSuccessMs: START + 19, // every call moved the clock: 7 + 7 + 5
         details: { partitions: [{ partitionId: 'shardId-0000000000', startOffset: 0, endOffset: 100 }] },
@@ -449,8 +448,8 @@ describe('Poller: discovery, sharding and stream details', () => {
 });
 
 describe('Poller.reconfigure (a reload)', () => {
-  const settings = (targets: Target[], intervalMs = 60_000) => ({
-    selectors: targets,
+  const settings = (client: DisClient, targets: Target[], intervalMs = 60_000) => ({
+    projects: [{ projectId: 'p', selectors: targets, client }],
     shard: { index: 0, total: 1 },
     intervalMs,
     concurrency: 8,
@@ -476,7 +475,7 @@ describe('Poller.reconfigure (a reload)', () => {
     const underWay = p.runCycle();
     await until(() => release !== undefined);
     p.reconfigure(
-      settings([
+      settings(client, [
         { stream: 's', task: 'kept' },
         { stream: 's', task: 'added' },
       ]),
@@ -500,19 +499,19 @@ describe('Poller.reconfigure (a reload)', () => {
     p.start();
     await until(() => store.current().cyclesCompleted === 1);
     await clock.advance(5_000);
-    p.reconfigure(settings(targets, 60_000));
+    p.reconfigure(settings(client, targets, 60_000));
     await flush();
     expect([clock.sleeping, clock.nextWake]).to.deep.equal([1, START + 60_000]);
-    p.reconfigure(settings(targets, 10_000));
+    p.reconfigure(settings(client, targets, 10_000));
     await until(() => clock.nextWake === START + 10_000);
     expect(clock.sleeping).to.equal(1);
     await clock.advance(5_000);
     await until(() => store.current().cyclesCompleted === 2);
     expect(calls).to.have.length(2);
     await clock.advance(5_000);
-    p.reconfigure(settings(targets, 120_000));
+    p.reconfigure(settings(client, targets, 120_000));
     await until(() => clock.nextWake === START + 130_000);
-    p.reconfigure(settings(targets, 1_000));
+    p.reconfigure(settings(client, targets, 1_000));
     // already overdue: the next cycle starts at once
     await until(() => store.current().cyclesCompleted === 3);
     expect(clock.now()).to.equal(START + 15_000);
@@ -543,7 +542,7 @@ describe('Poller.reconfigure (a reload)', () => {
 
     failing.add('s');
     p.reconfigure(
-      settings([
+      settings(client, [
         { stream: 's', task: '*' },
         { stream: 's2', task: '*' },
       ]),
@@ -554,17 +553,17 @@ describe('Poller.reconfigure (a reload)', () => {
     expect(tasks()).to.deep.equal(['s/a', 's/b', 's2/x']);
     expect(store.current().discovery?.errors).to.equal(1);
 
-    p.reconfigure(settings([{ stream: 's2', task: '*' }]));
+    p.reconfigure(settings(client, [{ stream: 's2', task: '*' }]));
     await p.runCycle();
     expect(calls.slice(3)).to.deep.equal(['list s2']);
     expect(tasks()).to.deep.equal(['s2/x']);
 
     // an unchanged list is not listed again before discovery.interval
-    p.reconfigure(settings([{ stream: 's2', task: '*' }], 30_000));
+    p.reconfigure(settings(client, [{ stream: 's2', task: '*' }], 30_000));
     await p.runCycle();
     expect(calls.slice(4)).to.deep.equal([]);
 
-    p.reconfigure(settings([{ stream: 's', task: 'a' }]));
+    p.reconfigure(settings(client, [{ stream: 's', task: 'a' }]));
     await p.runCycle();
     expect([calls.slice(4), tasks(), store.current().discovery]).to.deep.equal([[], ['s/a'], undefined]);
   });

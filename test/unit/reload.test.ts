@@ -12,7 +12,7 @@ const NOW = Date.UTC(2024, 0, 1);
 describe('keepRestartOnlyKeys', () => {
   const running = testConfig('http://127.0.0.1:1');
 
-  it('keeps the running server, log format and DIS account, names each changed one, and takes the rest', () => {
+  it('keeps the running server and log format, names each changed one, and takes the rest, projects included', () => {
     const next: Config = {
       ...running,
       server: { host: '0.0.0.0', port: 9999, maxRequests: 40 },
@@ -22,19 +22,11 @@ describe('keepRestartOnlyKeys', () => {
       poll: { ...running.poll, intervalMs: 5_000 },
     };
     const { config, ignored } = keepRestartOnlyKeys(running, next);
-    expect(ignored).to.deep.equal([
-      'server.host',
-      'server.port',
-      'log.format',
-      'dis.endpoint',
-      'dis.region',
-      'dis.projectId',
-    ]);
+    expect(ignored).to.deep.equal(['server.host', 'server.port', 'log.format']);
     expect(config).to.deep.equal({
       ...next,
       server: running.server,
       log: { level: 'debug', format: 'json' },
-      dis: running.dis,
     });
     expect(Object.isFrozen(config) && Object.isFrozen(config.log) && Object.isFrozen(config.server)).to.equal(true);
   });

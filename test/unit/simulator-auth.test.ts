@@ -1,116 +1,82 @@
 import { expect } from 'chai';
-import baseGot from 'got';
-import { parseScenario, serviceAccountJwt, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { T0, PROJECT, CREDS, BASE, SCENARIO_DATA, rid, simulatorPerTest } from '../helpers/simulator.js';
 
-const T0 = Date.UTC(2024, 0, 1);
-const PROJECT = '0123456789abcdef0123456789abcdef';
-const STREAMS = [{ name: 's', partitions: [{}] }];
-const got = baseGot.extend({ retry: { limit: 0 }, throwHttpErrors: false });
+describe('simulator (fake DIS)', () => {
+  const sim = simulatorPerTest();
+  const { get, start } = sim;
 
-describe('simulator: the ID-token exchange and the metadata service', () => {
-  let dis: FakeDis | undefined;
-  afterEach(async () => {
-    await dis?.close();
-    dis = undefined;
-  });
-
-  async function start(agency: Record<string, unknown>) {
-    const clock = new ManualClock(T0);
-    dis = await startFakeDis({
-      clock,
-      scenario: parseScenario({
-        projectId: PROJECT,
-        epochMs: T0,
-        iam: { identityProviders: ['idp'] },
-        agency,
-        streams: STREAMS,
-      }),
-    });
-    return { clock, dis };
-  }
-
-  it('checks agency settings: renewal before the end of a key, a known session token mode', () => {
-    const parse = (agency: unknown) => () => parseScenario({ projectId: PROJECT, agency, streams: STREAMS });
-    expect(parse({})().agency).to.deep.equal({
-      keyLifetimeMs: 3_600_000,
-      renewBeforeMs: 600_000,
-      sessionTokens: 'optional',
-    });
-    expect(parse({ keyLifetimeMs: 60_000, renewBeforeMs: 60_000, sessionTokens: 'always' })).to.throw(
-      'scenario: agency.renewBeforeMs: must be less than keyLifetimeMs\n' +
-        'scenario: agency.sessionTokens: must be one of required, optional, unsupported',
-    );
-  });
-
-  it('serves session tokens and keys: 401 without a token where one is required, 400 for a bad TTL', async () => {
-    const { clock } = await start({ sessionTokens: 'required', keyLifetimeMs: 600_000, renewBeforeMs: 120_000 });
-    const base = dis!.metadataUrl!;
-    expect((await got(`${base}/openstack/latest/securitykey`)).statusCode).to.equal(401);
-    expect(
-      (await got.put(`${base}/meta-data/latest/api/token`, { headers: { 'x-metadata-token-ttl-seconds': '0' } }))
-        .statusCode,
-    ).to.equal(400);
-    const session = (
-      await got.put(`${base}/meta-data/latest/api/token`, { headers: { 'x-metadata-token-ttl-seconds': '600' } })
-    ).body;
-    const key = async () =>
-      JSON.parse(
-        (await got(`${base}/openstack/latest/securitykey`, { headers: { 'x-metadata-token': session } })).body,
-      ) as {
-        credential: Record<string, string>;
-      };
-    const first = (await key()).credential;
-    expect(first['expires_at']).to.equal('2024-01-01T00:10:00.000000Z');
-    await clock.advance(479_999);
-    expect((await key()).credential['access']).to.equal(first['access']);
-    await clock.advance(1); // 8 minutes: the renewal window
-    expect((await key()).credential['expires_at']).to.equal('2024-01-01T00:18:00.000000Z');
-    await clock.advance(120_000); // 10 minutes: the session token has expired
-    expect(
-      (await got(`${base}/openstack/latest/securitykey`, { headers: { 'x-metadata-token': session } })).statusCode,
-    ).to.equal(401);
-    expect(dis!.control.requests().map((r) => `${r.operation} ${r.status}`)).to.deep.equal([
-      'metadata_securitykey 401',
-      'metadata_token 400',
-      'metadata_token 200',
-      'metadata_securitykey 200',
-      'metadata_securitykey 200',
-      'metadata_securitykey 200',
-      'metadata_securitykey 401',
-    ]);
-  });
-
-  it('answers 404 to the session token request where the service has none', async () => {
-    await start({ sessionTokens: 'unsupported' });
-    const answer = await got.put(`${dis!.metadataUrl!}/meta-data/latest/api/token`, {
-      headers: { 'x-metadata-token-ttl-seconds': '60' },
-    });
-    expect(answer.statusCode).to.equal(404);
-  });
-
-  it('trades an ID token for a project token, refusing another project (403) or a revoked JWT (401)', async () => {
-    await start({});
-    const jwt = serviceAccountJwt({
-      subject: 'system:serviceaccount:m:d',
-      audience: 'a',
-      issuedAtMs: T0,
-      expiresAtMs: T0 + 3_600_000,
-    });
-    const exchange = (project: string) =>
-      got.post(`${dis!.url}/v3.0/OS-AUTH/id-token/tokens`, {
-        headers: { 'x-idp-id': 'idp', 'content-type': 'application/json' },
-        body: JSON.stringify({ auth: { id_token: { id: jwt }, scope: { project: { id: project } } } }),
+  describe('authentication and routing', () => {
+    it('answers a request without a signature with 401 APIGW.0301', async () => {
+      const reply = await get(`${BASE}/streams`, { sign: false });
+      expect(reply.status).to.equal(401);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: missing Authorization header',
+        request_id: rid(1),
       });
-    const granted = await exchange(PROJECT);
-    expect([granted.statusCode, typeof granted.headers['x-subject-token']]).to.deep.equal([201, 'string']);
-    expect((await exchange('another')).statusCode).to.equal(403);
-    dis!.control.revokeIdToken(jwt);
-    const refused = await exchange(PROJECT);
-    expect([refused.statusCode, JSON.parse(refused.body)]).to.deep.equal([
-      401,
-      { error_msg: 'The id_token has been revoked.', error_code: 'IAM.0402' },
-    ]);
-    expect(dis!.control.presentedIdTokens()).to.deep.equal([jwt, jwt, jwt]);
+      expect(reply.requestId).to.equal(rid(1));
+    });
+
+    it('answers a wrong secret key and an unknown access key with 401 APIGW.0301', async () => {
+      const wrongSecret = await get(`${BASE}/streams`, {
+        credentials: { accessKey: CREDS.accessKey, secretKey: 'wrong' },
+      });
+      expect(wrongSecret.status).to.equal(401);
+      expect(wrongSecret.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: signature does not match',
+        request_id: rid(1),
+      });
+      const unknownKey = await get(`${BASE}/streams`, {
+        credentials: { accessKey: 'OTHER', secretKey: CREDS.secretKey },
+      });
+      expect(unknownKey.body).to.deep.equal({
+        error_code: 'APIGW.0301',
+        error_msg: 'Incorrect IAM authentication information: unknown access key',
+        request_id: rid(2),
+      });
+      expect(sim.dis.control.requests().map((r) => r.status)).to.deep.equal([401, 401]);
+    });
+
+    it('answers a signature dated more than 15 minutes off with 401 APIGW.0303', async () => {
+      const reply = await get(`${BASE}/streams`, { signedAtMs: T0 - 15 * 60_000 - 1_000 });
+      expect(reply.status).to.equal(401);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0303',
+        error_msg: 'X-Sdk-Date differs from server time by more than 900 s',
+        request_id: rid(1),
+      });
+      expect((await get(`${BASE}/streams`, { signedAtMs: T0 + 15 * 60_000 })).status).to.equal(200);
+    });
+
+    it('skips signature checks when credentials is an empty list', async () => {
+      const open = await start(SCENARIO_DATA, { credentials: [] });
+      expect((await get(`${BASE}/streams`, { server: open, sign: false })).status).to.equal(200);
+    });
+
+    it('answers a wrong project id in the path, or an X-Project-Id that differs from it, with 400 DIS.4117', async () => {
+      const other = '99999999999999999999999999999999';
+      const path = await get(`/v2/${other}/streams`, { headers: { 'X-Project-Id': other } });
+      expect(path.status).to.equal(400);
+      expect(path.body).to.deep.equal({ errorCode: 'DIS.4117', message: `Invalid Project Id. [${other}][${rid(1)}]` });
+      const header = await get(`${BASE}/streams`, { headers: { 'X-Project-Id': other } });
+      expect(header.body).to.deep.equal({
+        errorCode: 'DIS.4117',
+        message: `Invalid Project Id. [${PROJECT}][${rid(2)}]`,
+      });
+      expect((await get(`${BASE}/streams`, { headers: {} })).status).to.equal(200);
+    });
+
+    it('answers an unknown path with 404 APIGW.0101 and an X-Request-Id', async () => {
+      const reply = await get(`/v2/${PROJECT}/apps`);
+      expect(reply.status).to.equal(404);
+      expect(reply.body).to.deep.equal({
+        error_code: 'APIGW.0101',
+        error_msg: 'The API does not exist or has not been published in the environment',
+        request_id: rid(1),
+      });
+      expect(reply.requestId).to.equal(rid(1));
+      expect(sim.dis.control.requests()).to.deep.equal([]);
+    });
   });
 });

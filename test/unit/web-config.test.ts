@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ConfigError } from '../../src/config/config-error.js';
 import { loadWebConfig } from '../../src/web/load-web-config.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
+import { configErrorOf } from '../helpers/errors.js';
 
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const CERT = join(TLS, 'server.pem');
@@ -14,16 +14,6 @@ const KEY = join(TLS, 'server-key.pem');
 const CA = join(TLS, 'ca.pem');
 // A real bcrypt hash (of "secret", cost 4).
 const HASH = '$2b$04$NYyNnJV7u4hUYgJyXx8jb.CvA16Gq6IrZGEOFs4dYSHbJGSFWgpMG';
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('no ConfigError');
-}
 
 describe('web config file', () => {
   let dir: string;
@@ -40,7 +30,7 @@ describe('web config file', () => {
   };
   const problems = (text: string) => {
     writeFileSync(file, text);
-    return problemsOf(() => loadWebConfig(file));
+    return configErrorOf(() => loadWebConfig(file)).problems;
   };
 
   describe('loads', () => {
@@ -278,7 +268,7 @@ rate_limit: { interval: 100ms, burst: 5 }
     }
 
     it('a web config file that cannot be read', () => {
-      expect(problemsOf(() => loadWebConfig(join(dir, 'missing.yml')))).to.deep.equal([
+      expect(configErrorOf(() => loadWebConfig(join(dir, 'missing.yml'))).problems).to.deep.equal([
         `web.configFile ${join(dir, 'missing.yml')}: cannot read: ENOENT`,
       ]);
     });

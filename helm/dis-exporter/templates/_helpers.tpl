@@ -81,7 +81,8 @@ over the tag), else :tag.
 Fails when the exporter would refuse to start for want of a project id or of targets, naming what to set. Either may
 also come from the environment (HUAWEICLOUD_SDK_PROJECT_ID, DIS_TARGETS in extraEnv), and the whole configuration
 from an existing ConfigMap or Secret (envFrom, or a --config file in extraArgs): the chart cannot look inside
-those, so it leaves the check to the exporter.
+those, so it leaves the check to the exporter. config.projects (several projects, each with its own project id and
+targets) stands in for both, and cannot be combined with them; the exporter checks each entry.
 */}}
 {{- define "dis-exporter.checkRequired" -}}
 {{- $config := .Values.config | default dict }}
@@ -91,7 +92,14 @@ those, so it leaves the check to the exporter.
 {{- range .Values.extraArgs }}
 {{- if or (eq (toString .) "--config") (hasPrefix "--config=" (toString .)) }}{{ $ownConfig = true }}{{ end }}
 {{- end }}
-{{- if not (or .Values.envFrom $ownConfig (has "DIS_EXPORTER_CONFIG" $env)) }}
+{{- if get $config "projects" }}
+{{- $single := list }}
+{{- if dig "dis" "projectId" "" $config }}{{ $single = append $single "config.dis.projectId" }}{{ end }}
+{{- if get $config "targets" }}{{ $single = append $single "config.targets" }}{{ end }}
+{{- with $single }}
+{{- fail (printf "config.projects cannot be used together with %s: list every project under config.projects, or poll one with config.dis.projectId and config.targets" (join " and " .)) }}
+{{- end }}
+{{- else if not (or .Values.envFrom $ownConfig (has "DIS_EXPORTER_CONFIG" $env) (has "DIS_PROJECTS" $env)) }}
 {{- $problems := list }}
 {{- if not (or (dig "dis" "projectId" "" $config) (has "HUAWEICLOUD_SDK_PROJECT_ID" $env)) }}
 {{- $problems = append $problems "config.dis.projectId is empty: set it to the project of your streams (--set config.dis.projectId=...)" }}
@@ -100,7 +108,7 @@ those, so it leaves the check to the exporter.
 {{- $problems = append $problems "config.targets is empty: list the dump tasks to poll, e.g. --set-json 'config.targets=[{\"stream\":\"orders\",\"task\":\"*\"}]'" }}
 {{- end }}
 {{- with $problems }}
-{{- fail (printf "the exporter refuses to start without a project id and targets:\n- %s" (join "\n- " .)) }}
+{{- fail (printf "the exporter refuses to start without a project id and targets (or config.projects):\n- %s" (join "\n- " .)) }}
 {{- end }}
 {{- end }}
 {{- end }}
