@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { AgencySettings } from './scenario.js';
 
+/** Why a temporary AK/SK's request is refused when its X-Security-Token is not the key's. */
+export const TOKEN_MISMATCH = 'the security token does not match the temporary access key';
+
 /** An answer of the metadata service: status and body (text as is, anything else as JSON). */
 export type MetadataAnswer = Readonly<{ status: number; body: unknown }>;
 
@@ -104,7 +107,7 @@ export function createFakeAgency(settings: AgencySettings, seed: number): FakeAg
         key === undefined
           ? 'unknown access key'
           : securityToken !== key.securityToken
-            ? 'the security token does not match the temporary access key'
+            ? TOKEN_MISMATCH
             : key.revoked
               ? 'the temporary access key has been revoked'
               : nowMs >= key.expiresAtMs

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { createFakeDisControl, type FakeDisControl } from './control.js';
 import { disError, unknownApiError } from './error-bodies.js';
 import { handleOperation, JSON_TYPE } from './routes.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario, ScenarioCredential } from './scenario.js';
 import { createFakeDisState, type FakeDisState } from './state.js';
 
 export {
@@ -42,7 +42,7 @@ export type FakeDisOptions = {
   /** Source of every offset and timestamp, and of fault latency; default `systemClock`. */
   clock?: Clock;
   /** Accepted AK/SK pairs; default the scenario's. An empty list turns signature checks off. */
-  credentials?: ReadonlyArray<{ accessKey: string; secretKey: string }>;
+  credentials?: readonly ScenarioCredential[];
 };
 
 /** A running fake DIS. */

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { verifySignature } from '../dis/signer.js';
+import { TOKEN_MISMATCH } from './agency.js';
 import { defaultFaultBody, disError, errorCodeOf, gatewayError } from './error-bodies.js';
 import { writeOversizedBody } from './faults.js';
 import type { TerminalFault } from './faults.js';
@@ -208,7 +209,10 @@ function pathParams(req: Request): PathParams {
   };
 }
 
-/** A signed request's verdict: its signature, and for a temporary key of the agency its security token and expiry. */
+/**
+ * A signed request's verdict: its signature, and for a temporary key its security token (a scenario's key with one, or
+ * the agency's, whose expiry counts too).
+ */
 function checkSignedRequest(
   fake: FakeDisState,
   req: Request,
@@ -217,8 +221,14 @@ function checkSignedRequest(
   const { agency } = fake;
   const lookup = (accessKey: string): string | undefined => fake.secrets.get(accessKey) ?? agency?.secretOf(accessKey);
   const signature = checkSignature(req, lookup, nowMs);
-  if (!signature.ok || agency === undefined || fake.secrets.has(signature.accessKey)) return signature;
+  if (!signature.ok) return signature;
   const securityToken = req.headers['x-security-token'];
+  if (fake.secrets.has(signature.accessKey)) {
+    const wanted = fake.securityTokens.get(signature.accessKey);
+    if (wanted === undefined || securityToken === wanted) return signature;
+    return { ok: false, code: 'APIGW.0301', message: `Incorrect IAM authentication information: ${TOKEN_MISMATCH}` };
+  }
+  if (agency === undefined) return signature;
   const verdict = agency.verify(
     signature.accessKey,
     typeof securityToken === 'string' ? securityToken : undefined,

@@ -68,7 +68,8 @@ export type Fault = Readonly<{
 }>;
 
 /** AK/SK pair the simulator accepts. */
-export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string }>;
+/** An AK/SK the fake DIS accepts; with `securityToken`, a temporary one whose requests must carry that token. */
+export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string; securityToken?: string }>;
 
 /** An IAM user whose password the simulator's IAM endpoint trades for a token. */
 export type IamUser = Readonly<{ domain: string; name: string; password: string }>;
@@ -375,10 +376,12 @@ class Validator {
     const projectId = this.string(root, '', 'projectId', { required: true }) ?? '';
     const credentials = this.array(root, '', 'credentials').map((item, i) => {
       const path = `credentials[${i}]`;
-      const o = this.object(item, path, ['accessKey', 'secretKey']) ?? {};
+      const o = this.object(item, path, ['accessKey', 'secretKey', 'securityToken']) ?? {};
+      const securityToken = this.string(o, path, 'securityToken', {});
       return {
         accessKey: this.string(o, path, 'accessKey', { required: true }) ?? '',
         secretKey: this.string(o, path, 'secretKey', { required: true }) ?? '',
+        ...(securityToken === undefined ? {} : { securityToken }),
       };
     });
     this.unique(

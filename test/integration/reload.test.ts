@@ -236,6 +236,32 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
   });
 
+  it('signs with the new security token once auth.securityTokenFile changed and the config was reloaded', async () => {
+    // A temporary AK/SK whose token was renewed: the simulator knows the key only with the new token.
+    const temporary = { ...CREDENTIALS, securityToken: 'SECURITY-TOKEN-2' };
+    const tokenFile = join(dir, 'security-token');
+    writeFileSync(tokenFile, 'SECURITY-TOKEN-1\n');
+    const { dis, app, server } = await setUp(
+      { auth: { ...CREDENTIALS, securityTokenFile: tokenFile } },
+      { ...SCENARIO, credentials: [temporary] },
+    );
+    await cyclesCompleted(app, 1);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 401', 'orders/orders-to-obs 401']);
+
+    writeFileSync(tokenFile, `${temporary.securityToken}\n`);
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+
+    // an unreadable token file refuses the reload: the running token stays
+    unlinkSync(tokenFile);
+    expect(await reload(server)).to.deep.equal([500, `auth.securityTokenFile: cannot read "${tokenFile}": ENOENT\n`]);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+  });
+
   it('with IAM, re-reads the password file: the next token request uses the new password, the old token is dropped', async () => {
     const user = { domain: 'acme', name: 'dis-monitor', password: 'Monitor-Password-1' };
     const unknown = 'Monitor-Password-2';
