@@ -1,4 +1,5 @@
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 
 /** One request the proxy handled: a CONNECT tunnel, or an absolute-form request it forwarded. */
@@ -12,24 +13,31 @@ export type ProxiedRequest = Readonly<{
 
 /** A loopback HTTP proxy for tests: CONNECT tunnels and absolute-form requests, optionally asking for a login. */
 export type TestProxy = Readonly<{
-  /** `http://127.0.0.1:<port>`, without credentials. */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`), without credentials. */
   url: string;
   /** Every request it handled, oldest first. */
   requests: () => readonly ProxiedRequest[];
+  /** How many connections clients opened to it. */
+  connections: () => number;
   close: () => Promise<void>;
 }>;
 
 /**
  * Starts the proxy on a free loopback port. With `login` (`user:password`), a request without that Basic
- * Proxy-Authorization gets 407 and goes nowhere.
+ * Proxy-Authorization gets 407 and goes nowhere. With `tls`, clients talk to the proxy itself over TLS (an https://
+ * proxy), with that certificate and key.
  */
-export async function startTestProxy(login?: string): Promise<TestProxy> {
+export async function startTestProxy(
+  login?: string,
+  tls?: Readonly<{ cert: Buffer; key: Buffer }>,
+): Promise<TestProxy> {
   const handled: ProxiedRequest[] = [];
   const expected = login === undefined ? undefined : `Basic ${Buffer.from(login).toString('base64')}`;
   const sockets = new Set<Socket>();
+  let connections = 0;
   const allowed = (header: string | undefined): boolean => expected === undefined || header === expected;
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const forward = (req: IncomingMessage, res: ServerResponse): void => {
     const proxyAuthorization = req.headers['proxy-authorization'];
     handled.push({ kind: 'forward', target: req.url ?? '', proxyAuthorization });
     if (!allowed(proxyAuthorization)) {
@@ -55,7 +63,8 @@ export async function startTestProxy(login?: string): Promise<TestProxy> {
     );
     upstream.on('error', () => res.writeHead(502).end());
     req.pipe(upstream);
-  });
+  };
+  const server = tls === undefined ? createServer(forward) : createTlsServer(tls, forward);
   server.on('connect', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const proxyAuthorization = req.headers['proxy-authorization'];
     handled.push({ kind: 'connect', target: req.url ?? '', proxyAuthorization });
@@ -76,14 +85,16 @@ export async function startTestProxy(login?: string): Promise<TestProxy> {
     client.on('error', () => upstream.destroy());
   });
   server.on('connection', (socket: Socket) => {
+    connections += 1;
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     requests: () => [...handled],
+    connections: () => connections,
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

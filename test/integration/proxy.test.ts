@@ -140,10 +140,72 @@ describe('proxies for DIS and IAM requests (a loopback proxy, real HTTP)', funct
   });
 });
 
-describe('an https:// endpoint through HTTPS_PROXY: CONNECT tunnels (the exporter in a child process)', function () {
+/** The exporter as a child process, with `env` for its settings, and what it printed. */
+type ExporterProcess = Readonly<{
+  port: number;
+  output: () => string;
+  /** /metrics once the exporter has completed `cycles` poll cycles (or the last text, after 20 s). */
+  metricsAfter: (cycles: number) => Promise<string>;
+  stop: () => Promise<void>;
+}>;
+
+/**
+ * Runs the exporter in a process of its own (the proxy environment and NODE_EXTRA_CA_CERTS, which trusts the test CA,
+ * are read at start), polling every second with the test AK/SK; `env` adds the rest.
+ */
+async function spawnExporter(env: Record<string, string>): Promise<ExporterProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_EXTRA_CA_CERTS: join(TLS, 'ca.pem'),
+      HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID,
+      HUAWEICLOUD_SDK_AK: CREDENTIALS.accessKey,
+      HUAWEICLOUD_SDK_SK: CREDENTIALS.secretKey,
+      DIS_TARGETS: 'orders/orders-to-obs,clicks/clicks-to-dli',
+      DIS_POLL_INTERVAL: '1s',
+      DIS_POLL_CONCURRENCY: '2',
+      DIS_EXPORTER_HOST: '127.0.0.1',
+      DIS_EXPORTER_PORT: String(port),
+      LOG_LEVEL: 'debug',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += String(chunk)));
+  child.stderr.on('data', (chunk) => (output += String(chunk)));
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  return {
+    port,
+    output: () => output,
+    async metricsAfter(cycles) {
+      let text = '';
+      for (let i = 0; i < 400; i++) {
+        const response = await got(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+        text = response?.body ?? '';
+        const done = /^dis_exporter_poll_duration_seconds_count (\d+)$/m.exec(text);
+        if (done !== null && Number(done[1]) >= cycles) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return text;
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** The task requests that succeeded, from an exposition. */
+const taskRequestsOk = (text: string): number =>
+  Number(/^dis_exporter_api_requests_total\{operation="show_transfer_task",code="200"\} (\d+)$/m.exec(text)?.[1]);
+
+describe('proxies in a child process: CONNECT tunnels, and an https:// proxy', function () {
   this.timeout(60_000);
 
-  it('tunnels every request with CONNECT, reuses the tunnels, and never shows the proxy password', async () => {
+  it('tunnels every request to an https:// endpoint with CONNECT, reuses the tunnels, and never shows the proxy password', async () => {
     const proxy = await startTestProxy(PROXY_LOGIN);
     const { app } = createFakeDisApp({ scenario: parseScenario(SCENARIO) });
     const https = createHttpsServer(
@@ -152,58 +214,58 @@ describe('an https:// endpoint through HTTPS_PROXY: CONNECT tunnels (the exporte
     );
     await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
     const disPort = (https.address() as AddressInfo).port;
-    const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_EXTRA_CA_CERTS: join(TLS, 'ca.pem'),
-        HTTPS_PROXY: `http://${PROXY_LOGIN}@127.0.0.1:${new URL(proxy.url).port}`,
-        DIS_ENDPOINT: `https://localhost:${disPort}`,
-        HUAWEICLOUD_SDK_PROJECT_ID: PROJECT_ID,
-        HUAWEICLOUD_SDK_AK: CREDENTIALS.accessKey,
-        HUAWEICLOUD_SDK_SK: CREDENTIALS.secretKey,
-        DIS_TARGETS: 'orders/orders-to-obs,clicks/clicks-to-dli',
-        DIS_POLL_INTERVAL: '1s',
-        DIS_POLL_CONCURRENCY: '2',
-        DIS_EXPORTER_HOST: '127.0.0.1',
-        DIS_EXPORTER_PORT: String(port),
-        LOG_LEVEL: 'debug',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const exporter = await spawnExporter({
+      HTTPS_PROXY: `http://${PROXY_LOGIN}@127.0.0.1:${new URL(proxy.url).port}`,
+      DIS_ENDPOINT: `https://localhost:${disPort}`,
     });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += String(chunk)));
-    child.stderr.on('data', (chunk) => (output += String(chunk)));
-    const exited = new Promise((resolve) => child.on('close', resolve));
     try {
-      let text = '';
-      for (let i = 0; i < 400; i++) {
-        const response = await got(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
-        text = response?.body ?? '';
-        const cycles = /^dis_exporter_poll_duration_seconds_count (\d+)$/m.exec(text);
-        if (cycles !== null && Number(cycles[1]) >= 3) break;
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      const text = await exporter.metricsAfter(3);
       expect(seriesOf(text, 'dis_exporter_target_up').map((line) => line.slice(-1))).to.deep.equal(['1', '1']);
-      const requests = Number(
-        /^dis_exporter_api_requests_total\{operation="show_transfer_task",code="200"\} (\d+)$/m.exec(text)?.[1],
-      );
-      expect(requests).to.be.at.least(6);
+      expect(taskRequestsOk(text)).to.be.at.least(6);
       const tunnels = proxy.requests();
       expect(tunnels.every((r) => r.kind === 'connect' && r.target === `localhost:${disPort}`)).to.equal(true);
       expect(tunnels.every((r) => r.proxyAuthorization === BASIC)).to.equal(true);
       // Keep-alive through the tunnel: at most poll.concurrency tunnels for every request of three cycles.
       expect(tunnels.length).to.be.within(1, 2);
-      const page = (await got(`http://127.0.0.1:${port}/`)).body;
-      for (const shown of [text, page, output]) expect(shown).not.to.include('pr0xy-Pa55word');
+      const page = (await got(`http://127.0.0.1:${exporter.port}/`)).body;
+      for (const shown of [text, page, exporter.output()]) expect(shown).not.to.include('pr0xy-Pa55word');
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await exporter.stop();
       await new Promise<void>((resolve) => {
         https.closeAllConnections();
         https.close(() => resolve());
       });
+      await proxy.close();
+    }
+  });
+
+  it('sends http:// requests in absolute form to an https:// proxy over TLS, with the login, over kept-alive connections', async () => {
+    const tls = { cert: readFileSync(join(TLS, 'server.pem')), key: readFileSync(join(TLS, 'server-key.pem')) };
+    const proxy = await startTestProxy(PROXY_LOGIN, tls);
+    const dis = await startFakeDis({ scenario: parseScenario(SCENARIO) });
+    const exporter = await spawnExporter({
+      HTTP_PROXY: proxy.url.replace('https://', `https://${PROXY_LOGIN}@`),
+      DIS_ENDPOINT: dis.url,
+    });
+    try {
+      const text = await exporter.metricsAfter(3);
+      expect(seriesOf(text, 'dis_exporter_target_up').map((line) => line.slice(-1))).to.deep.equal(['1', '1']);
+      expect(taskRequestsOk(text)).to.be.at.least(6);
+      const forwarded = proxy.requests();
+      expect(forwarded.length).to.be.at.least(6);
+      for (const request of forwarded) {
+        expect(request.kind).to.equal('forward');
+        expect(request.target.startsWith(`${dis.url}/v2/${PROJECT_ID}/streams/`)).to.equal(true);
+        expect(request.proxyAuthorization).to.equal(BASIC);
+      }
+      // Every request reached the simulator through the proxy, none straight; at most poll.concurrency connections
+      // to the proxy carried all of them.
+      expect(dis.control.requests().length).to.equal(forwarded.length);
+      expect(proxy.connections()).to.be.within(1, 2);
+      expect(exporter.output()).not.to.include('pr0xy-Pa55word');
+    } finally {
+      await exporter.stop();
+      await dis.close();
       await proxy.close();
     }
   });
