@@ -18,6 +18,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { AlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig';
 import { loadConfig } from '../../src/config/load.js';
+import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -605,6 +606,51 @@ describe('Helm chart helm/dis-exporter', function () {
       );
       expect(templateError({ ...values, existingSecret: 'dis-credentials' })).to.include(
         'workloadIdentity.enabled and credentials/existingSecret: choose one way to authenticate',
+      );
+    });
+
+    it("wires the projected token into each project's own auth.oidc, and asks for the top-level one only when used", () => {
+      const workloadIdentity = { enabled: true, audience: 'dis-exporter-client' };
+      const OTHER_PROJECT_ID = 'fedcba9876543210fedcba9876543210';
+      const tokenFile = '/var/run/secrets/tokens/dis-exporter/oidc-token';
+      const north = { endpoint: 'https://iam.cn-north-4.myhuaweicloud.com', idpId: 'cce-north' };
+      const south = { endpoint: 'https://iam.ap-southeast-1.myhuaweicloud.com', idpId: 'cce-south' };
+      const project = (projectId: string, region: string, auth?: object) => ({
+        projectId,
+        endpoint: `https://dis.${region}.myhuaweicloud.com`,
+        region,
+        targets: [{ stream: 'orders', task: '*' }],
+        ...(auth === undefined ? {} : { auth }),
+      });
+      // One project on the top-level auth, one with an auth.oidc of its own: both read the mounted token.
+      const mixed = [project(PROJECT_ID, 'cn-north-4'), project(OTHER_PROJECT_ID, 'ap-southeast-1', { oidc: south })];
+      const config = exporterConfig(
+        template({ workloadIdentity, config: { auth: { oidc: north }, projects: mixed } }, true),
+      );
+      expect(config.auth).to.deep.equal({ oidc: { ...north, idTokenFile: tokenFile } });
+      expect(config.projects.map((entry: { auth?: unknown }) => entry.auth)).to.deep.equal([
+        undefined,
+        { oidc: { ...south, idTokenFile: tokenFile } },
+      ]);
+      // The exporter accepts it, each project exchanging the token at its own identity provider.
+      const jwt = join(workDir, 'projects-jwt');
+      writeFileSync(jwt, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n');
+      const file = join(workDir, 'projects-oidc-config.yaml');
+      writeFileSync(file, stringify(config).replaceAll(tokenFile, jwt));
+      const loaded = loadConfig({ file, env: {} });
+      expect(resolveProjectCredentials(projectsOf(loaded))).to.deep.equal(
+        new Map([
+          [PROJECT_ID, { kind: 'oidc', ...north, idTokenFile: jwt }],
+          [OTHER_PROJECT_ID, { kind: 'oidc', ...south, idTokenFile: jwt }],
+        ]),
+      );
+      // Every project with its own auth: no top-level auth.oidc is needed, nor added.
+      const own = [project(PROJECT_ID, 'cn-north-4', { oidc: north }), mixed[1]!];
+      expect(exporterConfig(template({ workloadIdentity, config: { projects: own } }, true)).auth).to.equal(undefined);
+      expect(templateError({ workloadIdentity, config: { projects: mixed } }, true)).to.include(
+        'workloadIdentity.enabled needs:\n- config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. ' +
+          'https://iam.cn-north-4.myhuaweicloud.com\n- config.auth.oidc.idpId is empty: set it to the ID of the IAM ' +
+          'identity provider',
       );
     });
 

@@ -172,7 +172,8 @@ the other is an error rather than a half-mounted pair, and so is an AK/SK next t
 {{/*
 The exporter's config file: values.config with the chart's own settings merged in. Inline credentials are
 refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File, and the projected
-service-account token to auth.oidc.idTokenFile with workloadIdentity; with shards > 1,
+service-account token to auth.oidc.idTokenFile with workloadIdentity (the top-level one when a project uses it, and
+each project's own auth.oidc); with shards > 1,
 every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-exporter-2).
 */}}
 {{- define "dis-exporter.config" -}}
@@ -187,22 +188,34 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- fail "config.auth.iam.password: credentials do not belong in the ConfigMap; use credentials.iamPassword or existingSecret, which the chart mounts as a file" }}
 {{- end }}
 {{- if .Values.workloadIdentity.enabled }}
-{{- $oidc := deepCopy (get $auth "oidc" | default dict) }}
+{{- $tokenPath := .Values.workloadIdentity.tokenPath }}
+{{- /* The top-level auth is used unless every one of config.projects has an auth of its own. */}}
+{{- $projects := get $config "projects" | default list }}
+{{- $topLevelUsed := not $projects }}
+{{- range $projects }}
+{{- $own := get . "auth" | default dict }}
+{{- if not $own }}{{ $topLevelUsed = true }}{{ end }}
+{{- /* A project's own auth.oidc reads the same projected token. */}}
+{{- with get $own "oidc" }}{{ $_ := set . "idTokenFile" $tokenPath }}{{ end }}
+{{- end }}
 {{- $problems := list }}
 {{- if not .Values.workloadIdentity.audience }}
 {{- $problems = append $problems "workloadIdentity.audience is empty: set it to the Client ID of the IAM identity provider" }}
 {{- end }}
+{{- if $topLevelUsed }}
+{{- $oidc := deepCopy (get $auth "oidc" | default dict) }}
 {{- if not (get $oidc "endpoint") }}
 {{- $problems = append $problems "config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. https://iam.cn-north-4.myhuaweicloud.com" }}
 {{- end }}
 {{- if not (get $oidc "idpId") }}
 {{- $problems = append $problems "config.auth.oidc.idpId is empty: set it to the ID of the IAM identity provider" }}
 {{- end }}
+{{- $_ := set $oidc "idTokenFile" $tokenPath }}
+{{- $_ := set $auth "oidc" $oidc }}
+{{- end }}
 {{- with $problems }}
 {{- fail (printf "workloadIdentity.enabled needs:\n- %s" (join "\n- " .)) }}
 {{- end }}
-{{- $_ := set $oidc "idTokenFile" .Values.workloadIdentity.tokenPath }}
-{{- $_ := set $auth "oidc" $oidc }}
 {{- end }}
 {{- if include "dis-exporter.secretName" . }}
 {{- $dir := printf "%s/secrets" (include "dis-exporter.configDir" .) }}
