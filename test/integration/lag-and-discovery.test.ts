@@ -236,6 +236,43 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
     expect(statuses).to.deep.equal(['progressing', 'progressing', 'progressing', 'progressing', 'falling_behind']);
   });
 
+  it('reports the partitions of a PAUSED task as paused (never stalled), and progressing again once resumed', async () => {
+    const clock = new ManualClock(T0 + 30_000);
+    const { dis, app, server } = await start(
+      {
+        projectId: P,
+        credentials: [CREDENTIALS],
+        epochMs: T0,
+        streams: [
+          {
+            name: 'p',
+            partitions: [{ initialRecords: 100, recordsPerSecond: 10 }],
+            tasks: [{ name: 'p-task', createdMsAgo: 3_600_000, ...obs(60) }],
+          },
+        ],
+      },
+      (url) => testConfig(url, {}, [{ stream: 'p', task: 'p-task' }]),
+      clock,
+    );
+    await cyclesCompleted(app, 1);
+    dis.control.setTaskState('p', 'p-task', 'PAUSED');
+    const verdicts: string[] = [];
+    const partition = 'shardId-0000000000';
+    const verdict = (text: string): string =>
+      `${statusOf(text, 'p-task', partition)}/${valueOf(text, 'dis_dump_task_partition_stalled_seconds', `partition="${partition}"`)}`;
+    // 10 polls paused: far past stallAfter (3 × 60 s) with records waiting
+    for (let cycle = 2; cycle <= 11; cycle++) {
+      await clock.advance(60_000);
+      await cyclesCompleted(app, cycle);
+      verdicts.push(verdict(await scrape(server)));
+    }
+    expect(verdicts).to.deep.equal(Array.from({ length: 10 }, () => 'paused/0'));
+    dis.control.setTaskState('p', 'p-task', 'RUNNING');
+    await clock.advance(60_000);
+    await cyclesCompleted(app, 12);
+    expect(verdict(await scrape(server))).to.match(/^progressing\/\d+$/);
+  });
+
   it('counts records lost to retention as expired', async () => {
     const clock = new ManualClock(T0 + 90_000);
     const { app, server } = await start(
