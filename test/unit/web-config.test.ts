@@ -258,6 +258,16 @@ rate_limit: { interval: 100ms, burst: 5 }
         (f) => [`web.configFile ${f}: rate_limit.interval: must be a duration like 100ms or 1s (got "1.5s")`],
       ],
       [
+        'a rate limit interval without a unit, as a number',
+        'rate_limit: { interval: 100, burst: 2 }\n',
+        (f) => [`web.configFile ${f}: rate_limit.interval: 100 has no unit: write 100s or 100ms`],
+      ],
+      [
+        'a rate limit interval without a unit, as text',
+        'rate_limit: { interval: "250", burst: 2 }\n',
+        (f) => [`web.configFile ${f}: rate_limit.interval: 250 has no unit: write 250s or 250ms`],
+      ],
+      [
         'a rate limit without a burst',
         'rate_limit: { interval: 1s }\n',
         (f) => [`web.configFile ${f}: rate_limit.burst: must be a whole number of at least 1 (got null)`],
