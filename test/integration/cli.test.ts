@@ -208,7 +208,13 @@ extra: 1
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .pop();
-      expect(fatal).to.include({ msg: 'port already in use', code: 'EADDRINUSE', port, level: 60 });
+      expect(fatal).to.include({
+        msg: 'port already in use',
+        code: 'EADDRINUSE',
+        port,
+        level: 'fatal',
+        component: 'main',
+      });
     });
   });
 
@@ -306,16 +312,31 @@ poll: { interval: ${interval} }
       }
       const result = await done;
       expect(result.code).to.equal(0);
-      const lines = result.stdout
-        .trim()
-        .split('\n')
+      const texts = result.stdout.trim().split('\n');
+      // docs/operations.md ("Logs"): the level by name, the time in ISO 8601 UTC, the component once per line
+      const parsed = texts.map((text) => JSON.parse(text) as Record<string, unknown>);
+      const shapes = parsed.map((line, i) => {
+        const time =
+          typeof line.time === 'string' && new Date(line.time).toISOString() === line.time ? 'ISO' : line.time;
+        return `time=${String(time)} components=${texts[i]!.split('"component":').length - 1}`;
+      });
+      expect([...new Set(shapes)]).to.deep.equal(['time=ISO components=1']);
+      const levels = new Set(parsed.map((line) => line.level));
+      expect([...levels].filter((level) => !['info', 'warn', 'error'].includes(String(level)))).to.deep.equal([]);
+      expect([...levels]).to.include.members(['info', 'error']);
+      expect(texts.map((text) => (JSON.parse(text) as Record<string, unknown>).component)).to.include.members([
+        'main',
+        'http',
+        'reload',
+      ]);
+      const lines = texts
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line.component === 'reload')
         .map(({ level, msg, problems }) => ({ level, msg, problems }));
       expect(lines).to.deep.equal([
-        { level: 30, msg: 'configuration reloaded', problems: undefined },
+        { level: 'info', msg: 'configuration reloaded', problems: undefined },
         {
-          level: 50,
+          level: 'error',
           msg: 'reload rejected; the running configuration is kept',
           problems: ['targets: at least one target is required'],
         },
