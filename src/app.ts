@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
+import { describeConfig } from './config/describe.js';
 import { projectsOf, resolveProjectCredentialsAsync } from './config/projects.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
@@ -229,6 +230,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         isAlive: () => poller.isAlive(),
         version: deps.build.version,
         projects: () => projects,
+        describeConfig: () => describeConfig(current),
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,

@@ -30,6 +30,11 @@ export type HttpAppOptions = Readonly<{
   version: string;
   /** The projects polled (the configuration in effect: a reload changes them), for the landing page. */
   projects: () => readonly Pick<Project, 'projectId' | 'region'>[];
+  /**
+   * The configuration in effect as YAML, secrets `[REDACTED]`, as `--check-config` prints it (`GET /config`); from
+   * memory, a reload changes it.
+   */
+  describeConfig: () => string;
   logger: Logger;
   /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
   web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
@@ -42,7 +47,7 @@ export type HttpAppOptions = Readonly<{
   reload: () => Promise<ReloadOutcome>;
 }>;
 
-/** The express app: /metrics, /-/healthy, /-/ready, /-/reload and the landing page. */
+/** The express app: /metrics, /-/healthy, /-/ready, /-/reload, /config and the landing page. */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -108,6 +113,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
         .status(500)
         .type('text/plain')
         .send(outcome.problems.map((problem) => `${problem}\n`).join(''));
+  });
+
+  // Like Prometheus's /api/v1/status/config: what runs, not what the file says now (a refused reload leaves them apart).
+  app.get('/config', (_req, res) => {
+    res.type('application/yaml; charset=utf-8').send(options.describeConfig());
   });
 
   app.get('/', (_req, res) => {

@@ -10,6 +10,7 @@ export function testHttpApp(options: Pick<HttpAppOptions, 'metrics'> & Partial<H
     isAlive: () => true,
     version: '0.0.0-test',
     projects: () => [{ projectId: 'p', region: 'cn-north-4' }],
+    describeConfig: () => 'server: {}\n',
     logger: pino({ level: 'silent' }),
     reload: async () => ({ ok: true }),
     ...options,
