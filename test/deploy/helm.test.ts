@@ -816,14 +816,14 @@ describe('Helm chart helm/dis-exporter', function () {
         commonLabels: { team: 'common' },
         podLabels: { team: 'pod' },
         service: { labels: { team: 'service' } },
-        serviceMonitor: { ...ALL_ON.serviceMonitor, labels: { team: 'monitor' } },
+        serviceMonitor: { enabled: true, labels: { team: 'monitor' } },
       });
       expect(podTemplate(output).metadata!.labels).to.include({ team: 'pod' });
       expect(one(output, Service, RELEASE).metadata!.labels).to.include({
         team: 'service',
         'app.kubernetes.io/component': 'metrics',
       });
-      expect(one(output, ServiceMonitor).metadata.labels).to.include({ team: 'monitor' });
+      expect(one(output, ServiceMonitor).metadata!.labels).to.include({ team: 'monitor' });
       expect(one(output, StatefulSet).metadata!.labels).to.include({ team: 'common' });
       // every key once in the text helm prints, not merely in the parsed objects
       expect(output.text.match(/^ +team: /gm)?.length).to.equal(output.docs.length + 1);
