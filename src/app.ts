@@ -231,6 +231,10 @@ export function createApp(config: Config, deps: AppDeps): App {
         version: deps.build.version,
         projects: () => projects,
         describeConfig: () => describeConfig(current),
+        health: () => ({
+          staleAfterMs: current.poll.staleAfterMs,
+          ...(current.lag.stallAfterMs === undefined ? {} : { stallAfterMs: current.lag.stallAfterMs }),
+        }),
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,

@@ -293,7 +293,7 @@ rate_limit: { interval: 100ms, burst: 5 }
 
 describe('security headers', () => {
   const CSP =
-    "default-src 'none'; style-src 'sha256-1X+MPGqKHDO8deC25kV3+/dYSGeW1orE5TMy60LP8sU='; base-uri 'none'; " +
+    "default-src 'none'; style-src 'sha256-8MHILhqBdTyuL4rihWz/LvLTBkJcO5ZDiX+xMsUa3Xs='; base-uri 'none'; " +
     "form-action 'none'; frame-ancestors 'none'";
 
   it('over HTTP: CSP, no-referrer, nosniff, DENY and no HSTS', () => {
