@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import { renewedMethodOf } from './config/credentials.js';
+import { describeConfig } from './config/describe.js';
 import { projectsOf, resolveProjectCredentialsAsync } from './config/projects.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
@@ -253,6 +254,11 @@ export function createApp(config: Config, deps: AppDeps): App {
         isAlive: () => poller.isAlive(),
         version: deps.build.version,
         projects: () => projects,
+        describeConfig: () => describeConfig(current),
+        health: () => ({
+          staleAfterMs: current.poll.staleAfterMs,
+          ...(current.lag.stallAfterMs === undefined ? {} : { stallAfterMs: current.lag.stallAfterMs }),
+        }),
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,

@@ -1,5 +1,5 @@
 import convict from 'convict';
-import { DAY, MINUTE, SECOND, formatDuration, parseDuration } from './duration.js';
+import { DAY, MINUTE, SECOND, formatDuration, missingUnit, parseDuration } from './duration.js';
 import { parseStrictJson } from './parse-json.js';
 import { MAX_NESTING_DEPTH } from './parse-result.js';
 import { checkProxyUrl } from './proxy.js';
@@ -76,8 +76,8 @@ function showDuration(value: number): string {
   return Number.isSafeInteger(value) && value >= 0 ? formatDuration(value) : String(value);
 }
 
+// The milliseconds are a safe integer: parseDuration makes them, or the file's 0 (fileNumberProblem).
 function assertDurationIn(value: number, item: convict.SchemaObj): void {
-  if (!Number.isInteger(value)) throw new Error(`must be a whole number of milliseconds (got ${value})`);
   const min = bound(item, 'min');
   if (value < min) throw new Error(`must be at least ${formatDuration(min)} (got ${showDuration(value)})`);
   if (value > MAX_DURATION_MS) {
@@ -178,6 +178,18 @@ const PROJECTS_FORMAT: convict.Format = {
     throw new Error(`must be ${list} (got ${describeKind(value)})`);
   },
 };
+const DURATION_FORMATS: ReadonlySet<unknown> = new Set(['dis-duration', 'dis-optional-duration']);
+
+/**
+ * The problem with a number the file gives a duration setting, if any. convict validates the milliseconds that
+ * `coerce` makes of text (and the defaults), so a number in the file would pass for milliseconds: only 0 may be
+ * written without a unit.
+ */
+export function fileNumberProblem(leaf: convict.SchemaObj, value: unknown): string | undefined {
+  if (typeof value !== 'number' || value === 0 || !DURATION_FORMATS.has(leaf.format)) return undefined;
+  return missingUnit(value) ?? `must be a duration like 30s, 5m or 1h (got ${value})`;
+}
+
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
 // file) on formats registered by name; unnamed format functions get convict's loose parseFloat.
 const formats: Record<string, convict.Format> = {
@@ -185,7 +197,7 @@ const formats: Record<string, convict.Format> = {
     coerce: (text: string) => parseDuration(text) ?? text,
     validate(value: unknown, item: convict.SchemaObj) {
       if (typeof value !== 'number') {
-        throw new Error(`must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
+        throw new Error(missingUnit(value) ?? `must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
       }
       assertDurationIn(value, item);
     },
@@ -196,7 +208,10 @@ const formats: Record<string, convict.Format> = {
     validate(value: unknown, item: convict.SchemaObj) {
       if (value === '') return;
       if (typeof value !== 'number') {
-        throw new Error(`must be a duration like 30s, 5m or 1h, or "" for the default (got ${describeValue(value)})`);
+        throw new Error(
+          missingUnit(value) ??
+            `must be a duration like 30s, 5m or 1h, or "" for the default (got ${describeValue(value)})`,
+        );
       }
       assertDurationIn(value, item);
     },

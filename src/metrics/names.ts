@@ -129,7 +129,7 @@ export const FAMILIES = {
     type: 'gauge',
     labelNames: PARTITION,
     help: (p) =>
-      `How long last_transfer_offset has not moved while records were waiting; 0 when idle or progressing (polled ${p}).`,
+      `How long last_transfer_offset has not moved while records were waiting; 0 when idle, progressing or paused (polled ${p}).`,
   },
   partitionStatus: {
     name: 'dis_dump_task_partition_status',
@@ -137,8 +137,8 @@ export const FAMILIES = {
     labelNames: [...PARTITION, 'status'],
     help: (p, s) =>
       s === 'current'
-        ? `Verdict on the partition's dump, one of idle, progressing, stalled, rewound, falling_behind: only the current one, always 1 (polled ${p}).`
-        : `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind (polled ${p}).`,
+        ? `Verdict on the partition's dump, one of idle, progressing, stalled, rewound, falling_behind, paused: only the current one, always 1 (polled ${p}).`
+        : `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind, paused (polled ${p}).`,
   },
   streamStartOffset: {
     name: 'dis_stream_partition_start_offset',

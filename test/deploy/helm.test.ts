@@ -893,6 +893,46 @@ describe('Helm chart helm/dis-exporter', function () {
       );
     });
 
+    it('refuses a resource label that repeats one of its own, and lets it win over commonLabels otherwise', () => {
+      // Written after the chart's labels, such a key rendered twice: Kubernetes kept one of them without a word.
+      const cases: ReadonlyArray<[Record<string, unknown>, string]> = [
+        [{ podLabels: { 'app.kubernetes.io/instance': 'y' } }, 'podLabels.app.kubernetes.io/instance'],
+        [{ service: { labels: { 'app.kubernetes.io/component': 'y' } } }, 'service.labels.app.kubernetes.io/component'],
+        [
+          { serviceMonitor: { enabled: true, labels: { 'helm.sh/chart': 'y' } } },
+          'serviceMonitor.labels.helm.sh/chart',
+        ],
+        [
+          { prometheusRule: { enabled: true, labels: { 'app.kubernetes.io/name': 'y' } } },
+          'prometheusRule.labels.app.kubernetes.io/name',
+        ],
+        [
+          { alertmanagerConfig: { enabled: true, labels: { 'app.kubernetes.io/managed-by': 'y' } } },
+          'alertmanagerConfig.labels.app.kubernetes.io/managed-by',
+        ],
+        [{ commonLabels: { 'app.kubernetes.io/component': 'y' } }, 'commonLabels.app.kubernetes.io/component'],
+      ];
+      for (const [values, key] of cases) {
+        expect(templateError(values), key).to.include(`${key}: the chart sets this label itself; choose another name`);
+      }
+      const output = template({
+        ...ALL_ON,
+        commonLabels: { team: 'common' },
+        podLabels: { team: 'pod' },
+        service: { labels: { team: 'service' } },
+        serviceMonitor: { enabled: true, labels: { team: 'monitor' } },
+      });
+      expect(podTemplate(output).metadata!.labels).to.include({ team: 'pod' });
+      expect(one(output, Service, RELEASE).metadata!.labels).to.include({
+        team: 'service',
+        'app.kubernetes.io/component': 'metrics',
+      });
+      expect(one(output, ServiceMonitor).metadata!.labels).to.include({ team: 'monitor' });
+      expect(one(output, StatefulSet).metadata!.labels).to.include({ team: 'common' });
+      // every key once in the text helm prints, not merely in the parsed objects
+      expect(output.text.match(/^ +team: /gm)?.length).to.equal(output.docs.length + 1);
+    });
+
     it('keeps revisionHistoryLimit old revisions of the Deployment or the StatefulSet', () => {
       expect(one(rendered['required values only']!, Deployment).spec!.revisionHistoryLimit).to.equal(10);
       expect(one(rendered['every optional part on']!, StatefulSet).spec!.revisionHistoryLimit).to.equal(10);

@@ -102,7 +102,7 @@ describe('CCE workload identity: the service-account JWT traded for an IAM token
     expect(text).to.include(
       `dis_exporter_target_errors_total{project_id="${PROJECT_ID}",stream="orders",task="orders-to-obs",reason="auth"} 3`,
     );
-    const errors = h.logs.filter((line) => line['level'] === 50);
+    const errors = h.logs.filter((line) => line['level'] === 'error');
     expect(
       errors.map(({ component, method, reason, error, msg }) => ({ component, method, reason, error, msg })),
     ).to.deep.equal([

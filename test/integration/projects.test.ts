@@ -269,21 +269,23 @@ describe('several projects in one exporter (real HTTP against two simulated regi
     expect(promtoolCheckMetrics(text)).to.deep.equal({ status: 0, output: '' });
   });
 
-  it('shows a table of targets per project on the landing page', async () => {
+  it('shows a table of tasks per project on the landing page', async () => {
     const h = await setUp();
     await cyclesCompleted(h.app, 1);
     const page = (await got(`${h.server.url}/`)).body;
-    const sections = page.split('<h2>').slice(1);
-    expect(sections.map((section) => section.slice(0, section.indexOf('</h2>')))).to.deep.equal([
+    const tasksSection = page.slice(page.indexOf('<section id="tasks">'), page.indexOf('<section id="attention">'));
+    const tables = tasksSection.split('<h3>').slice(1);
+    expect(tables.map((table) => table.slice(0, table.indexOf('</h3>')))).to.deep.equal([
       `Project ${NORTH.projectId} · cn-north-4`,
       `Project ${SOUTH.projectId} · ap-southeast-1`,
     ]);
-    const tasks = (section: string) =>
-      [...section.matchAll(/<tr class="up"><td>([^<]*)<\/td><td>([^<]*)</g)].map((m) => `${m[1]}/${m[2]}`);
-    expect(sections.map(tasks)).to.deep.equal([
+    const tasks = (table: string) =>
+      [...table.matchAll(/<tr data-key="([^"]*)">.*?<td class="ok">up</g)].map((m) => m[1]);
+    expect(tables.map(tasks)).to.deep.equal([
       ['orders/orders-to-obs', 'clicks/clicks-to-dli'],
       ['orders/orders-to-obs', 'payments/payments-to-obs'],
     ]);
+    expect(page).to.include(`2 projects · as of `);
   });
 
   it('drops a project removed by a reload, series and all, at the next cycle, and sends its region nothing more', async () => {

@@ -130,7 +130,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
       'dis_exporter_config_last_reload_successful 1',
     ]);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
-      { level: 30, component: 'reload', msg: 'configuration reloaded' },
+      { level: 'info', component: 'reload', msg: 'configuration reloaded' },
     ]);
   });
 
@@ -160,9 +160,9 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     unlinkSync(file);
     expect(await reload(server)).to.deep.equal([500, `${file}: cannot read: ENOENT\n`]);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
-      { level: 50, component: 'reload', problems, msg: 'reload rejected; the running configuration is kept' },
+      { level: 'error', component: 'reload', problems, msg: 'reload rejected; the running configuration is kept' },
       {
-        level: 50,
+        level: 'error',
         component: 'reload',
         problems: [`${file}: cannot read: ENOENT`],
         msg: 'reload rejected; the running configuration is kept',
@@ -380,7 +380,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
       {
-        level: 40,
+        level: 'warn',
         component: 'reload',
         keys: ['server.host', 'server.port', 'log.format'],
         msg: 'changed settings need a restart; kept as they were',

@@ -415,6 +415,11 @@ describe('loadConfig', () => {
         ],
       },
       {
+        name: 'a duration variable without a unit shows the fix; 0 needs none',
+        env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs', DIS_POLL_INTERVAL: '30', DIS_POLL_STALE_AFTER: '0' },
+        problems: ['poll.interval: 30 has no unit: write 30s or 30ms (set by DIS_POLL_INTERVAL)'],
+      },
+      {
         name: 'DIS_TARGETS entries without a task, with a task for every stream, with bad names or twice',
         env: { ...creds, DIS_TARGETS: 'orders,*/orders-to-obs,a b/c,x/y/z,*,*/*,clicks/*,clicks/*' },
         problems: [

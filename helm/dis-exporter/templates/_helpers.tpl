@@ -25,22 +25,37 @@ and their controller-revision-hash label (<name>-<hash>, 63 at most) stay valid.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/*
-Labels of every resource: the chart's own, then commonLabels. A common label may not replace one of the chart's:
-the selector labels tie the Service and the workload to the pods, and a duplicate key would be invalid YAML.
-*/}}
-{{- define "dis-exporter.labels" -}}
-{{- $own := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" -}}
+{{/* The labels the chart itself puts on every resource. */}}
+{{- define "dis-exporter.ownLabels" -}}
 helm.sh/chart: {{ include "dis-exporter.chart" . }}
 {{ include "dis-exporter.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "dis-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-{{- range $key, $value := .Values.commonLabels }}
-{{- if has $key $own }}
-{{- fail (printf "commonLabels.%s: the chart sets this label itself; choose another name" $key) }}
 {{- end }}
-{{ $key }}: {{ $value | quote }}
+
+{{/* Labels of every resource: the chart's own, then commonLabels. */}}
+{{- define "dis-exporter.labels" -}}
+{{- include "dis-exporter.labelsWith" (dict "root" .) }}
 {{- end }}
+
+{{/*
+Labels of one resource: the chart's own and `fixed` (what the chart sets on this resource alone, e.g. a Service's
+component), then commonLabels, then `user`, the resource's own labels value named `from` (e.g. podLabels), which wins
+over commonLabels. Neither may set a label of the chart's: the selector labels tie the Services and the workload to
+the pods, and written after the chart's, a key would appear twice (Kubernetes keeps one of them without a word).
+*/}}
+{{- define "dis-exporter.labelsWith" -}}
+{{- $chart := merge (fromYaml (include "dis-exporter.ownLabels" .root)) (.fixed | default dict) }}
+{{- $labels := dict }}
+{{- range $source := list (dict "name" "commonLabels" "labels" .root.Values.commonLabels) (dict "name" .from "labels" .user) }}
+{{- range $key, $value := $source.labels | default dict }}
+{{- if hasKey $chart $key }}
+{{- fail (printf "%s.%s: the chart sets this label itself; choose another name" $source.name $key) }}
+{{- end }}
+{{- $_ := set $labels $key (toString $value) }}
+{{- end }}
+{{- end }}
+{{- toYaml (merge $labels $chart) }}
 {{- end }}
 
 {{/* Labels that select the pods. */}}
@@ -310,10 +325,7 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   labels:
-    {{- include "dis-exporter.labels" . | nindent 4 }}
-    {{- with .Values.podLabels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- include "dis-exporter.labelsWith" (dict "root" . "user" .Values.podLabels "from" "podLabels") | nindent 4 }}
 spec:
   serviceAccountName: {{ include "dis-exporter.serviceAccountName" . }}
   automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
