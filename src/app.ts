@@ -1,12 +1,20 @@
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
+import { renewedMethodOf } from './config/credentials.js';
+import { describeConfig } from './config/describe.js';
 import { projectsOf, resolveProjectCredentialsAsync } from './config/projects.js';
 import { Reloader, type ReloadOutcome } from './config/reload.js';
 import { keepRestartOnlyKeys } from './config/restart-only.js';
-import type { Config, Credentials, Project } from './config/types.js';
-import { createDisClient, type ClientLimits, type DisClient, type HttpDisClient } from './dis/client.js';
-import { DEFAULT_IAM_REFRESH_AHEAD_MS, type IamTokenEvent } from './dis/iam-token.js';
+import type { Config, Credentials, Project, RenewedMethod } from './config/types.js';
+import {
+  createDisClient,
+  type ClientLimits,
+  type CredentialEvent,
+  type DisClient,
+  type HttpDisClient,
+} from './dis/client.js';
+import { DEFAULT_IAM_REFRESH_AHEAD_MS } from './dis/iam-token.js';
 import { SERVER_TIMEOUTS, createHttpApp, listen, type RunningServer, type ServerTimeouts } from './http/server.js';
 import { createExposition, type ExpositionOptions } from './metrics/exposition.js';
 import { renderExposition } from './metrics/render.js';
@@ -79,22 +87,27 @@ function clockSkewReporter(logger: Logger, clock: Clock): (skewSeconds: number) 
   };
 }
 
+/** What the log lines of each method's credentials call them. */
+const CREDENTIAL_NOUNS = { iam: 'IAM token', oidc: 'IAM token', metadata: 'temporary keys' } as const;
+
 /**
- * Logs the IAM token source's events: a failure once per kind (it says what to fix), a token obtained again after one.
- * The token itself is never logged.
+ * Logs the events of a client's tokens and temporary keys: a failure once per kind (it says what to fix), one obtained
+ * again after a failure. The token or keys themselves are never logged.
  */
-function logIamToken(logger: Logger, event: IamTokenEvent): void {
+function logCredentials(logger: Logger, event: CredentialEvent): void {
+  const noun = CREDENTIAL_NOUNS[event.method];
   if (event.kind === 'failed') {
+    if (!event.firstOfKind) return;
     const { reason, message } = event.error;
     logger.error(
-      { reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
-      'cannot get an IAM token',
+      { method: event.method, reason, error: message, retryAt: new Date(event.retryAtMs).toISOString() },
+      `cannot get ${event.method === 'metadata' ? noun : `an ${noun}`}`,
     );
     return;
   }
-  const fields = { expiresAt: new Date(event.expiresAtMs).toISOString() };
-  if (event.recovered) logger.info(fields, 'IAM token obtained again');
-  else logger.debug(fields, 'IAM token obtained');
+  const fields = { method: event.method, expiresAt: new Date(event.expiresAtMs).toISOString() };
+  if (event.recovered) logger.info(fields, `${noun} obtained again`);
+  else logger.debug(fields, `${noun} obtained`);
 }
 
 /**
@@ -126,6 +139,15 @@ export function createApp(config: Config, deps: AppDeps): App {
   const setProjectInfo = registerProjectInfo(registry);
   setProjectInfo(projects);
   if (deps.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  self.setCredentialsMethods(credentialMethodsOf(projects, credentials));
+  /**
+   * Whether a project's requests use `method` now: a token or key fetch that ends after a reload moved the project to
+   * another method, or removed it, says nothing about the credentials in use.
+   */
+  const usesMethod = (projectId: string, method: RenewedMethod): boolean => {
+    const now = credentials(projectId);
+    return now !== undefined && renewedMethodOf(now) === method;
+  };
 
   const clients = new ProjectClients(
     (project) =>
@@ -133,6 +155,7 @@ export function createApp(config: Config, deps: AppDeps): App {
       createHttpClient(project, current, deps, {
         clock,
         credentials: lastCredentialsOf(project.projectId, () => credentials),
+        usesMethod: (method) => usesMethod(project.projectId, method),
         self,
       }),
   );
@@ -181,6 +204,8 @@ export function createApp(config: Config, deps: AppDeps): App {
     current = applied;
     projects = projectsOf(applied);
     credentials = (projectId) => nextCredentials.get(projectId);
+    // The credential series of a project that changed its method, or was removed, go with it.
+    self.setCredentialsMethods(credentialMethodsOf(projects, credentials));
     logger.level = applied.log.level;
     exposition = createExposition(expositionOptions(applied, metricsLogger));
     self.setShard(applied.shard);
@@ -230,6 +255,11 @@ export function createApp(config: Config, deps: AppDeps): App {
         isAlive: () => poller.isAlive(),
         version: deps.build.version,
         projects: () => projects,
+        describeConfig: () => describeConfig(current),
+        health: () => ({
+          staleAfterMs: current.poll.staleAfterMs,
+          ...(current.lag.stallAfterMs === undefined ? {} : { stallAfterMs: current.lag.stallAfterMs }),
+        }),
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,
@@ -256,22 +286,40 @@ export function createApp(config: Config, deps: AppDeps): App {
 }
 
 /**
- * A project's DIS client over HTTP, with the limits of `config`, reporting each request to the self-metrics and logging
- * its cool-downs, IAM tokens and clock skew under the project's ID.
+ * A project's DIS client over HTTP, with the limits and proxy of `config`, reporting each request and its credentials'
+ * expiry and failures to the self-metrics, and logging its cool-downs, tokens, temporary keys and clock skew under the
+ * project's ID.
  */
 function createHttpClient(
   project: Project,
   config: Config,
   deps: AppDeps,
-  parts: Readonly<{ clock: Clock; credentials: () => Credentials; self: SelfMetrics }>,
+  parts: Readonly<{
+    clock: Clock;
+    credentials: () => Credentials;
+    /** Whether the project's requests use `method` now (events of any other are dropped). */
+    usesMethod: (method: RenewedMethod) => boolean;
+    self: SelfMetrics;
+  }>,
 ): HttpDisClient {
   const { clock, self } = parts;
   const { projectId } = project;
   const logger = deps.logger.child({ component: 'dis', projectId });
-  const iamLogger = deps.logger.child({ component: 'iam', projectId });
+  // IAM and OIDC tokens both come from IAM; temporary keys from the metadata service.
+  const credentialLoggers = {
+    iam: deps.logger.child({ component: 'iam', projectId }),
+    metadata: deps.logger.child({ component: 'metadata', projectId }),
+  };
+  const onCredentials = (event: CredentialEvent): void => {
+    if (!parts.usesMethod(event.method)) return;
+    if (event.kind === 'obtained') self.recordCredentialsObtained(projectId, event.method, event.expiresAtMs);
+    else self.recordCredentialsRefreshFailure(projectId, event.method);
+    logCredentials(event.method === 'metadata' ? credentialLoggers.metadata : credentialLoggers.iam, event);
+  };
   return createDisClient({
     endpoint: project.endpoint,
     projectId,
+    proxy: config.proxy,
     credentials: parts.credentials,
     ...clientLimits(config),
     clock,
@@ -282,9 +330,22 @@ function createHttpClient(
     onCooldown: ({ untilMs, error }) =>
       logger.error({ until: new Date(untilMs).toISOString(), error: error.message }, 'DIS requests paused (cool-down)'),
     onClockSkew: clockSkewReporter(logger, clock),
-    onIamToken: (event) => logIamToken(iamLogger, event),
+    onCredentials,
     ...(deps.random === undefined ? {} : { random: deps.random }),
   });
+}
+
+/** The method of each project's credentials, by project ID (undefined: a static AK/SK). */
+function credentialMethodsOf(
+  projects: readonly Project[],
+  credentials: (projectId: string) => Credentials | undefined,
+): ReadonlyMap<string, RenewedMethod | undefined> {
+  return new Map(
+    projects.map(({ projectId }) => {
+      const resolved = credentials(projectId);
+      return [projectId, resolved === undefined ? undefined : renewedMethodOf(resolved)];
+    }),
+  );
 }
 
 /**
@@ -324,9 +385,10 @@ function clientLimits(config: Config): ClientLimits {
     retries,
     maxSockets: concurrency,
     maxRequestsPerSecond,
-    // At most one IAM token request a poll cycle after a failure, and a refresh well before a poll finds it stale.
-    iamFailureBackoffMs: intervalMs,
-    iamRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * intervalMs),
+    // At most one token or key request a poll cycle after a failure, and a token refresh well before a poll finds it
+    // stale.
+    credentialsFailureBackoffMs: intervalMs,
+    tokenRefreshAheadMs: Math.max(DEFAULT_IAM_REFRESH_AHEAD_MS, 2 * intervalMs),
   };
 }
 

@@ -124,6 +124,8 @@ export async function run(
   // Listen for SIGTERM/SIGINT before starting: as PID 1 in a container a stop can come at any moment.
   const stopping = io.stopSignal();
   const logger = io.logger ?? createLogger(config);
+  // Every line names its component once: the app's come from its own children of the root logger.
+  const mainLogger = logger.child({ component: 'main' });
   const clock = io.clock ?? systemClock;
   const security = new WebSecurity(web, { clock, logger: logger.child({ component: 'web' }) });
   const app = createApp(config, {
@@ -140,7 +142,7 @@ export async function run(
     io.onListening?.(running.url);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    logger.fatal(
+    mainLogger.fatal(
       { host: config.server.host, port: config.server.port, code },
       code === 'EADDRINUSE' ? 'port already in use' : 'cannot listen',
     );
@@ -150,15 +152,15 @@ export async function run(
   }
   const projects = projectsOf(config);
   const targets = projects.reduce((sum, project) => sum + project.targets.length, 0);
-  logger.info(
+  mainLogger.info(
     { projects: projects.length, targets, version: build.version, tls: security.tls, webConfigFile: security.file },
     'dis-exporter started',
   );
   const signal = await stopping;
-  logger.info({ signal }, 'stopping');
+  mainLogger.info({ signal }, 'stopping');
   stopReloading();
   await app.stop();
-  logger.info('stopped');
+  mainLogger.info('stopped');
   return 0;
 }
 

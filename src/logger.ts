@@ -24,7 +24,17 @@ export const REDACTED_PATHS = [
   '*.headers["x-auth-token"]',
 ];
 
-/** Creates the root logger: JSON by default, human-readable with `pretty`; the destination is injectable. */
+/**
+ * How a JSON line writes its level: `"level":"info"`, the name, rather than pino's number, so that a log pipeline
+ * filters on it without knowing pino's scale (docs/operations.md ("Logs")).
+ */
+export const LEVEL_NAME_FORMATTERS = { level: (label: string) => ({ level: label }) };
+
+/**
+ * Creates the root logger: JSON lines by default (the level's name, `time` as ISO 8601 UTC), human-readable with
+ * `pretty`; the destination is injectable. Components log through `child({ component })` of this logger, never of
+ * another child that has one: pino would write the key twice.
+ */
 export function createLogger(config: Pick<Config, 'log'>, destination?: DestinationStream): Logger {
   const options = {
     level: config.log.level,
@@ -34,5 +44,6 @@ export function createLogger(config: Pick<Config, 'log'>, destination?: Destinat
   if (config.log.format === 'pretty') {
     return pino(options, pretty({ destination: destination ?? 1, sync: true }));
   }
-  return destination === undefined ? pino(options) : pino(options, destination);
+  const json = { ...options, formatters: LEVEL_NAME_FORMATTERS, timestamp: pino.stdTimeFunctions.isoTime };
+  return destination === undefined ? pino(json) : pino(json, destination);
 }

@@ -1,5 +1,6 @@
 import { Document, isMap, isScalar, isSeq } from 'yaml';
 import { formatDuration } from './duration.js';
+import { redactProxyUrl } from './proxy.js';
 import { isMapping, schemaLeaves } from './schema.js';
 import type { AppSelector, Config, TargetSelector } from './types.js';
 
@@ -11,8 +12,10 @@ function toFileShape(config: Config): Record<string, unknown> {
     server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
     web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
-    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
-    auth: { ...auth, iam: { ...auth.iam } },
+    // The proxy's host helps a reader; its password, if it has one, is a secret.
+    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId, proxy: redactProxyUrl(dis.proxy) },
+    // A copy to redact, whatever sections auth has.
+    auth: structuredClone(auth),
     targets: targets.map(selectorShape),
     // Apps and projects only when used: most configurations have neither.
     ...(config.apps === undefined ? {} : { apps: config.apps.map(appShape) }),

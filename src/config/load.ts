@@ -17,11 +17,12 @@ import {
   schemaLeaves,
   type ConfigProperties,
 } from './schema.js';
-import { checkShape, isAtOrUnder, keyOf, validationProblems } from './schema-problems.js';
+import { checkShape, hasSettingTypes, isAtOrUnder, keyOf, validationProblems } from './schema-problems.js';
+import { resolveProxySettings } from './proxy.js';
 import { resolveShardIndex } from './shard.js';
 import { toAppSelector } from './apps.js';
 import { toSelector } from './targets.js';
-import type { Config, ProjectEntry } from './types.js';
+import type { Config, ProjectEntry, ProxySettings } from './types.js';
 
 export { ConfigError } from './config-error.js';
 
@@ -78,28 +79,34 @@ function projectIndex(problem: string): number {
 function toConfig(
   properties: ConfigProperties,
   shardIndex: number,
+  proxy: ProxySettings,
   projects: readonly ProjectEntry[] | undefined,
 ): Config {
   const { server, web, log, dis, auth, targets, apps, poll, discovery, lag, shard, metrics } = properties;
+  const { iam, oidc, metadata } = auth;
   return {
     server: { host: server.host, port: server.port, maxRequests: server.maxRequests },
     web: { configFile: web.configFile },
     log: { level: log.level, format: log.format },
-    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId },
+    dis: { endpoint: dis.endpoint, region: dis.region, projectId: dis.projectId, proxy: dis.proxy },
     auth: {
       accessKey: auth.accessKey,
       secretKey: auth.secretKey,
       securityToken: auth.securityToken,
       accessKeyFile: auth.accessKeyFile,
       secretKeyFile: auth.secretKeyFile,
+      securityTokenFile: auth.securityTokenFile,
       iam: {
-        endpoint: auth.iam.endpoint,
-        domain: auth.iam.domain,
-        username: auth.iam.username,
-        password: auth.iam.password,
-        passwordFile: auth.iam.passwordFile,
+        endpoint: iam.endpoint,
+        domain: iam.domain,
+        username: iam.username,
+        password: iam.password,
+        passwordFile: iam.passwordFile,
       },
+      oidc: { endpoint: oidc.endpoint, idpId: oidc.idpId, idTokenFile: oidc.idTokenFile },
+      metadata: { enabled: metadata.enabled, endpoint: metadata.endpoint },
     },
+    proxy,
     targets: targets.map(toSelector),
     ...(apps.length === 0 ? {} : { apps: apps.map(toAppSelector) }),
     ...(projects === undefined ? {} : { projects }),
@@ -132,8 +139,6 @@ type Checked = Readonly<{
   fileProblems: readonly string[];
   problems: readonly string[];
   properties: ConfigProperties;
-  /** Whether every credential setting is a string, so that the credential files can be read and checked. */
-  credentialsReadable: boolean;
   /** The `projects` entries, when that form is used. */
   projects?: readonly ProjectEntry[];
   /** The `auth` sections in use whose settings are valid: their credentials are read and checked. */
@@ -155,10 +160,7 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
   problems.push(...(projects?.problems ?? []));
   // A credential setting of the wrong type has been reported already and cannot be read (an unknown key in the
   // section, which convict keeps, is reported and does not matter).
-  const { accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile, iam } = properties.auth;
-  const settings: unknown[] = [accessKey, secretKey, securityToken, accessKeyFile, secretKeyFile];
-  settings.push(iam.endpoint, iam.domain, iam.username, iam.password, iam.passwordFile);
-  const credentialsReadable = settings.every((value) => typeof value === 'string');
+  const credentialsReadable = hasSettingTypes(properties.auth, configSchema.auth);
   // The top-level auth is in use unless every project has its own (or `projects` cannot be read to tell).
   const topLevel = credentialsReadable && (projects === undefined ? !projectsWritten : projects.usesTopLevelAuth);
   const authSections = [...(topLevel ? [{ auth: properties.auth, key: 'auth' }] : []), ...(projects?.ownAuth ?? [])];
@@ -167,7 +169,6 @@ function checkSettings(options: LoadConfigOptions, raw: unknown): Checked {
     fileProblems,
     problems,
     properties,
-    credentialsReadable,
     authSections,
     ...(projects === undefined ? {} : { projects: projects.entries }),
   };
@@ -177,6 +178,8 @@ function credentialProblems(error: unknown): readonly string[] {
   if (error instanceof ConfigError) return error.problems;
   throw error;
 }
+
+const NO_PROXY: ProxySettings = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
 function finish(checked: Checked, credentialProblems: readonly string[], options: LoadConfigOptions): Config {
   const { env, fileProblems, properties } = checked;
@@ -188,6 +191,8 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
     if ('problem' in resolved) problems.push(resolved.problem);
     else shardIndex = resolved.index;
   }
+  const proxy = resolveProxySettings(typeof properties.dis.proxy === 'string' ? properties.dis.proxy : '', env);
+  if ('problems' in proxy) problems.push(...proxy.problems);
   // A setting dropped for its shape would also be reported as missing or as its default's problem.
   const dropped = fileProblems.map(keyOf);
   const rest = problems.filter((problem) => !dropped.some((key) => isAtOrUnder(keyOf(problem), key)));
@@ -196,7 +201,9 @@ function finish(checked: Checked, credentialProblems: readonly string[], options
     const ordered = [...new Set(all)].sort((a, b) => rank(a) - rank(b) || projectIndex(a) - projectIndex(b));
     throw new ConfigError(ordered);
   }
-  return deepFreeze(toConfig(properties, shardIndex, checked.projects));
+  return deepFreeze(
+    toConfig(properties, shardIndex, 'settings' in proxy ? proxy.settings : NO_PROXY, checked.projects),
+  );
 }
 
 /**

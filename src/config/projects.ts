@@ -6,12 +6,10 @@ import {
   configSchema,
   createAuthConvictConfig,
   projectIdProblem,
-  isSchemaLeaf,
   regionProblem,
   type ConfigProperties,
-  type SchemaNode,
 } from './schema.js';
-import { checkShape, normalizedName, validationProblems } from './schema-problems.js';
+import { checkShape, hasSettingTypes, normalizedName, validationProblems } from './schema-problems.js';
 import { targetProblems, toSelector, type TargetEntry } from './targets.js';
 import type { AppSelector, Config, Credentials, Project, ProjectEntry } from './types.js';
 import { describeKind, isMapping } from './values.js';
@@ -274,12 +272,6 @@ function readAuthSection(raw: unknown, key: string): { auth?: Config['auth']; pr
   // As for the top-level auth, the credentials are read and checked too when every setting has its type (an unknown
   // key does not matter to them).
   return hasSettingTypes(auth, configSchema.auth) ? { auth, problems } : { problems };
-}
-
-/** Whether every setting of a section has the type of its default, so that its values can be used. */
-function hasSettingTypes(values: unknown, section: SchemaNode): boolean {
-  if (isSchemaLeaf(section)) return typeof values === typeof section.default;
-  return isMapping(values) && Object.entries(section).every(([key, node]) => hasSettingTypes(values[key], node));
 }
 
 // A problem of an `auth` section names its keys from `auth` on (`auth.iam: cannot be used together with

@@ -11,6 +11,11 @@ import { errnoCode } from './config-error.js';
 export const FILE_SIZE_LIMITS = {
   /** auth.accessKeyFile, auth.secretKeyFile, auth.iam.passwordFile. */
   secret: 4 * 1024,
+  /**
+   * auth.oidc.idTokenFile and auth.securityTokenFile: a Kubernetes service-account JWT is one to two KiB, more with
+   * many audiences or claims, and the security token of a temporary AK/SK is of the same order.
+   */
+  token: 16 * 1024,
   /** The config file and the web config file. */
   config: 1024 * 1024,
   /** The TLS certificate, key and client CA files. */

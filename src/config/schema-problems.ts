@@ -1,5 +1,13 @@
 import type convict from 'convict';
-import { configSchema, describeKind, isMapping, isSchemaLeaf, schemaLeaves, type SchemaNode } from './schema.js';
+import {
+  configSchema,
+  describeKind,
+  fileNumberProblem,
+  isMapping,
+  isSchemaLeaf,
+  schemaLeaves,
+  type SchemaNode,
+} from './schema.js';
 
 // How the file's shape and convict's validation become `<key.path>: <what is wrong>` lines, for the whole file
 // (load.ts) and for a section checked on its own (a project's `auth`, projects.ts).
@@ -22,8 +30,8 @@ const SECRET_SECTIONS: ReadonlySet<string> = new Set(
 
 /**
  * The file's settings with each section checked for shape: a section that is not a mapping, a mapping where a single
- * value or a list belongs, and the names convict cannot handle are problems (and dropped); unknown keys are kept for
- * convict to report.
+ * value or a list belongs, a bare number (other than 0) where a duration belongs, and the names convict cannot handle
+ * are problems (and dropped); unknown keys are kept for convict to report.
  */
 export function checkShape(
   raw: Record<string, unknown>,
@@ -46,7 +54,9 @@ export function checkShape(
     } else if (isMapping(value)) {
       problems.push(`${path}: must be ${Array.isArray(node.default) ? 'a list' : 'a single value'}, not a mapping`);
     } else {
-      clean[key] = value;
+      const numberProblem = fileNumberProblem(node, value);
+      if (numberProblem === undefined) clean[key] = value;
+      else problems.push(`${path}: ${numberProblem}`);
     }
   }
   return clean;
@@ -152,4 +162,13 @@ export function keyOf(problem: string): string {
 /** Whether `key` is `ancestor` or lies under it (`ancestor.x`, `ancestor[0]`). */
 export function isAtOrUnder(key: string, ancestor: string): boolean {
   return key === ancestor || key.startsWith(`${ancestor}.`) || key.startsWith(`${ancestor}[`);
+}
+
+/**
+ * Whether every setting of a section has the type of its default, so that its values can be used (a setting of the
+ * wrong type has been reported already; an unknown key, which convict keeps, does not matter).
+ */
+export function hasSettingTypes(values: unknown, section: SchemaNode): boolean {
+  if (isSchemaLeaf(section)) return typeof values === typeof section.default;
+  return isMapping(values) && Object.entries(section).every(([key, node]) => hasSettingTypes(values[key], node));
 }

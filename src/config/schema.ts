@@ -1,8 +1,9 @@
 import convict from 'convict';
 import { appProblems, parseAppList, type AppEntry } from './apps.js';
-import { DAY, MINUTE, SECOND, formatDuration, parseDuration } from './duration.js';
+import { DAY, MINUTE, SECOND, formatDuration, missingUnit, parseDuration } from './duration.js';
 import { parseStrictJson } from './parse-json.js';
 import { MAX_NESTING_DEPTH } from './parse-result.js';
+import { checkProxyUrl } from './proxy.js';
 import { parseTargetList, targetProblems, type TargetEntry } from './targets.js';
 import type { LogLevel, StateSets } from './types.js';
 import { describeKind, describeValue, DIS_NAME } from './values.js';
@@ -14,14 +15,17 @@ export type ConfigProperties = {
   server: { host: string; port: number; maxRequests: number };
   web: { configFile: string };
   log: { level: LogLevel; format: 'json' | 'pretty' };
-  dis: { endpoint: string; region: string; projectId: string };
+  dis: { endpoint: string; region: string; projectId: string; proxy: string };
   auth: {
     accessKey: string;
     secretKey: string;
     securityToken: string;
     accessKeyFile: string;
     secretKeyFile: string;
+    securityTokenFile: string;
     iam: { endpoint: string; domain: string; username: string; password: string; passwordFile: string };
+    oidc: { endpoint: string; idpId: string; idTokenFile: string };
+    metadata: { enabled: boolean; endpoint: string };
   };
   targets: TargetEntry[];
   apps: AppEntry[];
@@ -74,8 +78,8 @@ function showDuration(value: number): string {
   return Number.isSafeInteger(value) && value >= 0 ? formatDuration(value) : String(value);
 }
 
+// The milliseconds are a safe integer: parseDuration makes them, or the file's 0 (fileNumberProblem).
 function assertDurationIn(value: number, item: convict.SchemaObj): void {
-  if (!Number.isInteger(value)) throw new Error(`must be a whole number of milliseconds (got ${value})`);
   const min = bound(item, 'min');
   if (value < min) throw new Error(`must be at least ${formatDuration(min)} (got ${showDuration(value)})`);
   if (value > MAX_DURATION_MS) {
@@ -95,6 +99,16 @@ const DIS_ENDPOINT: EndpointKind = {
 const IAM_ENDPOINT: EndpointKind = {
   example: 'https://iam.cn-north-4.myhuaweicloud.com',
   addedPath: '/v3/auth/tokens',
+};
+const OIDC_ENDPOINT: EndpointKind = {
+  example: 'https://iam.cn-north-4.myhuaweicloud.com',
+  addedPath: '/v3.0/OS-AUTH/id-token/tokens',
+};
+/** The metadata service of ECS and CCE nodes (docs/dis-api.md ("Agency keys from the metadata service")). */
+export const DEFAULT_METADATA_ENDPOINT = 'http://169.254.169.254';
+const METADATA_ENDPOINT: EndpointKind = {
+  example: DEFAULT_METADATA_ENDPOINT,
+  addedPath: '/openstack/latest/securitykey',
 };
 
 /** Checks a DIS endpoint setting: its origin (the URL normalized), or the problem with it. */
@@ -166,6 +180,18 @@ const PROJECTS_FORMAT: convict.Format = {
     throw new Error(`must be ${list} (got ${describeKind(value)})`);
   },
 };
+const DURATION_FORMATS: ReadonlySet<unknown> = new Set(['dis-duration', 'dis-optional-duration']);
+
+/**
+ * The problem with a number the file gives a duration setting, if any. convict validates the milliseconds that
+ * `coerce` makes of text (and the defaults), so a number in the file would pass for milliseconds: only 0 may be
+ * written without a unit.
+ */
+export function fileNumberProblem(leaf: convict.SchemaObj, value: unknown): string | undefined {
+  if (typeof value !== 'number' || value === 0 || !DURATION_FORMATS.has(leaf.format)) return undefined;
+  return missingUnit(value) ?? `must be a duration like 30s, 5m or 1h (got ${value})`;
+}
+
 // Named formats, because convict only runs a custom `coerce` (for strings from the environment or a
 // file) on formats registered by name; unnamed format functions get convict's loose parseFloat.
 const formats: Record<string, convict.Format> = {
@@ -173,7 +199,7 @@ const formats: Record<string, convict.Format> = {
     coerce: (text: string) => parseDuration(text) ?? text,
     validate(value: unknown, item: convict.SchemaObj) {
       if (typeof value !== 'number') {
-        throw new Error(`must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
+        throw new Error(missingUnit(value) ?? `must be a duration like 30s, 5m or 1h (got ${describeValue(value)})`);
       }
       assertDurationIn(value, item);
     },
@@ -184,7 +210,10 @@ const formats: Record<string, convict.Format> = {
     validate(value: unknown, item: convict.SchemaObj) {
       if (value === '') return;
       if (typeof value !== 'number') {
-        throw new Error(`must be a duration like 30s, 5m or 1h, or "" for the default (got ${describeValue(value)})`);
+        throw new Error(
+          missingUnit(value) ??
+            `must be a duration like 30s, 5m or 1h, or "" for the default (got ${describeValue(value)})`,
+        );
       }
       assertDurationIn(value, item);
     },
@@ -222,6 +251,18 @@ const formats: Record<string, convict.Format> = {
   },
   'dis-endpoint': endpointFormat(DIS_ENDPOINT, false),
   'dis-iam-endpoint': endpointFormat(IAM_ENDPOINT, true),
+  'dis-oidc-endpoint': endpointFormat(OIDC_ENDPOINT, true),
+  'dis-metadata-endpoint': endpointFormat(METADATA_ENDPOINT, false),
+  // A proxy URL may carry user:password@, so a problem never quotes it.
+  'dis-proxy': {
+    coerce: (text: string) => text.trim(),
+    validate(value: unknown) {
+      if (typeof value !== 'string') throw new Error(`must be a URL string (got ${describeKind(value)})`);
+      if (value === '') return;
+      const checked = checkProxyUrl(value);
+      if ('problem' in checked) throw new Error(checked.problem);
+    },
+  },
   'dis-targets': {
     coerce: parseTargetList,
     validate(value: unknown) {
@@ -368,6 +409,15 @@ export const configSchema = {
       default: '',
       env: 'HUAWEICLOUD_SDK_PROJECT_ID',
     },
+    proxy: {
+      doc:
+        'HTTP proxy of DIS and IAM requests, e.g. http://proxy.example.com:3128 (user:password@ allowed, never shown); ' +
+        '"" = HTTPS_PROXY/HTTP_PROXY from the environment. NO_PROXY applies either way; the metadata service is ' +
+        'never proxied.',
+      format: 'dis-proxy',
+      default: '',
+      env: 'DIS_PROXY',
+    },
   },
   auth: {
     accessKey: {
@@ -403,6 +453,12 @@ export const configSchema = {
       default: '',
       env: 'HUAWEICLOUD_SDK_SK_FILE',
     },
+    securityTokenFile: {
+      doc: 'File holding the security token of a temporary AK/SK (whitespace trimmed); wins over securityToken.',
+      format: anyString,
+      default: '',
+      env: 'HUAWEICLOUD_SDK_SECURITY_TOKEN_FILE',
+    },
     iam: {
       endpoint: {
         doc:
@@ -436,6 +492,42 @@ export const configSchema = {
         format: anyString,
         default: '',
         env: 'DIS_IAM_PASSWORD_FILE',
+      },
+    },
+    oidc: {
+      endpoint: {
+        doc:
+          'Base URL of IAM, without a path, e.g. https://iam.cn-north-4.myhuaweicloud.com; setting any auth.oidc key ' +
+          'trades the Kubernetes service-account token for an IAM token (CCE workload identity).',
+        format: 'dis-oidc-endpoint',
+        default: '',
+        env: 'DIS_OIDC_IAM_ENDPOINT',
+      },
+      idpId: {
+        doc: 'ID of the IAM identity provider (OpenID Connect) that trusts the cluster.',
+        format: anyString,
+        default: '',
+        env: 'HUAWEICLOUD_SDK_IDP_ID',
+      },
+      idTokenFile: {
+        doc: 'File holding the projected service-account token (a JWT), read again for every token exchange.',
+        format: anyString,
+        default: '',
+        env: 'HUAWEICLOUD_SDK_ID_TOKEN_FILE',
+      },
+    },
+    metadata: {
+      enabled: {
+        doc: 'Sign requests with the temporary AK/SK of the agency bound to this ECS server or CCE node.',
+        format: 'dis-boolean',
+        default: false,
+        env: 'DIS_METADATA_ENABLED',
+      },
+      endpoint: {
+        doc: 'Base URL of the metadata service; never reached through a proxy.',
+        format: 'dis-metadata-endpoint',
+        default: DEFAULT_METADATA_ENDPOINT,
+        env: 'DIS_METADATA_ENDPOINT',
       },
     },
   },

@@ -23,15 +23,11 @@ export type Config = Readonly<{
   /** `configFile` "" = no web config: plain HTTP, no authentication. */
   web: Readonly<{ configFile: string }>;
   log: Readonly<{ level: LogLevel; format: 'json' | 'pretty' }>;
-  dis: Readonly<{ endpoint: string; region: string; projectId: string }>;
-  auth: Readonly<{
-    accessKey: string;
-    secretKey: string;
-    securityToken: string;
-    accessKeyFile: string;
-    secretKeyFile: string;
-    iam: IamAuthConfig;
-  }>;
+  /** `proxy` as configured ("" = none); `proxy` below is what requests follow. */
+  dis: Readonly<{ endpoint: string; region: string; projectId: string; proxy: string }>;
+  auth: AuthConfig;
+  /** The proxy of DIS and IAM requests: `dis.proxy`, else the proxy environment (docs/configuration.md ("Proxies")). */
+  proxy: ProxySettings;
   targets: readonly TargetSelector[];
   /** Consumer apps to poll (the single-project form); absent when none are configured. */
   apps?: readonly AppSelector[];
@@ -94,6 +90,38 @@ export type Project = Readonly<{
 /** `metrics.stateSets`: one series per state (`all`), or only the current state's (`current`). */
 export type StateSets = 'all' | 'current';
 
+/** The `auth` section: one way to authenticate (credentials.ts resolves it). */
+export type AuthConfig = Readonly<{
+  accessKey: string;
+  secretKey: string;
+  securityToken: string;
+  accessKeyFile: string;
+  secretKeyFile: string;
+  securityTokenFile: string;
+  iam: IamAuthConfig;
+  oidc: OidcAuthConfig;
+  metadata: MetadataAuthConfig;
+}>;
+
+/** `auth.oidc`: a Kubernetes service-account JWT traded for an IAM token (CCE workload identity); "" when unused. */
+export type OidcAuthConfig = Readonly<{
+  /** Base URL of IAM, without a path. */
+  endpoint: string;
+  /** The id of the IAM identity provider that trusts the cluster. */
+  idpId: string;
+  /** The projected service-account token, read again for every exchange. */
+  idTokenFile: string;
+}>;
+
+/** `auth.metadata`: temporary keys of the ECS/CCE agency from the metadata service. */
+export type MetadataAuthConfig = Readonly<{ enabled: boolean; endpoint: string }>;
+
+/**
+ * The proxy of each kind of request URL ("" = none) and the NO_PROXY list of hosts reached directly; resolved from
+ * `dis.proxy` and the environment when the configuration is loaded.
+ */
+export type ProxySettings = Readonly<{ httpsProxy: string; httpProxy: string; noProxy: string }>;
+
 /** `auth.iam`: an IAM user whose password is traded for a token; every field is "" when IAM is not used. */
 export type IamAuthConfig = Readonly<{
   /** Base URL of IAM, without a path. */
@@ -121,5 +149,21 @@ export type IamPasswordCredentials = Readonly<{
   password: string;
 }>;
 
+/** A service-account JWT traded for an IAM token scoped to the project (CCE workload identity). */
+export type OidcCredentials = Readonly<{
+  kind: 'oidc';
+  /** Base URL of IAM, without a path (the client adds `/v3.0/OS-AUTH/id-token/tokens`). */
+  endpoint: string;
+  idpId: string;
+  /** Read again for every exchange: Kubernetes rotates projected tokens. */
+  idTokenFile: string;
+}>;
+
+/** Temporary AK/SK of the agency bound to this ECS or CCE node, fetched from its metadata service. */
+export type MetadataCredentials = Readonly<{ kind: 'metadata'; endpoint: string }>;
+
 /** What requests authenticate with, resolved from the config (and re-resolved on reload). */
-export type Credentials = AkSkCredentials | IamPasswordCredentials;
+export type Credentials = AkSkCredentials | IamPasswordCredentials | OidcCredentials | MetadataCredentials;
+
+/** Credentials renewed while the exporter runs, and so with an expiry: the `method` label of the credential metrics. */
+export type RenewedMethod = 'iam' | 'oidc' | 'metadata';

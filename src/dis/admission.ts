@@ -38,6 +38,20 @@ export interface Admission {
   setMaxRequestsPerSecond(maxRequestsPerSecond: number | undefined): void;
 }
 
+/** What a cool-down message tells the user to check, for the kind of credentials in use. */
+function whatToCheck(credentials: Credentials): string {
+  switch (credentials.kind) {
+    case 'iam':
+      return 'check the IAM user, its password and the project id';
+    case 'oidc':
+      return "check the identity provider's conversion rules, the permissions of its user group and the project id";
+    case 'metadata':
+      return 'check the permissions of the agency bound to this server or node and the project id';
+    case 'aksk':
+      return CHECK_ACCESS_KEYS;
+  }
+}
+
 /** Creates the admission one client shares across all of its calls. */
 export function createAdmission(options: AdmissionOptions): Admission {
   const rateOf = (maxRequestsPerSecond = Infinity): Rate => ({
@@ -50,8 +64,7 @@ export function createAdmission(options: AdmissionOptions): Admission {
     cooldownMs: options.cooldownMs,
     authFailures: options.authFailuresBeforeCooldown,
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
-    checkCredentials: () =>
-      options.credentials().kind === 'iam' ? 'check the IAM user, its password and the project id' : CHECK_ACCESS_KEYS,
+    checkCredentials: () => whatToCheck(options.credentials()),
   });
   let signingWith = options.credentials();
 

@@ -1,19 +1,12 @@
 import type { Clock } from '../clock.js';
-import type { Credentials } from '../config/types.js';
+import type { Credentials, ProxySettings } from '../config/types.js';
 import { createAdmission, type Admission } from './admission.js';
 import { DisClockSkewError } from './clock-skew.js';
 import type { CooldownInfo } from './cooldown.js';
 import { readErrorAnswer } from './error-response.js';
 import { type DisError, DisHttpError, DisResponseError } from './errors.js';
-import {
-  createIamTokenSource,
-  DEFAULT_IAM_FAILURE_BACKOFF_MS,
-  DEFAULT_IAM_REFRESH_AHEAD_MS,
-  sendTokenRequestsOver,
-  type IamTokenEvent,
-  type IamTokenSource,
-  type IamTokenTimings,
-} from './iam-token.js';
+import { DEFAULT_IAM_FAILURE_BACKOFF_MS, DEFAULT_IAM_REFRESH_AHEAD_MS, sendTokenRequestsOver } from './iam-token.js';
+import { sendMetadataRequestsOver } from './metadata-keys.js';
 import {
   APPS_LISTING,
   consumerStateListing,
@@ -30,12 +23,15 @@ import {
 } from './operations.js';
 import { walkPages, type Page } from './paging.js';
 import { parseJsonBody } from './parse.js';
+import type { CredentialEvent, RenewalTimings } from './renewing-credential.js';
+import { createRequestAuthenticator, type RequestAuthenticator } from './request-auth.js';
 import { calculateRetryDelay, STOP } from './retry-policy.js';
 import { createTransport, type ApiRequestEvent, type Transport } from './transport.js';
 import type { AppListing, ConsumerState, DumpTask, DumpTaskSummary, StreamDetails } from './types.js';
 
 export type { ApiRequestEvent } from './transport.js';
 export type { Operation } from './operations.js';
+export type { CredentialEvent } from './renewing-credential.js';
 
 /** Per-call limits. */
 export type CallOptions = Readonly<{
@@ -82,9 +78,9 @@ export interface HttpDisClient extends DisClient {
 
 /**
  * Everything createDisClient needs. Credentials are a getter so a reload can swap them: when it returns different
- * ones, a cool-down that auth failures started ends (the new credentials get their try). With IAM credentials every
- * DIS request carries one shared IAM token as `X-Auth-Token` instead of an AK/SK signature; the token source drops
- * its token when the credentials change.
+ * ones, a cool-down that auth failures started ends (the new credentials get their try). With IAM or OIDC credentials
+ * every DIS request carries one shared IAM token as `X-Auth-Token` instead of an AK/SK signature; with metadata
+ * credentials requests are signed with the agency's temporary keys; a changed credential drops the token or keys.
  */
 export type DisClientOptions = Readonly<{
   endpoint: string;
@@ -124,21 +120,31 @@ export type DisClientOptions = Readonly<{
   onClockSkew?: (skewSeconds: number) => void;
   /** The largest response body read, decompressed; a larger one fails with bad_response. Default 8 MiB. */
   maxBodyBytes?: number;
+  /** The proxy of DIS and IAM requests (never of the metadata service's); omitted: none. */
+  proxy?: ProxySettings;
   /**
-   * After a failed IAM token request, no other is sent for this long and calls fail at once with its error;
-   * the app passes the poll interval (one token request a cycle at most). Default 60 000 ms.
+   * After a failed IAM token request or metadata key fetch, no other is sent for this long and calls fail at once
+   * with its error; the app passes the poll interval (one a cycle at most). Default 60 000 ms.
    */
-  iamFailureBackoffMs?: number;
+  credentialsFailureBackoffMs?: number;
   /** An IAM token is replaced in the background this long before it expires (at most half its lifetime). Default 1 h. */
-  iamRefreshAheadMs?: number;
-  /** Called when an IAM token is obtained, and once for each new kind of token request failure (not per call). */
-  onIamToken?: (event: IamTokenEvent) => void;
+  tokenRefreshAheadMs?: number;
+  /**
+   * Called when a token or temporary keys are obtained, and for every fetch of them that failed (`firstOfKind` for the
+   * first of a new kind of failure, so that a log says it once).
+   */
+  onCredentials?: (event: CredentialEvent) => void;
 }>;
 
 /** The limits of createDisClient that a reload may change (an omitted maxRequestsPerSecond turns the limit off). */
 export type ClientLimits = Pick<
   DisClientOptions,
-  'timeoutMs' | 'retries' | 'maxSockets' | 'maxRequestsPerSecond' | 'iamFailureBackoffMs' | 'iamRefreshAheadMs'
+  | 'timeoutMs'
+  | 'retries'
+  | 'maxSockets'
+  | 'maxRequestsPerSecond'
+  | 'credentialsFailureBackoffMs'
+  | 'tokenRefreshAheadMs'
 >;
 
 /** Default `maxRetryAfterMs`: a minute. */
@@ -150,23 +156,32 @@ export const DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN = 3;
 /** Default `maxBodyBytes`: 8 MiB, far above a dump task's details or a page of 1000 partitions. */
 export const DEFAULT_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
+/** Sockets kept for the metadata service: one fetch at a time. */
+const METADATA_SOCKETS = 1;
+
 /**
- * Creates the DIS client. It composes the transport (transport.ts: got, keep-alive agents, AK/SK signing, timeout,
- * body cap), the admission of each request (admission.ts: cool-down, rate limit), the IAM token source
- * (iam-token.ts, which sends over the transport, not through this client), the reading of error answers
- * (error-response.ts), the retry policy (retry-policy.ts), paging (paging.ts) and the requests of each operation
- * (operations.ts).
+ * Creates the DIS client. It composes the transport (transport.ts: got, keep-alive agents, proxy, AK/SK signing,
+ * timeout, body cap), the admission of each request (admission.ts: cool-down, rate limit), the authentication of each
+ * request (request-auth.ts: IAM tokens and metadata keys, fetched over the transports, not through this client), the
+ * reading of error answers (error-response.ts), the retry policy (retry-policy.ts), paging (paging.ts) and the
+ * requests of each operation (operations.ts).
  */
 export function createDisClient(options: DisClientOptions): HttpDisClient {
   const { clock } = options;
-  const transport = createTransport({
+  const transportOptions = {
     userAgent: options.userAgent,
     clock,
     timeoutMs: options.timeoutMs,
-    maxSockets: options.maxSockets,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     ...(options.onRequest === undefined ? {} : { onRequest: options.onRequest }),
+  };
+  const transport = createTransport({
+    ...transportOptions,
+    maxSockets: options.maxSockets,
+    ...(options.proxy === undefined ? {} : { proxy: options.proxy }),
   });
+  // Never through the proxy: the metadata service answers only on the server's own link-local address.
+  const metadataTransport = createTransport({ ...transportOptions, maxSockets: METADATA_SOCKETS });
   const admission = createAdmission({
     clock,
     credentials: options.credentials,
@@ -176,19 +191,20 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     authFailuresBeforeCooldown: options.authFailuresBeforeCooldown ?? DEFAULT_AUTH_FAILURES_BEFORE_COOLDOWN,
     ...(options.onCooldown === undefined ? {} : { onCooldown: options.onCooldown }),
   });
-  const tokens = createIamTokenSource({
+  const auth = createRequestAuthenticator({
     projectId: options.projectId,
     clock,
-    ...iamTimings(options),
-    send: sendTokenRequestsOver(transport),
-    ...(options.onIamToken === undefined ? {} : { onEvent: options.onIamToken }),
+    timings: renewalTimings(options),
+    sendTokenRequest: sendTokenRequestsOver(transport),
+    sendMetadataRequest: sendMetadataRequestsOver(metadataTransport),
+    ...(options.onCredentials === undefined ? {} : { onEvent: options.onCredentials }),
   });
   let retries = options.retries;
   const parts: Parts = {
     options,
     transport,
     admission,
-    tokens,
+    auth,
     base: `${options.endpoint.replace(/\/+$/, '')}/v2/${encodeURIComponent(options.projectId)}`,
     retries: () => retries,
     maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS,
@@ -220,12 +236,14 @@ export function createDisClient(options: DisClientOptions): HttpDisClient {
     reconfigure(next) {
       retries = next.retries;
       transport.reconfigure({ timeoutMs: next.timeoutMs, maxSockets: next.maxSockets });
+      metadataTransport.reconfigure({ timeoutMs: next.timeoutMs, maxSockets: METADATA_SOCKETS });
       admission.setMaxRequestsPerSecond(next.maxRequestsPerSecond);
-      tokens.setTimings(iamTimings(next));
+      auth.setTimings(renewalTimings(next));
     },
     close() {
-      tokens.close();
+      auth.close();
       transport.close();
+      metadataTransport.close();
     },
   };
 }
@@ -235,7 +253,7 @@ type Parts = Readonly<{
   options: DisClientOptions;
   transport: Transport;
   admission: Admission;
-  tokens: IamTokenSource;
+  auth: RequestAuthenticator;
   /** The prefix of every DIS request's URL: the endpoint and `/v2/{project_id}`. */
   base: string;
   /** `poll.retries` as it is now (a reload changes it for the calls that start later). */
@@ -245,14 +263,14 @@ type Parts = Readonly<{
 }>;
 
 /**
- * The result of one attempt: the body, or the error, how long the server asked us to wait before another, and the
- * IAM token the request carried (when it carried one).
+ * The result of one attempt: the body, or the error, how long the server asked us to wait before another, and how to
+ * drop the token or temporary keys the request carried (when it carried such).
  */
 type Attempt =
   | { ok: true; body: string }
-  | { ok: false; error: DisError; retryAfterMs: number | undefined; token?: string | undefined };
+  | { ok: false; error: DisError; retryAfterMs: number | undefined; renew?: (() => void) | undefined };
 
-/** One request of a call: admitted, authenticated (AK/SK or IAM token), sent, its answer read. */
+/** One request of a call: admitted, authenticated (AK/SK, IAM token or temporary keys), sent, its answer read. */
 async function attempt(
   parts: Parts,
   operation: Operation,
@@ -261,20 +279,16 @@ async function attempt(
 ): Promise<Attempt> {
   const { options, admission, transport } = parts;
   await admission.admit(signal);
-  const credentials = options.credentials();
-  // Fails the call (not retried here) when no token can be had; the token source reports that once.
-  const token = credentials.kind === 'iam' ? await parts.tokens.token(credentials, signal) : undefined;
+  // Fails the call (not retried here) when no token or keys can be had; the authenticator reports that.
+  const auth = await parts.auth.authenticate(options.credentials(), signal);
   const request = { method: 'GET', path: displayPath(options.projectId, path) } as const;
   const sent = await transport.send(
     {
       operation,
       ...request,
       url: `${parts.base}${path}`,
-      headers:
-        token === undefined
-          ? { 'x-project-id': options.projectId }
-          : { 'x-project-id': options.projectId, 'x-auth-token': token },
-      ...(credentials.kind === 'iam' ? {} : { signWith: credentials }),
+      headers: { 'x-project-id': options.projectId, ...auth.headers },
+      ...(auth.signWith === undefined ? {} : { signWith: auth.signWith }),
     },
     signal,
   );
@@ -290,12 +304,12 @@ async function attempt(
     request,
     { statusCode, headers: response.headers, body },
     options.clock.now(),
-    credentials.kind !== 'iam',
+    auth.signWith !== undefined,
   );
   if (answer.error instanceof DisClockSkewError && answer.error.skewSeconds !== undefined) {
     options.onClockSkew?.(answer.error.skewSeconds);
   }
-  return { ok: false, ...answer, token };
+  return { ok: false, ...answer, renew: auth.renew };
 }
 
 /** One call: attempts until one succeeds or the retry policy stops, then the body or the last error. */
@@ -308,16 +322,16 @@ async function request(
 ): Promise<string> {
   const retries = parts.retries();
   const { clock } = parts.options;
-  let tokenRenewed = false;
+  let renewed = false;
   for (let retry = 0; ;) {
     const outcome = await attempt(parts, operation, path, signal);
     if (outcome.ok) return outcome.body;
-    const { error, retryAfterMs, token } = outcome;
-    if (token !== undefined && !tokenRenewed && rejectsToken(error)) {
-      // The token expired or was revoked before its time (password or permission change): one fresh token and
-      // one more try, outside poll.retries and the auth cool-down count.
-      parts.tokens.invalidate(token);
-      tokenRenewed = true;
+    const { error, retryAfterMs, renew } = outcome;
+    if (renew !== undefined && !renewed && rejectsCredentials(error)) {
+      // The token or keys expired or were revoked before their time (a password, permission or agency change): one
+      // fresh set and one more try, outside poll.retries and the auth cool-down count.
+      renew();
+      renewed = true;
       continue;
     }
     if (error instanceof DisHttpError) parts.admission.failed(error);
@@ -373,15 +387,17 @@ function displayPath(projectId: string, path: string): string {
   return `/v2/${projectId}${path}`;
 }
 
-/** A 401 (APIGW.0301 and the like): the token a request carried is expired or revoked. */
-function rejectsToken(error: DisError): boolean {
+/** A 401 (APIGW.0301 and the like): the token or temporary keys a request carried are expired or revoked. */
+function rejectsCredentials(error: DisError): boolean {
   return error instanceof DisHttpError && (error.statusCode === 401 || error.apiCode === 'APIGW.0301');
 }
 
-/** The token source's timings from the client's options or new limits, with their defaults. */
-function iamTimings(limits: Pick<ClientLimits, 'iamFailureBackoffMs' | 'iamRefreshAheadMs'>): IamTokenTimings {
+/** The renewal timings from the client's options or new limits, with their defaults. */
+function renewalTimings(
+  limits: Pick<ClientLimits, 'credentialsFailureBackoffMs' | 'tokenRefreshAheadMs'>,
+): RenewalTimings {
   return {
-    failureBackoffMs: limits.iamFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
-    refreshAheadMs: limits.iamRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
+    failureBackoffMs: limits.credentialsFailureBackoffMs ?? DEFAULT_IAM_FAILURE_BACKOFF_MS,
+    refreshAheadMs: limits.tokenRefreshAheadMs ?? DEFAULT_IAM_REFRESH_AHEAD_MS,
   };
 }

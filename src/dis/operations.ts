@@ -10,7 +10,10 @@ import {
 } from './parse.js';
 import type { AppListing, ConsumerState, DumpTask, DumpTaskSummary, FieldIssue, StreamDetails } from './types.js';
 
-/** The DIS API operations the exporter calls, and the IAM token request: the `operation` label of the API self-metrics. */
+/**
+ * The DIS API operations the exporter calls, and the requests for credentials (an IAM token for a password or an OIDC
+ * ID token; the metadata service's session token and security key): the `operation` label of the API self-metrics.
+ */
 export type Operation =
   | 'show_transfer_task'
   | 'list_streams'
@@ -18,7 +21,10 @@ export type Operation =
   | 'show_stream'
   | 'list_apps'
   | 'show_consumer_state'
-  | 'iam_token';
+  | 'iam_token'
+  | 'oidc_token'
+  | 'metadata_token'
+  | 'metadata_securitykey';
 
 /** One DIS request: the operation it counts as, its path and query under `/v2/{project_id}`, and its body's parser. */
 export type DisRequest<T> = Readonly<{ operation: Operation; path: string; parse: (body: unknown) => T }>;

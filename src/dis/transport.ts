@@ -1,11 +1,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import got, { RequestError, type Got, type PlainResponse, type Request } from 'got';
+import { HttpsProxyAgent } from 'https-proxy-agent';
 import type { Clock } from '../clock.js';
 import { startStopwatch } from '../clock.js';
-import type { AccessKeyPair } from '../config/types.js';
+import type { AccessKeyPair, ProxySettings } from '../config/types.js';
 import { DisRequestError, DisResponseError } from './errors.js';
+import { ForwardProxyAgent } from './forward-proxy-agent.js';
 import type { Operation } from './operations.js';
+import { proxyFor } from './proxy-route.js';
 import { signRequest } from './signer.js';
 
 /** One HTTP request sent to DIS or IAM, as reported to the self-metrics: `code` is the HTTP status or `error`. */
@@ -14,7 +17,7 @@ export type ApiRequestEvent = Readonly<{ operation: Operation; code: string; dur
 /** One request to send: the URL, what error messages show of it, its headers and body, and the AK/SK to sign it with. */
 export type Outgoing = Readonly<{
   operation: Operation;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   /** The path (or, for IAM, the URL) messages name. */
   path: string;
@@ -45,6 +48,8 @@ export type TransportOptions = TransportLimits &
     maxBodyBytes: number;
     /** Called once per request sent, with its status (or `error`) and duration. */
     onRequest?: (event: ApiRequestEvent) => void;
+    /** Where requests go through a proxy (proxy-route.ts); omitted: every request goes straight to its host. */
+    proxy?: ProxySettings;
   }>;
 
 /** Sends one HTTP request at a time and reads its answer; knows nothing of retries, paging or what DIS answered. */
@@ -69,14 +74,87 @@ function isAccessKeyPair(value: unknown): value is AccessKeyPair {
   return typeof value === 'object' && value !== null && 'accessKey' in value && 'secretKey' in value;
 }
 
+/** The agents of one route (straight to the host, or through one proxy): one for http:// URLs, one for https://. */
+type Agents = { http: http.Agent; https: https.Agent };
+
 /**
- * Creates the transport: got over keep-alive agents, AK/SK signing in a beforeRequest hook, one timer per exchange,
- * the body cap, and the request self-metric.
+ * The agents of a proxy: absolute-form requests for http:// URLs (forward-proxy-agent.ts), a CONNECT tunnel for
+ * https:// ones (https-proxy-agent), both keeping their sockets alive and bounded like the direct ones. The agents
+ * get the proxy's URL without its user and password, which go only into the Proxy-Authorization header:
+ * https-proxy-agent prints the URL in its debug output.
+ */
+function proxyAgents(proxy: string, options: http.AgentOptions): Agents {
+  const url = new URL(proxy);
+  const headers: Record<string, string> = {};
+  if (url.username !== '' || url.password !== '') {
+    const login = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    headers['Proxy-Authorization'] = `Basic ${Buffer.from(login).toString('base64')}`;
+  }
+  url.username = '';
+  url.password = '';
+  return {
+    http: new ForwardProxyAgent(url, headers['Proxy-Authorization'], options),
+    // An http.Agent subclass (agent-base) that hands node:https a TLS socket through the tunnel; got's type asks
+    // for an https.Agent, whose extra members node:https never reads from an agent it is given.
+    https: new HttpsProxyAgent(url, { ...options, headers }) as unknown as https.Agent,
+  };
+}
+
+/** The agents of every route used so far, by proxy URL ("" = direct), created on first use. */
+class AgentPool {
+  private readonly routes = new Map<string, Agents>();
+  /** The route of each origin requested so far: NO_PROXY is matched once per origin, not per request. */
+  private readonly proxyOfOrigin = new Map<string, string>();
+  private maxSockets: number;
+
+  constructor(
+    maxSockets: number,
+    private readonly proxy: ProxySettings | undefined,
+  ) {
+    this.maxSockets = maxSockets;
+  }
+
+  /** The agents a request to `url` goes through. */
+  forUrl(url: string): Agents {
+    const parsed = new URL(url);
+    let proxy = this.proxyOfOrigin.get(parsed.origin);
+    if (proxy === undefined) {
+      proxy = this.proxy === undefined ? '' : (proxyFor(parsed, this.proxy) ?? '');
+      this.proxyOfOrigin.set(parsed.origin, proxy);
+    }
+    let agents = this.routes.get(proxy);
+    if (agents === undefined) {
+      const options = { keepAlive: true, maxSockets: this.maxSockets };
+      agents =
+        proxy === '' ? { http: new http.Agent(options), https: new https.Agent(options) } : proxyAgents(proxy, options);
+      this.routes.set(proxy, agents);
+    }
+    return agents;
+  }
+
+  setMaxSockets(maxSockets: number): void {
+    this.maxSockets = maxSockets;
+    for (const agents of this.routes.values()) {
+      agents.http.maxSockets = maxSockets;
+      agents.https.maxSockets = maxSockets;
+    }
+  }
+
+  destroy(): void {
+    for (const agents of this.routes.values()) {
+      agents.http.destroy();
+      agents.https.destroy();
+    }
+  }
+}
+
+/**
+ * Creates the transport: got over keep-alive agents (through a proxy where `proxy` says so), AK/SK signing in a
+ * beforeRequest hook, one timer per exchange, the body cap, and the request self-metric.
  */
 export function createTransport(options: TransportOptions): Transport {
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-  const agent = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
-  const client = createGot(agent, options.userAgent, options.clock);
+  const agents = new AgentPool(options.maxSockets, options.proxy);
+  const client = createGot(options.userAgent, options.clock);
   const { maxBodyBytes } = options;
   let { timeoutMs } = options;
 
@@ -88,6 +166,7 @@ export function createTransport(options: TransportOptions): Transport {
     // poller's long-lived one that would pile up a listener (holding the request) per request. An abort destroys
     // the stream instead, through a listener that lives only while this request runs.
     const stream = client.stream(outgoing.url, {
+      agent: agents.forUrl(outgoing.url),
       method: outgoing.method,
       headers: outgoing.headers,
       ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
@@ -133,20 +212,20 @@ export function createTransport(options: TransportOptions): Transport {
       new DisResponseError('', `response body larger than ${maxBodyBytes} bytes`).forRequest(request),
     reconfigure(limits) {
       timeoutMs = limits.timeoutMs;
-      agent.http.maxSockets = limits.maxSockets;
-      agent.https.maxSockets = limits.maxSockets;
+      agents.setMaxSockets(limits.maxSockets);
     },
     close() {
-      agent.http.destroy();
-      agent.https.destroy();
+      agents.destroy();
     },
   };
 }
 
-/** The got instance: our agents and headers, no retries, redirects or HTTP errors of its own, and the signing hook. */
-function createGot(agent: { http: http.Agent; https: https.Agent }, userAgent: string, clock: Clock): Got {
+/**
+ * The got instance: our headers, no retries, redirects or HTTP errors of its own, and the signing hook; each request
+ * names its agents.
+ */
+function createGot(userAgent: string, clock: Clock): Got {
   return got.extend({
-    agent,
     headers: { 'user-agent': userAgent, accept: 'application/json' },
     // Retries are the client's (retry-policy.ts): got's would hide each attempt from the request self-metrics and
     // ignore our clock.

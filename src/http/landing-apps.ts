@@ -1,13 +1,12 @@
 import { appExpiredRecords, appLagRecords } from '../poll/lag-and-staleness.js';
-import type { AppStatus, Snapshot, StreamStatus } from '../poll/store.js';
+import type { AppStatus, StreamStatus } from '../poll/store.js';
 
-// The landing page's rows for consumer apps and stream health, one project at a time (docs/metrics.md ("Consumer
-// apps", "Stream health")): what the page shows besides the dump tasks. Pure, like the page; every value from DIS or
-// the configuration goes through the page's own HTML escaping, which the page passes in (so that neither module
-// imports the other).
+// The landing page's tables of consumer apps and stream health (docs/operations.md ("The landing page")): what the
+// page shows besides the dump tasks. Pure, like the page; every value from DIS or the configuration goes through the
+// page's own HTML escaping, which the page passes in (so that neither module imports the other).
 
-/** Escapes text for HTML element content. */
-type Escape = (text: string) => string;
+/** Escapes text for HTML element content and attribute values. */
+export type Escape = (text: string) => string;
 
 /** What an app/stream pair's partitions add up to. */
 type AppTotals = Readonly<{
@@ -17,43 +16,43 @@ type AppTotals = Readonly<{
   expired: number;
 }>;
 
-/**
- * The project's consumer apps (the pair with the most records waiting first) and the streams whose details it has,
- * each a table headed by `<h3>` and preceded by a newline; `''` when the project has neither.
- */
-export function renderAppsAndStreams(snapshot: Snapshot, projectId: string, escape: Escape): string {
-  const apps = (snapshot.apps ?? []).filter((status) => status.projectId === projectId);
-  const streams = snapshot.streams.filter((status) => status.projectId === projectId && status.details !== undefined);
-  const parts: string[] = [];
-  if (apps.length > 0) parts.push(`<h3>Consumer apps</h3>\n${appTable(apps, escape)}`);
-  if (streams.length > 0) parts.push(`<h3>Streams</h3>\n${streamTable(streams, escape)}`);
-  return parts.map((part) => `\n${part}`).join('');
+/** The poll status of an app/stream pair: `pending` before its first poll, then `up` or `down`. */
+export function appPollText(status: AppStatus): 'pending' | 'up' | 'down' {
+  if (status.lastPollMs === undefined) return 'pending';
+  return status.up ? 'up' : 'down';
 }
 
-function appTable(apps: readonly AppStatus[], escape: Escape): string {
+/** Whether a stream's details say it is not RUNNING (FROZEN above all); false when unknown. */
+export function streamNotRunning(status: StreamStatus): boolean {
+  const state = status.details?.status;
+  return state !== undefined && state !== 'RUNNING';
+}
+
+/** One project's consumer app/stream pairs, the pair with the most records waiting first. */
+export function appTable(apps: readonly AppStatus[], escape: Escape): string {
   const rows = apps
     .map((status) => ({ status, totals: totalsOf(status) }))
     .sort((a, b) => b.totals.waiting - a.totals.waiting);
   const lines = rows.map(({ status, totals }) => {
-    const state = status.lastPollMs === undefined ? 'pending' : status.up ? 'up' : 'down';
+    const poll = appPollText(status);
     const known = status.state !== undefined;
     const worst = totals.worst === undefined ? '' : `${totals.worst.partitionId}: ${totals.worst.lag}`;
     const error = status.lastError === undefined ? '' : `${status.lastError.reason}: ${status.lastError.message}`;
-    const cells = [
-      status.pair.app,
-      status.pair.stream,
-      state,
-      known ? String(totals.waiting) : '',
-      worst,
-      known ? String(totals.withoutCheckpoint) : '',
-      known ? String(totals.expired) : '',
-      error,
-    ];
-    return row(state, cells, escape);
+    return row(`${status.pair.app}/${status.pair.stream}`, escape, [
+      [status.pair.app, ''],
+      [status.pair.stream, ''],
+      [poll, poll === 'up' ? 'ok' : poll === 'down' ? 'bad' : 'muted'],
+      [known ? String(totals.waiting) : '', 'num'],
+      [worst, ''],
+      [known ? String(totals.withoutCheckpoint) : '', totals.withoutCheckpoint > 0 ? 'num warn' : 'num'],
+      [known ? String(totals.expired) : '', totals.expired > 0 ? 'num bad' : 'num'],
+      [error, ''],
+    ]);
   });
   return table(
-    ['app', 'stream', 'state', 'records waiting', 'most behind', 'no checkpoint', 'expired records', 'last error'],
+    ['app', 'stream', 'poll', 'records waiting', 'most behind', 'no checkpoint', 'expired records', 'last error'],
     lines,
+    escape,
   );
 }
 
@@ -73,21 +72,21 @@ function totalsOf(status: AppStatus): AppTotals {
   return { waiting, worst, withoutCheckpoint, expired };
 }
 
-function streamTable(streams: readonly StreamStatus[], escape: Escape): string {
-  const lines = streams.map(({ stream, details, lastError }) => {
-    const { status = '', retentionHours, writablePartitions, readablePartitions, streamId = '' } = details!;
-    const notActive = details!.partitions.filter((partition) => partition.status !== 'ACTIVE');
-    const cells = [
-      stream,
-      streamId,
-      status,
-      retentionHours === undefined ? '' : `${retentionHours} h`,
-      `${writablePartitions ?? '?'} / ${readablePartitions ?? '?'}`,
-      notActive.map((partition) => `${partition.partitionId} ${partition.status ?? '(no status)'}`).join(', '),
-      lastError === undefined ? '' : `${lastError.reason}: ${lastError.message}`,
-    ];
-    // The page's style colours the third cell: green while RUNNING, red otherwise (FROZEN above all).
-    return row(status === 'RUNNING' ? 'up' : 'down', cells, escape);
+/** One project's streams whose details the exporter holds: status, retention, partitions, last error. */
+export function streamTable(streams: readonly StreamStatus[], escape: Escape): string {
+  const lines = streams.map((status) => {
+    const { stream, lastError } = status;
+    const { status: state, retentionHours, writablePartitions, readablePartitions, streamId = '' } = status.details!;
+    const notActive = status.details!.partitions.filter((partition) => partition.status !== 'ACTIVE');
+    return row(stream, escape, [
+      [stream, ''],
+      [streamId, ''],
+      [state ?? 'unknown', state === 'RUNNING' ? 'ok' : 'bad'],
+      [retentionHours === undefined ? '' : `${retentionHours} h`, 'num'],
+      [`${writablePartitions ?? '?'} / ${readablePartitions ?? '?'}`, 'num'],
+      [notActive.map((partition) => `${partition.partitionId} ${partition.status ?? '(no status)'}`).join(', '), ''],
+      [lastError === undefined ? '' : `${lastError.reason}: ${lastError.message}`, ''],
+    ]);
   });
   return table(
     [
@@ -100,16 +99,21 @@ function streamTable(streams: readonly StreamStatus[], escape: Escape): string {
       'last error',
     ],
     lines,
+    escape,
   );
 }
 
-function row(className: string, cells: readonly string[], escape: Escape): string {
-  return `<tr class="${className}">${cells.map((cell) => `<td>${escape(cell)}</td>`).join('')}</tr>`;
+/** A table row named by `key` for tools and tests, of [text, class] cells, every text escaped. */
+function row(key: string, escape: Escape, cells: readonly (readonly [string, string])[]): string {
+  const tds = cells.map(
+    ([text, className]) => `<td${className === '' ? '' : ` class="${className}"`}>${escape(text)}</td>`,
+  );
+  return `<tr data-key="${escape(key)}">${tds.join('')}</tr>`;
 }
 
-function table(headings: readonly string[], rows: readonly string[]): string {
+function table(headings: readonly string[], rows: readonly string[], escape: Escape): string {
   return `<table>
-<thead><tr>${headings.map((heading) => `<th>${heading}</th>`).join('')}</tr></thead>
+<thead><tr>${headings.map((heading) => `<th>${escape(heading)}</th>`).join('')}</tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

@@ -6,10 +6,10 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { OPENMETRICS_CONTENT_TYPE, TEXT_CONTENT_TYPE } from '../metrics/render.js';
 import type { ReloadOutcome } from '../config/reload.js';
-import type { Project } from '../config/types.js';
+import type { HealthSettings } from '../poll/health.js';
 import type { SnapshotStore } from '../poll/store.js';
 import { acceptsGzip, wantsOpenMetrics } from './content-negotiation.js';
-import { renderLandingPage } from './landing-page.js';
+import { renderLandingPage, type PageProject } from './landing-page.js';
 import { limitConcurrency, rejectLargeBodies } from './request-limits.js';
 import { sendGzipped } from './send-body.js';
 import { SharedBodies } from './shared-body.js';
@@ -28,8 +28,15 @@ export type HttpAppOptions = Readonly<{
   store: SnapshotStore;
   isAlive: () => boolean;
   version: string;
-  /** The projects polled (the configuration in effect: a reload changes them), for the landing page. */
-  projects: () => readonly Pick<Project, 'projectId' | 'region'>[];
+  /** The projects polled and their selectors (the configuration in effect: a reload changes them), for the landing page. */
+  projects: () => readonly PageProject[];
+  /** `poll.staleAfter` and `lag.stallAfter` in effect, for the landing page's verdicts (as /metrics judges). */
+  health: () => HealthSettings;
+  /**
+   * The configuration in effect as YAML, secrets `[REDACTED]`, as `--check-config` prints it (`GET /config`); from
+   * memory, a reload changes it.
+   */
+  describeConfig: () => string;
   logger: Logger;
   /** The web config's middleware (WebSecurity): security headers, and rate limit and basic auth. None = open. */
   web?: Readonly<{ headers: RequestHandler; guard: RequestHandler }>;
@@ -42,7 +49,7 @@ export type HttpAppOptions = Readonly<{
   reload: () => Promise<ReloadOutcome>;
 }>;
 
-/** The express app: /metrics, /-/healthy, /-/ready, /-/reload and the landing page. */
+/** The express app: /metrics, /-/healthy, /-/ready, /-/reload, /config and the landing page. */
 export function createHttpApp(options: HttpAppOptions): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -110,10 +117,19 @@ export function createHttpApp(options: HttpAppOptions): Express {
         .send(outcome.problems.map((problem) => `${problem}\n`).join(''));
   });
 
+  // Like Prometheus's /api/v1/status/config: what runs, not what the file says now (a refused reload leaves them apart).
+  app.get('/config', (_req, res) => {
+    res.type('application/yaml; charset=utf-8').send(options.describeConfig());
+  });
+
   app.get('/', (_req, res) => {
-    res
-      .type('html')
-      .send(renderLandingPage(options.store.current(), { version: options.version, projects: options.projects() }));
+    const info = {
+      version: options.version,
+      nowMs: clock.now(),
+      projects: options.projects(),
+      health: options.health(),
+    };
+    res.type('html').send(renderLandingPage(options.store.current(), info));
   });
 
   app.use((_req, res) => {

@@ -139,7 +139,7 @@ export const FAMILIES = {
     type: 'gauge',
     labelNames: PARTITION,
     help: (p) =>
-      `How long last_transfer_offset has not moved while records were waiting; 0 when idle or progressing (polled ${p}).`,
+      `How long last_transfer_offset has not moved while records were waiting; 0 when idle, progressing or paused (polled ${p}).`,
   },
   partitionStatus: {
     name: 'dis_dump_task_partition_status',
@@ -147,8 +147,8 @@ export const FAMILIES = {
     labelNames: [...PARTITION, 'status'],
     help: (p, s) =>
       s === 'current'
-        ? `Verdict on the partition's dump, one of idle, progressing, stalled, rewound, falling_behind: only the current one, always 1 (polled ${p}).`
-        : `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind (polled ${p}).`,
+        ? `Verdict on the partition's dump, one of idle, progressing, stalled, rewound, falling_behind, paused: only the current one, always 1 (polled ${p}).`
+        : `Verdict on the partition's dump: 1 for the current one of idle, progressing, stalled, rewound, falling_behind, paused (polled ${p}).`,
   },
   streamStartOffset: {
     name: 'dis_stream_partition_start_offset',
@@ -320,6 +320,14 @@ export const SELF_METRICS = {
   configReloadSuccessTimestamp: {
     name: 'dis_exporter_config_last_reload_success_timestamp_seconds',
     help: 'When the running configuration was loaded (at start or by the last successful reload), in seconds since the epoch.',
+  },
+  credentialsExpiry: {
+    name: 'dis_exporter_credentials_expiry_timestamp_seconds',
+    help: 'When the IAM token or temporary keys in use expire, in seconds since the epoch; renewed ahead of it (method iam, oidc or metadata; a static AK/SK has none).',
+  },
+  credentialsRefreshFailures: {
+    name: 'dis_exporter_credentials_refresh_failures_total',
+    help: 'Failed requests for an IAM token or temporary keys, by method (iam, oidc, metadata).',
   },
 } as const;
 

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { RenewedMethod } from '../config/types.js';
 import type { ApiRequestEvent } from '../dis/client.js';
 import type { Shard } from '../poll/shard.js';
 import { SELF_METRICS } from './names.js';
@@ -12,6 +13,16 @@ export interface SelfMetrics {
   recordConfigReload(successful: boolean, atMs: number): void;
   /** The shard a reload moved this replica to. */
   setShard(shard: Shard): void;
+  /**
+   * The method of the credentials each project's requests use now, by project ID (undefined: a static AK/SK, which
+   * never expires): the credential series of a project's former method, or of a project no longer listed, go, and the
+   * failure counter of a new method starts at 0.
+   */
+  setCredentialsMethods(methods: ReadonlyMap<string, RenewedMethod | undefined>): void;
+  /** A project's token or temporary keys obtained, expiring at `expiresAtMs`. */
+  recordCredentialsObtained(projectId: string, method: RenewedMethod, expiresAtMs: number): void;
+  /** A failed request for a project's token or temporary keys. */
+  recordCredentialsRefreshFailure(projectId: string, method: RenewedMethod): void;
 }
 
 /** Version facts for dis_exporter_build_info. */
@@ -57,6 +68,18 @@ export function registerSelfMetrics(
   const reloadSuccessTimestamp = new Gauge({ ...SELF_METRICS.configReloadSuccessTimestamp, registers: [registry] });
   reloadSuccessTimestamp.set(configLoadedAtMs / 1000);
 
+  const credentialsExpiry = new Gauge({
+    ...SELF_METRICS.credentialsExpiry,
+    labelNames: ['project_id', 'method'],
+    registers: [registry],
+  });
+  const credentialsFailures = new Counter({
+    ...SELF_METRICS.credentialsRefreshFailures,
+    labelNames: ['project_id', 'method'],
+    registers: [registry],
+  });
+  let credentialMethods: ReadonlyMap<string, RenewedMethod | undefined> = new Map();
+
   // Every DIS request is recorded: the labelled children are looked up once per (operation, code), not per request.
   const requestCounters = new Map<string, { inc(): void }>();
   const durationHistograms = new Map<string, { observe(value: number): void }>();
@@ -87,5 +110,23 @@ export function registerSelfMetrics(
       if (successful) reloadSuccessTimestamp.set(atMs / 1000);
     },
     setShard,
+    setCredentialsMethods(methods) {
+      for (const [projectId, was] of credentialMethods) {
+        if (was === undefined || methods.get(projectId) === was) continue;
+        credentialsExpiry.remove({ project_id: projectId, method: was });
+        credentialsFailures.remove({ project_id: projectId, method: was });
+      }
+      // From 0, so that the first failure shows in increase() and rate().
+      for (const [projectId, method] of methods) {
+        if (method !== undefined) credentialsFailures.inc({ project_id: projectId, method }, 0);
+      }
+      credentialMethods = new Map(methods);
+    },
+    recordCredentialsObtained(projectId, method, expiresAtMs) {
+      credentialsExpiry.set({ project_id: projectId, method }, expiresAtMs / 1000);
+    },
+    recordCredentialsRefreshFailure(projectId, method) {
+      credentialsFailures.inc({ project_id: projectId, method });
+    },
   };
 }

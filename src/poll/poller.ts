@@ -23,7 +23,7 @@ import {
   type StreamStatus,
   type TargetStatus,
 } from './store.js';
-import { advanceTrack, type PartitionTrack } from './verdict.js';
+import { advanceTrack, isPausedState, type PartitionTrack } from './verdict.js';
 
 /** A project as the poller sees it: what to poll in it, and the client (its own endpoint, token, API budget) to use. */
 export type PollProject = Readonly<{
@@ -522,6 +522,7 @@ function observePartitions(
   now: number,
 ): Record<string, PartitionTrack> {
   const ranges = new Map(stream.partitions.map((p) => [p.partitionId, p]));
+  const paused = isPausedState(task.state);
   const tracks: Record<string, PartitionTrack> = {};
   for (const partition of task.partitions) {
     const offset = partition.lastTransferOffset;
@@ -531,6 +532,7 @@ function observePartitions(
       atMs: now,
       offset,
       lagRecords: waiting,
+      ...(paused ? { paused } : {}),
     });
   }
   return tracks;

@@ -1,11 +1,19 @@
 /** The statuses of `dis_dump_task_partition_status`, in exposition order. */
-export const PARTITION_STATUSES = ['idle', 'progressing', 'stalled', 'rewound', 'falling_behind'] as const;
+export const PARTITION_STATUSES = ['idle', 'progressing', 'stalled', 'rewound', 'falling_behind', 'paused'] as const;
 
 /** One partition's verdict. */
 export type PartitionStatus = (typeof PARTITION_STATUSES)[number];
 
-/** One poll's view of a partition whose lag in records is known. */
-export type Observation = Readonly<{ atMs: number; offset: number; lagRecords: number }>;
+/**
+ * One poll's view of a partition whose lag in records is known; `paused` when its task was PAUSED at that poll (its
+ * offset is not expected to move).
+ */
+export type Observation = Readonly<{ atMs: number; offset: number; lagRecords: number; paused?: boolean }>;
+
+/** Whether a dump task's `state` is the one in which its offsets stand still by intent. */
+export function isPausedState(state: string | undefined): boolean {
+  return state === 'PAUSED';
+}
 
 /** What is remembered of a partition between polls. */
 export type PartitionTrack = Readonly<{
@@ -60,24 +68,29 @@ export function advanceTrack(previous: PartitionTrack | undefined, observation: 
 // Between two polls we cannot see when records arrived or when the offset last moved, only that it happened after
 // the earlier poll; starting the clock at the later poll can only under-report a stall, never raise a false one.
 // So the clock carries over only while the offset stands still with records already waiting; records newly
-// waiting (after lag 0, on the first poll, or after the offset moved either way) start it at this poll.
+// waiting (after lag 0, on the first poll, after the offset moved either way, or after a pause) start it at this
+// poll. A paused task waits by intent: its clock does not run, so resuming it is not taken for a stall.
 function waitingSince(
   previousSinceMs: number | undefined,
   last: Observation | undefined,
   observation: Observation,
 ): number | undefined {
-  if (observation.lagRecords === 0) return undefined;
+  if (observation.lagRecords === 0 || observation.paused === true) return undefined;
   if (last !== undefined && last.offset === observation.offset && previousSinceMs !== undefined) return previousSinceMs;
   return observation.atMs;
 }
 
-/** Returns the partition's verdict at scrape time `nowMs`, never calling a partition without waiting records stalled. */
+/**
+ * Returns the partition's verdict at scrape time `nowMs`, never calling a partition without waiting records stalled,
+ * and calling every partition of a task PAUSED at the latest poll `paused`, whatever its offsets did.
+ */
 export function judge(track: PartitionTrack, nowMs: number, stallAfterMs: number): Verdict {
   const { recent, waitingSinceMs } = track;
   const newest = recent.at(-1);
   const before = recent.at(-2);
   // Without an observation there is nothing waiting that could be reported.
   if (newest === undefined) return { status: 'idle', stalledSeconds: 0 };
+  if (newest.paused === true) return { status: 'paused', stalledSeconds: 0 };
   if (before !== undefined && newest.offset < before.offset) return { status: 'rewound', stalledSeconds: 0 };
   if (newest.lagRecords === 0) return { status: 'idle', stalledSeconds: 0 };
   // Only a later poll that still finds the offset where it was proves it stood still; right after it

@@ -1,5 +1,6 @@
 import { MAX_TASKS_PER_STREAM, parseFault, parseStreamInput, parseTaskInput } from './scenario.js';
 import type { Fault, StreamSpecInput, TaskSpecInput } from './scenario.js';
+import type { TemporaryKey } from './agency.js';
 import type { FakeDisState, RecordedRequest } from './state.js';
 import { streamAt, taskAt, tasksAt } from './world.js';
 import type { LiveStream } from './world.js';
@@ -47,8 +48,8 @@ export interface FakeDisControl {
   /** Removes every fault, the scenario's included. */
   clearFaults(): void;
   /**
-   * Every request to one of the six DIS operations or to IAM's token request (operation `iam_token`) so far,
-   * oldest first (unknown paths are not recorded).
+   * Every request to one of the six DIS operations, to IAM's token requests (`iam_token`, `oidc_token`) or to the
+   * metadata service (`metadata_token`, `metadata_securitykey`) so far, oldest first (unknown paths are not recorded).
    */
   requests(): ReadonlyArray<RecordedRequest>;
   /** Forgets the recorded requests. */
@@ -57,6 +58,14 @@ export interface FakeDisControl {
   revokeIamTokens(): void;
   /** Every IAM token issued so far, oldest first (for tests that look for leaks). */
   issuedIamTokens(): readonly string[];
+  /** Every OIDC ID token presented to IAM so far, oldest first. */
+  presentedIdTokens(): readonly string[];
+  /** IAM refuses this ID token from now on (as for a deleted service account). */
+  revokeIdToken(jwt: string): void;
+  /** Every temporary key the metadata service issued so far is refused from now on; throws without an agency. */
+  revokeTemporaryKeys(): void;
+  /** Every temporary key the metadata service issued so far, oldest first; [] without an agency. */
+  issuedTemporaryKeys(): readonly TemporaryKey[];
 }
 
 /**
@@ -158,6 +167,19 @@ export function createFakeDisControl(fake: FakeDisState): FakeDisControl {
     },
     issuedIamTokens() {
       return iam.issued();
+    },
+    presentedIdTokens() {
+      return iam.presentedIdTokens();
+    },
+    revokeIdToken(jwt) {
+      iam.revokeIdToken(jwt);
+    },
+    revokeTemporaryKeys() {
+      if (fake.agency === undefined) throw new Error('the scenario has no agency');
+      fake.agency.revokeAll();
+    },
+    issuedTemporaryKeys() {
+      return fake.agency?.issued() ?? [];
     },
   };
 }

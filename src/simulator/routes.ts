@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { verifySignature } from '../dis/signer.js';
+import { TOKEN_MISMATCH } from './agency.js';
 import { defaultFaultBody, disError, errorCodeOf, gatewayError } from './error-bodies.js';
 import { writeOversizedBody } from './faults.js';
 import type { TerminalFault } from './faults.js';
@@ -11,6 +12,8 @@ import type { Lookup } from './world.js';
 
 /** The content type the real service answers with. */
 export const JSON_TYPE = 'application/json;charset=UTF-8';
+/** The operations that are not DIS calls: they carry no DIS authentication and name no project. */
+const NOT_DIS: ReadonlySet<Operation> = new Set(['iam_token', 'oidc_token', 'metadata_token', 'metadata_securitykey']);
 // A truncated JSON document: what a proxy cutting a response short produces.
 const DEFAULT_MALFORMED_BODY = '{"stream_name":"';
 
@@ -39,7 +42,7 @@ type Exchange = Readonly<{
 export function handleOperation(fake: FakeDisState, operation: Operation) {
   return async (req: Request, res: Response): Promise<void> => {
     const exchange = startExchange(fake, operation, req, res);
-    if (operation !== 'iam_token' && refused(fake, exchange)) return;
+    if (!NOT_DIS.has(operation) && refused(fake, exchange)) return;
     if (!(await survivedFaults(fake, exchange))) return;
     answer(fake, exchange);
   };
@@ -74,15 +77,16 @@ function startExchange(fake: FakeDisState, operation: Operation, req: Request, r
 
 /**
  * Answers a DIS request that fails authentication (401) or names another project (400 DIS.4117), and says whether it
- * did. A request with an IAM token is checked by its token; any other by its AK/SK signature.
+ * did. A request with an IAM token is checked by its token; any other by its AK/SK signature, and a temporary key's
+ * by its security token too.
  */
 function refused(fake: FakeDisState, { req, params, requestId, send }: Exchange): boolean {
   const token = req.headers['x-auth-token'];
   const verdict =
     typeof token === 'string'
       ? fake.iam.verify(token, params.projectId, fake.clock.now())
-      : fake.secrets.size > 0
-        ? checkSignature(req, fake.secrets, fake.clock.now())
+      : fake.secrets.size > 0 || fake.agency !== undefined
+        ? checkSignedRequest(fake, req)
         : undefined;
   if (verdict?.ok === false) {
     send(401, gatewayError(verdict.code, verdict.message, requestId));
@@ -139,10 +143,30 @@ function answer(fake: FakeDisState, { req, res, operation, params, requestId, se
   const nowMs = fake.clock.now();
   const world = fake.world();
   switch (operation) {
-    case 'iam_token': {
-      const issued = fake.iam.issue(typeof req.body === 'string' ? req.body : '', nowMs);
+    case 'iam_token':
+    case 'oidc_token': {
+      const body = typeof req.body === 'string' ? req.body : '';
+      const idpId = req.headers['x-idp-id'];
+      const issued =
+        operation === 'iam_token'
+          ? fake.iam.issue(body, nowMs)
+          : fake.iam.issueForIdToken(typeof idpId === 'string' ? idpId : undefined, body, nowMs);
       for (const [name, value] of Object.entries(issued.headers)) res.setHeader(name, value);
       send(issued.status, issued.body);
+      return;
+    }
+    case 'metadata_token':
+    case 'metadata_securitykey': {
+      const header = (name: string): string | undefined => {
+        const value = req.headers[name];
+        return typeof value === 'string' ? value : undefined;
+      };
+      const agency = fake.agency!;
+      const answered =
+        operation === 'metadata_token'
+          ? agency.sessionToken(header('x-metadata-token-ttl-seconds'), nowMs)
+          : agency.securityKey(header('x-metadata-token'), nowMs);
+      send(answered.status, answered.body, typeof answered.body === 'string' ? 'text/plain' : JSON_TYPE);
       return;
     }
     case 'list_streams': {
@@ -225,9 +249,37 @@ function pathParams(req: Request): PathParams {
   };
 }
 
+/**
+ * A signed request's verdict: its signature, and for a temporary key its security token (a scenario's key with one, or
+ * the agency's, whose expiry counts too).
+ */
+function checkSignedRequest(
+  fake: FakeDisState,
+  req: Request,
+): { ok: true } | { ok: false; code: string; message: string } {
+  const nowMs = fake.clock.now();
+  const { agency } = fake;
+  const lookup = (accessKey: string): string | undefined => fake.secrets.get(accessKey) ?? agency?.secretOf(accessKey);
+  const signature = checkSignature(req, lookup, nowMs);
+  if (!signature.ok) return signature;
+  const securityToken = req.headers['x-security-token'];
+  if (fake.secrets.has(signature.accessKey)) {
+    const wanted = fake.securityTokens.get(signature.accessKey);
+    if (wanted === undefined || securityToken === wanted) return signature;
+    return { ok: false, code: 'APIGW.0301', message: `Incorrect IAM authentication information: ${TOKEN_MISMATCH}` };
+  }
+  if (agency === undefined) return signature;
+  const verdict = agency.verify(
+    signature.accessKey,
+    typeof securityToken === 'string' ? securityToken : undefined,
+    nowMs,
+  );
+  return verdict.ok ? { ok: true } : { ok: false, code: 'APIGW.0301', message: verdict.message };
+}
+
 function checkSignature(
   req: Request,
-  secrets: ReadonlyMap<string, string>,
+  lookupSecret: (accessKey: string) => string | undefined,
   nowMs: number,
 ): ReturnType<typeof verifySignature> {
   let url: URL;
@@ -240,11 +292,7 @@ function checkSignature(
       message: 'Incorrect IAM authentication information: malformed Host header',
     };
   }
-  return verifySignature(
-    { method: req.method, url, headers: req.headers },
-    (accessKey) => secrets.get(accessKey),
-    nowMs,
-  );
+  return verifySignature({ method: req.method, url, headers: req.headers }, lookupSecret, nowMs);
 }
 
 function applyTerminalFault(fault: TerminalFault, { req, res, requestId, send, record }: Exchange): void {

@@ -3,7 +3,10 @@ import { dirname, extname, join as joinPath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
-/** The six DIS operations the simulator serves, and IAM's token request (`POST /v3/auth/tokens`). */
+/**
+ * The six DIS operations the simulator serves, IAM's token requests (`POST /v3/auth/tokens` for a password,
+ * `POST /v3.0/OS-AUTH/id-token/tokens` for an OIDC ID token) and the metadata service's (session token, security key).
+ */
 export type Operation =
   | 'list_streams'
   | 'show_stream'
@@ -11,7 +14,10 @@ export type Operation =
   | 'show_transfer_task'
   | 'list_apps'
   | 'show_consumer_state'
-  | 'iam_token';
+  | 'iam_token'
+  | 'oidc_token'
+  | 'metadata_token'
+  | 'metadata_securitykey';
 
 /** Every operation, for validation and for tables in tests. */
 export const OPERATIONS: readonly Operation[] = [
@@ -22,6 +28,9 @@ export const OPERATIONS: readonly Operation[] = [
   'list_apps',
   'show_consumer_state',
   'iam_token',
+  'oidc_token',
+  'metadata_token',
+  'metadata_securitykey',
 ];
 
 /** What an injected fault does to a matching request. */
@@ -63,13 +72,42 @@ export type Fault = Readonly<{
 }>;
 
 /** AK/SK pair the simulator accepts. */
-export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string }>;
+/** An AK/SK the fake DIS accepts; with `securityToken`, a temporary one whose requests must carry that token. */
+export type ScenarioCredential = Readonly<{ accessKey: string; secretKey: string; securityToken?: string }>;
 
 /** An IAM user whose password the simulator's IAM endpoint trades for a token. */
 export type IamUser = Readonly<{ domain: string; name: string; password: string }>;
 
-/** The simulator's IAM: its users and how long the tokens it issues live. */
-export type IamSettings = Readonly<{ users: readonly IamUser[]; tokenLifetimeMs: number }>;
+/**
+ * The simulator's IAM: its users, the ids of the OpenID Connect identity providers whose ID tokens it trades for
+ * tokens (CCE workload identity), and how long the tokens it issues live.
+ */
+export type IamSettings = Readonly<{
+  users: readonly IamUser[];
+  identityProviders: readonly string[];
+  tokenLifetimeMs: number;
+}>;
+
+/** Whether the metadata service hands out session tokens, and whether the key request needs one. */
+export type SessionTokens = 'required' | 'optional' | 'unsupported';
+
+const SESSION_TOKEN_MODES: readonly SessionTokens[] = ['required', 'optional', 'unsupported'];
+
+/** The metadata service of an ECS server with an agency: how long its temporary keys live and when it renews them. */
+export type AgencySettings = Readonly<{
+  /** Keys live this long (an hour on the real service). */
+  keyLifetimeMs: number;
+  /** A new key is issued from this long before the current one expires (10 minutes on the real service). */
+  renewBeforeMs: number;
+  sessionTokens: SessionTokens;
+}>;
+
+/** The real service's key lifetime and renewal lead (docs/dis-api.md ("Agency keys from the metadata service")). */
+export const DEFAULT_AGENCY: AgencySettings = {
+  keyLifetimeMs: 3_600_000,
+  renewBeforeMs: 600_000,
+  sessionTokens: 'optional',
+};
 
 /** IAM tokens live 24 hours (docs/dis-api.md ("IAM tokens")). */
 export const DEFAULT_TOKEN_LIFETIME_MS = 24 * 3_600_000;
@@ -251,6 +289,8 @@ export type Scenario = Readonly<{
   credentials: readonly ScenarioCredential[];
   /** Users of the IAM endpoint; none by default. */
   iam: IamSettings;
+  /** The metadata service, served on a port of its own; absent: none. */
+  agency?: AgencySettings;
   /** Time zero in epoch ms; undefined means "the clock's time when the simulator starts". */
   epochMs?: number;
   /** Seed of the PRNG behind fault `probability`. */
@@ -374,14 +414,26 @@ class Validator {
 
   scenario(data: unknown): Scenario {
     const root =
-      this.object(data, '', ['projectId', 'credentials', 'iam', 'epochMs', 'seed', 'streams', 'apps', 'faults']) ?? {};
+      this.object(data, '', [
+        'projectId',
+        'credentials',
+        'iam',
+        'agency',
+        'epochMs',
+        'seed',
+        'streams',
+        'apps',
+        'faults',
+      ]) ?? {};
     const projectId = this.string(root, '', 'projectId', { required: true }) ?? '';
     const credentials = this.array(root, '', 'credentials').map((item, i) => {
       const path = `credentials[${i}]`;
-      const o = this.object(item, path, ['accessKey', 'secretKey']) ?? {};
+      const o = this.object(item, path, ['accessKey', 'secretKey', 'securityToken']) ?? {};
+      const securityToken = this.string(o, path, 'securityToken', {});
       return {
         accessKey: this.string(o, path, 'accessKey', { required: true }) ?? '',
         secretKey: this.string(o, path, 'secretKey', { required: true }) ?? '',
+        ...(securityToken === undefined ? {} : { securityToken }),
       };
     });
     this.unique(
@@ -389,6 +441,7 @@ class Validator {
       (i) => `credentials[${i}].accessKey`,
     );
     const iam = this.iam(root['iam']);
+    const agency = root['agency'] === undefined ? undefined : this.agency(root['agency']);
     const epochMs = this.integer(root, '', 'epochMs', { min: 0 });
     const seed = this.integer(root, '', 'seed', {}) ?? 1;
     const streams = this.array(root, '', 'streams').map((item, i) => this.stream(item, `streams[${i}]`));
@@ -402,9 +455,27 @@ class Validator {
       (i) => `apps[${i}].name`,
     );
     const faults = this.array(root, '', 'faults').map((item, i) => this.fault(item, `faults[${i}]`));
-    return epochMs === undefined
-      ? { projectId, credentials, iam, seed, streams, apps, faults }
-      : { projectId, credentials, iam, epochMs, seed, streams, apps, faults };
+    return {
+      projectId,
+      credentials,
+      iam,
+      ...(agency === undefined ? {} : { agency }),
+      ...(epochMs === undefined ? {} : { epochMs }),
+      seed,
+      streams,
+      apps,
+      faults,
+    };
+  }
+
+  private agency(data: unknown): AgencySettings {
+    const o = this.object(data, 'agency', ['keyLifetimeMs', 'renewBeforeMs', 'sessionTokens']) ?? {};
+    const keyLifetimeMs = this.integer(o, 'agency', 'keyLifetimeMs', { min: 1 }) ?? DEFAULT_AGENCY.keyLifetimeMs;
+    const renewBeforeMs = this.integer(o, 'agency', 'renewBeforeMs', { min: 0 }) ?? DEFAULT_AGENCY.renewBeforeMs;
+    if (renewBeforeMs >= keyLifetimeMs) this.problem('agency.renewBeforeMs', 'must be less than keyLifetimeMs');
+    const sessionTokens =
+      this.oneOf(o, 'agency', 'sessionTokens', SESSION_TOKEN_MODES, {}) ?? DEFAULT_AGENCY.sessionTokens;
+    return { keyLifetimeMs, renewBeforeMs, sessionTokens };
   }
 
   private app(data: unknown, path: string): AppSpec {
@@ -450,8 +521,8 @@ class Validator {
   }
 
   private iam(data: unknown): IamSettings {
-    if (data === undefined) return { users: [], tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS };
-    const o = this.object(data, 'iam', ['users', 'tokenLifetimeMs']) ?? {};
+    if (data === undefined) return { users: [], identityProviders: [], tokenLifetimeMs: DEFAULT_TOKEN_LIFETIME_MS };
+    const o = this.object(data, 'iam', ['users', 'identityProviders', 'tokenLifetimeMs']) ?? {};
     const users = this.array(o, 'iam', 'users').map((item, i) => {
       const path = `iam.users[${i}]`;
       const u = this.object(item, path, ['domain', 'name', 'password']) ?? {};
@@ -465,8 +536,13 @@ class Validator {
       users.map((u) => `${u.domain}/${u.name}`),
       (i) => `iam.users[${i}].name`,
     );
+    const identityProviders = this.array(o, 'iam', 'identityProviders').flatMap((item, i) => {
+      if (typeof item === 'string' && item !== '') return [item];
+      this.problem(`iam.identityProviders[${i}]`, 'must be a non-empty string');
+      return [];
+    });
     const tokenLifetimeMs = this.integer(o, 'iam', 'tokenLifetimeMs', { min: 1 }) ?? DEFAULT_TOKEN_LIFETIME_MS;
-    return { users, tokenLifetimeMs };
+    return { users, identityProviders, tokenLifetimeMs };
   }
 
   fault(data: unknown, path: string): Fault {

@@ -1,8 +1,9 @@
 import type { Response } from 'express';
 import type { Clock } from '../clock.js';
+import { createFakeAgency, type FakeAgency } from './agency.js';
 import { createFaultInjector, type FaultInjector } from './faults.js';
 import { createFakeIam, type FakeIam } from './iam.js';
-import type { FaultKind, Operation, Scenario } from './scenario.js';
+import type { FaultKind, Operation, Scenario, ScenarioCredential } from './scenario.js';
 import type { World, WorldEvent } from './world.js';
 
 /** One request the fake answered (or deliberately did not: `status` 0 for `timeout`, `reset` and client aborts). */
@@ -33,8 +34,12 @@ export type FakeDisState = Readonly<{
   world: () => World;
   faults: FaultInjector;
   iam: FakeIam;
-  /** Accepted AK/SK pairs by access key; empty turns signature checks off. */
+  /** The metadata service, when the scenario has an agency. */
+  agency: FakeAgency | undefined;
+  /** Accepted AK/SK pairs by access key; empty (and no agency) turns signature checks off. */
   secrets: ReadonlyMap<string, string>;
+  /** The security token of each accepted temporary AK/SK, by access key: its requests must carry it. */
+  securityTokens: ReadonlyMap<string, string>;
   /** The requests answered so far, oldest first. */
   log: RecordedRequest[];
   /** Sets the `X-Request-Id` of a response to a new id, and returns it. */
@@ -45,7 +50,7 @@ export type FakeDisState = Readonly<{
 export function createFakeDisState(
   scenario: Scenario,
   clock: Clock,
-  credentials: ReadonlyArray<{ accessKey: string; secretKey: string }>,
+  credentials: readonly ScenarioCredential[],
 ): FakeDisState {
   const epochMs = scenario.epochMs ?? clock.now();
   const events: WorldEvent[] = [];
@@ -58,7 +63,11 @@ export function createFakeDisState(
     world: () => ({ scenario, epochMs, events }),
     faults: createFaultInjector(scenario.faults, scenario.seed),
     iam: createFakeIam(scenario.iam, scenario.projectId, scenario.seed),
+    agency: scenario.agency === undefined ? undefined : createFakeAgency(scenario.agency, scenario.seed),
     secrets: new Map(credentials.map((c) => [c.accessKey, c.secretKey])),
+    securityTokens: new Map(
+      credentials.flatMap((c) => (c.securityToken === undefined ? [] : [[c.accessKey, c.securityToken] as const])),
+    ),
     log: [],
     nextRequestId: (res) => {
       requestCounter += 1;

@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { parseDuration } from '../config/duration.js';
+import { missingUnit, parseDuration } from '../config/duration.js';
 import { describeKind, describeValue, isMapping } from '../config/values.js';
 import {
   CLIENT_AUTH_TYPES,
@@ -302,10 +302,12 @@ function parseRateLimit(value: unknown, problems: Problems): WebConfig['rateLimi
   const limit = section(value, 'rate_limit', ['interval', 'burst'], problems);
   if (limit === undefined) return undefined;
   const rawInterval = limit['interval'] ?? 0;
-  const intervalMs =
-    typeof rawInterval === 'number' ? rawInterval : typeof rawInterval === 'string' ? parseDuration(rawInterval) : NaN;
-  if (intervalMs === undefined || !Number.isSafeInteger(intervalMs) || intervalMs < 0) {
-    problems.push(`rate_limit.interval: must be a duration like 100ms or 1s (got ${describeValue(rawInterval)})`);
+  // Only 0 (no limit) may be written without a unit.
+  const intervalMs = rawInterval === 0 ? 0 : typeof rawInterval === 'string' ? parseDuration(rawInterval) : undefined;
+  if (intervalMs === undefined) {
+    const problem =
+      missingUnit(rawInterval) ?? `must be a duration like 100ms or 1s (got ${describeValue(rawInterval)})`;
+    problems.push(`rate_limit.interval: ${problem}`);
     return undefined;
   }
   if (intervalMs === 0) return undefined;

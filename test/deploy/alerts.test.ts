@@ -41,6 +41,7 @@ const ALERTS = [
   'DisExporterTargetDown',
   'DisExporterTargetDataStale',
   'DisExporterAuthFailing',
+  'DisExporterCredentialsExpiring',
   'DisExporterThrottled',
   'DisExporterDiscoveryFailing',
   'DisExporterDiscoveryNeverSucceeded',
@@ -331,6 +332,12 @@ describe('alert rules (helm/dis-exporter/files/alerts.yaml)', () => {
         'DisStreamFrozen.test.yaml',
         'dis_stream_status{status="FROZEN"} == 1\n        for: 10m',
         'dis_stream_status{status="FROZEN"} == 1\n        for: 3m',
+      ],
+      [
+        'a margin above the metadata service renewal lead (10m) fires on healthy agency keys',
+        'DisExporterCredentialsExpiring.test.yaml',
+        'dis_exporter_credentials_expiry_timestamp_seconds < time() + 300',
+        'dis_exporter_credentials_expiry_timestamp_seconds < time() + 900',
       ],
       [
         'counting auth failures of recovered targets fires on a single 401',

@@ -18,6 +18,7 @@ import { PrometheusRule } from '@kubernetes-models/prometheus-operator/monitorin
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { AlertmanagerConfig } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig';
 import { loadConfig } from '../../src/config/load.js';
+import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { requireTool } from '../helpers/tools.js';
 
@@ -550,6 +551,109 @@ describe('Helm chart helm/dis-exporter', function () {
       );
     });
 
+    it('mounts a projected service-account token and wires it to auth.oidc.idTokenFile with workloadIdentity', () => {
+      const oidc = { endpoint: 'https://iam.cn-north-4.myhuaweicloud.com', idpId: 'cce-cluster-idp' };
+      const values = {
+        config: { auth: { oidc } },
+        workloadIdentity: { enabled: true, audience: 'dis-exporter-client', expirationSeconds: 7200 },
+        serviceAccount: { annotations: { 'example.com/role': 'dis-reader' } },
+      };
+      const output = template(values);
+      const tokenFile = '/var/run/secrets/tokens/dis-exporter/oidc-token';
+      expect(exporterConfig(output).auth).to.deep.equal({ oidc: { ...oidc, idTokenFile: tokenFile } });
+      expect(all(output, Secret)).to.deep.equal([]);
+      const pod = podTemplate(output).spec!;
+      expect(pod.volumes!.find((volume) => volume.name === 'oidc-token')).to.deep.equal({
+        name: 'oidc-token',
+        projected: {
+          defaultMode: 288,
+          sources: [
+            { serviceAccountToken: { audience: 'dis-exporter-client', expirationSeconds: 7200, path: 'oidc-token' } },
+          ],
+        },
+      });
+      expect(container(output).volumeMounts).to.deep.include({
+        name: 'oidc-token',
+        mountPath: '/var/run/secrets/tokens/dis-exporter',
+        readOnly: true,
+      });
+      // The projected token needs no API token mount.
+      expect(pod.automountServiceAccountToken).to.equal(false);
+      expect(one(output, ServiceAccount).metadata!.annotations).to.deep.equal({ 'example.com/role': 'dis-reader' });
+      // Another path, and the exporter accepts the rendered config with a token where the pod would find it.
+      const moved = template({
+        ...values,
+        workloadIdentity: { ...values.workloadIdentity, tokenPath: '/var/oidc/jwt' },
+      });
+      expect(container(moved).volumeMounts).to.deep.include({
+        name: 'oidc-token',
+        mountPath: '/var/oidc',
+        readOnly: true,
+      });
+      const rendered = exporterConfig(moved);
+      const jwt = join(workDir, 'jwt');
+      writeFileSync(jwt, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n');
+      rendered.auth.oidc.idTokenFile = jwt;
+      const file = join(workDir, 'oidc-config.yaml');
+      writeFileSync(file, stringify(rendered));
+      expect(loadConfig({ file, env: {} }).auth.oidc).to.deep.equal({ ...oidc, idTokenFile: jwt });
+
+      expect(templateError({ workloadIdentity: { enabled: true } })).to.include(
+        'workloadIdentity.enabled needs:\n- workloadIdentity.audience is empty: set it to the Client ID of the IAM ' +
+          'identity provider\n- config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. ' +
+          'https://iam.cn-north-4.myhuaweicloud.com\n- config.auth.oidc.idpId is empty: set it to the ID of the IAM ' +
+          'identity provider',
+      );
+      expect(templateError({ ...values, existingSecret: 'dis-credentials' })).to.include(
+        'workloadIdentity.enabled and credentials/existingSecret: choose one way to authenticate',
+      );
+    });
+
+    it("wires the projected token into each project's own auth.oidc, and asks for the top-level one only when used", () => {
+      const workloadIdentity = { enabled: true, audience: 'dis-exporter-client' };
+      const OTHER_PROJECT_ID = 'fedcba9876543210fedcba9876543210';
+      const tokenFile = '/var/run/secrets/tokens/dis-exporter/oidc-token';
+      const north = { endpoint: 'https://iam.cn-north-4.myhuaweicloud.com', idpId: 'cce-north' };
+      const south = { endpoint: 'https://iam.ap-southeast-1.myhuaweicloud.com', idpId: 'cce-south' };
+      const project = (projectId: string, region: string, auth?: object) => ({
+        projectId,
+        endpoint: `https://dis.${region}.myhuaweicloud.com`,
+        region,
+        targets: [{ stream: 'orders', task: '*' }],
+        ...(auth === undefined ? {} : { auth }),
+      });
+      // One project on the top-level auth, one with an auth.oidc of its own: both read the mounted token.
+      const mixed = [project(PROJECT_ID, 'cn-north-4'), project(OTHER_PROJECT_ID, 'ap-southeast-1', { oidc: south })];
+      const config = exporterConfig(
+        template({ workloadIdentity, config: { auth: { oidc: north }, projects: mixed } }, true),
+      );
+      expect(config.auth).to.deep.equal({ oidc: { ...north, idTokenFile: tokenFile } });
+      expect(config.projects.map((entry: { auth?: unknown }) => entry.auth)).to.deep.equal([
+        undefined,
+        { oidc: { ...south, idTokenFile: tokenFile } },
+      ]);
+      // The exporter accepts it, each project exchanging the token at its own identity provider.
+      const jwt = join(workDir, 'projects-jwt');
+      writeFileSync(jwt, 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln\n');
+      const file = join(workDir, 'projects-oidc-config.yaml');
+      writeFileSync(file, stringify(config).replaceAll(tokenFile, jwt));
+      const loaded = loadConfig({ file, env: {} });
+      expect(resolveProjectCredentials(projectsOf(loaded))).to.deep.equal(
+        new Map([
+          [PROJECT_ID, { kind: 'oidc', ...north, idTokenFile: jwt }],
+          [OTHER_PROJECT_ID, { kind: 'oidc', ...south, idTokenFile: jwt }],
+        ]),
+      );
+      // Every project with its own auth: no top-level auth.oidc is needed, nor added.
+      const own = [project(PROJECT_ID, 'cn-north-4', { oidc: north }), mixed[1]!];
+      expect(exporterConfig(template({ workloadIdentity, config: { projects: own } }, true)).auth).to.equal(undefined);
+      expect(templateError({ workloadIdentity, config: { projects: mixed } }, true)).to.include(
+        'workloadIdentity.enabled needs:\n- config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. ' +
+          'https://iam.cn-north-4.myhuaweicloud.com\n- config.auth.oidc.idpId is empty: set it to the ID of the IAM ' +
+          'identity provider',
+      );
+    });
+
     it('refuses credentials inline in the config, and half a key pair', () => {
       for (const key of ['accessKey', 'secretKey', 'securityToken']) {
         expect(templateError({ config: { auth: { [key]: 'x' } } })).to.include(
@@ -787,6 +891,46 @@ describe('Helm chart helm/dis-exporter', function () {
       expect(templateError({ commonLabels: { 'app.kubernetes.io/name': 'x' } })).to.include(
         'commonLabels.app.kubernetes.io/name: the chart sets this label itself; choose another name',
       );
+    });
+
+    it('refuses a resource label that repeats one of its own, and lets it win over commonLabels otherwise', () => {
+      // Written after the chart's labels, such a key rendered twice: Kubernetes kept one of them without a word.
+      const cases: ReadonlyArray<[Record<string, unknown>, string]> = [
+        [{ podLabels: { 'app.kubernetes.io/instance': 'y' } }, 'podLabels.app.kubernetes.io/instance'],
+        [{ service: { labels: { 'app.kubernetes.io/component': 'y' } } }, 'service.labels.app.kubernetes.io/component'],
+        [
+          { serviceMonitor: { enabled: true, labels: { 'helm.sh/chart': 'y' } } },
+          'serviceMonitor.labels.helm.sh/chart',
+        ],
+        [
+          { prometheusRule: { enabled: true, labels: { 'app.kubernetes.io/name': 'y' } } },
+          'prometheusRule.labels.app.kubernetes.io/name',
+        ],
+        [
+          { alertmanagerConfig: { enabled: true, labels: { 'app.kubernetes.io/managed-by': 'y' } } },
+          'alertmanagerConfig.labels.app.kubernetes.io/managed-by',
+        ],
+        [{ commonLabels: { 'app.kubernetes.io/component': 'y' } }, 'commonLabels.app.kubernetes.io/component'],
+      ];
+      for (const [values, key] of cases) {
+        expect(templateError(values), key).to.include(`${key}: the chart sets this label itself; choose another name`);
+      }
+      const output = template({
+        ...ALL_ON,
+        commonLabels: { team: 'common' },
+        podLabels: { team: 'pod' },
+        service: { labels: { team: 'service' } },
+        serviceMonitor: { enabled: true, labels: { team: 'monitor' } },
+      });
+      expect(podTemplate(output).metadata!.labels).to.include({ team: 'pod' });
+      expect(one(output, Service, RELEASE).metadata!.labels).to.include({
+        team: 'service',
+        'app.kubernetes.io/component': 'metrics',
+      });
+      expect(one(output, ServiceMonitor).metadata!.labels).to.include({ team: 'monitor' });
+      expect(one(output, StatefulSet).metadata!.labels).to.include({ team: 'common' });
+      // every key once in the text helm prints, not merely in the parsed objects
+      expect(output.text.match(/^ +team: /gm)?.length).to.equal(output.docs.length + 1);
     });
 
     it('keeps revisionHistoryLimit old revisions of the Deployment or the StatefulSet', () => {
@@ -1041,7 +1185,7 @@ describe('Helm chart helm/dis-exporter', function () {
       writeFileSync(file, JSON.stringify({ groups }));
       const result = spawnSync('promtool', ['check', 'rules', file], { encoding: 'utf8' });
       expect(result.status, result.stdout + result.stderr).to.equal(0);
-      expect(result.stdout).to.include('SUCCESS: 22 rules found');
+      expect(result.stdout).to.include('SUCCESS: 23 rules found');
     });
 
     it('knows in values.schema.json exactly the alerts of files/alerts.yaml, for disabled and overrides', () => {

@@ -23,12 +23,12 @@ export async function failureOf(pending: Promise<unknown>): Promise<DisError> {
   return error as DisError;
 }
 
-/** Runs `run` and returns the problems of the ConfigError it throws; fails the test when it throws nothing else. */
-export function problemsOf(run: () => unknown): readonly string[] {
+/** Runs `run` and returns the ConfigError it throws; fails the test when it throws nothing or something else. */
+export function configErrorOf(run: () => unknown): ConfigError {
   try {
     run();
   } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
+    if (error instanceof ConfigError) return error;
     throw error;
   }
   return expect.fail('expected a ConfigError');

@@ -17,6 +17,24 @@ export const CREDENTIALS: AccessKeyPair = {
 
 /** `auth.iam` with every key unset: AK/SK signing. */
 export const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
+/** `auth.oidc` with every key unset. */
+export const NO_OIDC: Config['auth']['oidc'] = { endpoint: '', idpId: '', idTokenFile: '' };
+/** `auth.metadata` as it is by default: off. */
+export const NO_METADATA: Config['auth']['metadata'] = { enabled: false, endpoint: 'http://169.254.169.254' };
+/** An `auth` section with nothing set. */
+export const NO_AUTH: Config['auth'] = {
+  accessKey: '',
+  secretKey: '',
+  securityToken: '',
+  accessKeyFile: '',
+  secretKeyFile: '',
+  securityTokenFile: '',
+  iam: NO_IAM,
+  oidc: NO_OIDC,
+  metadata: NO_METADATA,
+};
+/** No proxy, and no NO_PROXY list. */
+export const NO_PROXY: Config['proxy'] = { httpsProxy: '', httpProxy: '', noProxy: '' };
 
 /** Time zero of SCENARIO: 2024-01-01T00:00:00Z. */
 export const SCENARIO_EPOCH_MS = Date.UTC(2024, 0, 1);
@@ -69,15 +87,9 @@ export function testConfig(
     server: { host: '127.0.0.1', port: 0, maxRequests: 40 },
     web: { configFile: '' },
     log: { level: 'fatal', format: 'json' },
-    dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID },
-    auth: {
-      accessKey: CREDENTIALS.accessKey,
-      secretKey: CREDENTIALS.secretKey,
-      securityToken: '',
-      accessKeyFile: '',
-      secretKeyFile: '',
-      iam: NO_IAM,
-    },
+    dis: { endpoint, region: 'cn-north-4', projectId: PROJECT_ID, proxy: '' },
+    auth: { ...NO_AUTH, accessKey: CREDENTIALS.accessKey, secretKey: CREDENTIALS.secretKey },
+    proxy: NO_PROXY,
     targets: targets ?? [
       { stream: 'orders', task: 'orders-to-obs' },
       { stream: 'clicks', task: 'clicks-to-dli' },
@@ -146,9 +158,16 @@ export function withoutDurations(exposition: string): string {
     .join('\n');
 }
 
-/** Lets the poll loop run (on its injected clock) until `count` cycles have completed; fails if it does not get there. */
+/**
+ * Lets the poll loop run (on its injected clock) until `count` cycles have completed; fails if it does not get there
+ * within about ten seconds.
+ */
 export async function cyclesCompleted(app: App, count: number): Promise<void> {
-  for (let i = 0; i < 2000 && app.store.current().cyclesCompleted < count; i++) await flush();
+  const done = (): boolean => app.store.current().cyclesCompleted >= count;
+  for (let i = 0; i < 2000 && !done(); i++) await flush();
+  // A cycle waits on real HTTP round trips and file reads, which a busy machine may be slow to finish: past the
+  // quick turns of the event loop above, wait in real time.
+  for (let i = 0; i < 2000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
   expect(app.store.current().cyclesCompleted).to.equal(count);
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import got from 'got';
+import type { AccessKeyPair } from '../../src/config/types.js';
 import { signRequest } from '../../src/dis/signer.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import { ManualClock } from './manual-clock.js';
@@ -122,7 +123,8 @@ export type SimulatorFixture = {
 /** Which fake DIS get() asks, and how it signs. */
 export type GetOptions = {
   server?: FakeDis;
-  credentials?: typeof CREDS;
+  /** The AK/SK to sign with, and a temporary one's security token. */
+  credentials?: AccessKeyPair;
   signedAtMs?: number;
   headers?: Record<string, string>;
   sign?: boolean;

@@ -124,7 +124,7 @@ describe('the API budget (real HTTP against the simulator)', function () {
     expect(seriesOf(await scrape(server), 'dis_exporter_poll_overruns_total')).to.deep.equal([
       'dis_exporter_poll_overruns_total 2',
     ]);
-    const warnings = lines.filter((line) => line['level'] === 40);
+    const warnings = lines.filter((line) => line['level'] === 'warn');
     expect(warnings.map((line) => [line['msg'], line['durationSeconds'], line['intervalSeconds']])).to.deep.equal([
       [
         'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
@@ -187,7 +187,7 @@ describe('the API budget (real HTTP against the simulator)', function () {
     await settle();
     expect(app.store.current().cyclesCompleted).to.equal(2);
     expect(dis.control.requests().length).to.equal(1);
-    const errors = lines.filter((line) => line['level'] === 50);
+    const errors = lines.filter((line) => line['level'] === 'error');
     expect(errors.map((line) => [line['component'], line['msg'], line['until'], line['error']])).to.deep.equal([
       [
         'dis',
@@ -214,7 +214,7 @@ describe('the API budget (real HTTP against the simulator)', function () {
         .filter((line) => line['skewSeconds'] !== undefined)
         .map((line) => [line['level'], line['msg'], line['skewSeconds']]);
     const message = 'host clock is off; sync it with NTP';
-    expect(logged()).to.deep.equal([[50, message, 1200]]);
+    expect(logged()).to.deep.equal([['error', message, 1200]]);
     // Both clocks move on together: an hour of failing cycles later, the skew is logged a second time.
     for (let minute = 0; minute < 60; minute++) {
       await disClock.advance(60_000);
@@ -222,8 +222,8 @@ describe('the API budget (real HTTP against the simulator)', function () {
       await settle();
     }
     expect(logged()).to.deep.equal([
-      [50, message, 1200],
-      [50, message, 1200],
+      ['error', message, 1200],
+      ['error', message, 1200],
     ]);
   });
 });

@@ -89,18 +89,27 @@ dis:
   endpoint: http://127.0.0.1:1
   region: cn-north-4
   projectId: ${PROJECT_ID}
+  proxy: ""
 auth:
   accessKey: "[REDACTED]"
   secretKey: "[REDACTED]"
   securityToken: "[REDACTED]"
   accessKeyFile: ""
   secretKeyFile: ""
+  securityTokenFile: ""
   iam:
     endpoint: ""
     domain: ""
     username: ""
     password: ""
     passwordFile: ""
+  oidc:
+    endpoint: ""
+    idpId: ""
+    idTokenFile: ""
+  metadata:
+    enabled: false
+    endpoint: http://169.254.169.254
 targets:
   - { stream: orders, task: orders-to-obs }
 poll:
@@ -208,7 +217,13 @@ extra: 1
         .split('\n')
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .pop();
-      expect(fatal).to.include({ msg: 'port already in use', code: 'EADDRINUSE', port, level: 60 });
+      expect(fatal).to.include({
+        msg: 'port already in use',
+        code: 'EADDRINUSE',
+        port,
+        level: 'fatal',
+        component: 'main',
+      });
     });
   });
 
@@ -306,20 +321,95 @@ poll: { interval: ${interval} }
       }
       const result = await done;
       expect(result.code).to.equal(0);
-      const lines = result.stdout
-        .trim()
-        .split('\n')
+      const texts = result.stdout.trim().split('\n');
+      // docs/operations.md ("Logs"): the level by name, the time in ISO 8601 UTC, the component once per line
+      const parsed = texts.map((text) => JSON.parse(text) as Record<string, unknown>);
+      const shapes = parsed.map((line, i) => {
+        const time =
+          typeof line.time === 'string' && new Date(line.time).toISOString() === line.time ? 'ISO' : line.time;
+        return `time=${String(time)} components=${texts[i]!.split('"component":').length - 1}`;
+      });
+      expect([...new Set(shapes)]).to.deep.equal(['time=ISO components=1']);
+      const levels = new Set(parsed.map((line) => line.level));
+      expect([...levels].filter((level) => !['info', 'warn', 'error'].includes(String(level)))).to.deep.equal([]);
+      expect([...levels]).to.include.members(['info', 'error']);
+      expect(texts.map((text) => (JSON.parse(text) as Record<string, unknown>).component)).to.include.members([
+        'main',
+        'http',
+        'reload',
+      ]);
+      const lines = texts
         .map((line) => JSON.parse(line) as Record<string, unknown>)
         .filter((line) => line.component === 'reload')
         .map(({ level, msg, problems }) => ({ level, msg, problems }));
       expect(lines).to.deep.equal([
-        { level: 30, msg: 'configuration reloaded', problems: undefined },
+        { level: 'info', msg: 'configuration reloaded', problems: undefined },
         {
-          level: 50,
+          level: 'error',
           msg: 'reload rejected; the running configuration is kept',
           problems: ['targets: at least one target is required'],
         },
       ]);
+    });
+
+    it('serves GET /config exactly as --check-config prints it, behind basic auth, following reloads', async () => {
+      const port = await freePort();
+      const webFile = configFile(
+        'config-web.yml',
+        `basic_auth_users:\n  ops: "${bcrypt.hashSync('ops-password-0123', 4)}"\n`,
+      );
+      const settings = (interval: string) => `
+server: { host: 127.0.0.1, port: ${port} }
+dis: { projectId: ${PROJECT_ID}, endpoint: "${dis.url}" }
+auth: { accessKey: ${CREDENTIALS.accessKey}, secretKey: ${CREDENTIALS.secretKey}, securityToken: temporary-token-value }
+targets: [{ stream: orders, task: orders-to-obs }]
+poll: { interval: ${interval} }
+`;
+      const file = configFile('config-endpoint.yaml', settings('1h'));
+      const args = ['--config', file, '--web.config.file', webFile];
+      const checkConfig = async () => (await runCli(['--check-config', ...args])).stdout;
+      const { child, done } = start(args);
+      try {
+        const base = `http://127.0.0.1:${port}`;
+        await waitFor(`${base}/-/ready`, 200);
+        const authorization = `Basic ${Buffer.from('ops:ops-password-0123').toString('base64')}`;
+        const config = () => got(`${base}/config`, { headers: { authorization } });
+        expect((await got(`${base}/config`)).statusCode).to.equal(401);
+        const first = await config();
+        expect([first.statusCode, first.headers['content-type']]).to.deep.equal([
+          200,
+          'application/yaml; charset=utf-8',
+        ]);
+        expect(first.body).to.equal(await checkConfig());
+        expect(first.body).to.include('  secretKey: "[REDACTED]"\n  securityToken: "[REDACTED]"\n');
+        expect(first.body).not.to.include(CREDENTIALS.secretKey);
+        expect(first.body).not.to.include('temporary-token-value');
+
+        configFile('config-endpoint.yaml', settings('45s'));
+        child.kill('SIGHUP');
+        let body = first.body;
+        for (let i = 0; i < 200 && !body.includes('interval: 45s'); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          body = (await config()).body;
+        }
+        expect(body).to.equal(await checkConfig());
+        // a refused reload leaves the configuration in force, and /config shows that one, not the file
+        configFile('config-endpoint.yaml', settings('30'));
+        child.kill('SIGHUP');
+        const reloadFailed = '\ndis_exporter_config_last_reload_successful 0\n';
+        let metrics = '';
+        for (let i = 0; i < 200 && !metrics.includes(reloadFailed); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+          metrics = (await got(`${base}/metrics`, { headers: { authorization } })).body;
+        }
+        expect(metrics).to.include(reloadFailed);
+        expect((await config()).body).to.equal(body);
+        child.kill('SIGTERM');
+      } catch (error) {
+        child.kill('SIGKILL');
+        throw error;
+      }
+      expect((await done).code).to.equal(0);
     });
   });
 });

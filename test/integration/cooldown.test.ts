@@ -53,7 +53,7 @@ describe('exporter during a DIS.4309 cool-down (simulator, manual clock)', () =>
     ]);
     const paused = lines.filter((line) => line['msg'] === 'DIS requests paused (cool-down)');
     expect(paused.map((line) => [line['level'], line['component'], line['until'], line['error']])).to.deep.equal([
-      [50, 'dis', '2024-01-01T00:10:00.000Z', PAUSED],
+      ['error', 'dis', '2024-01-01T00:10:00.000Z', PAUSED],
     ]);
     const first = await got(`${server.url}/metrics`);
     expect(first.statusCode).to.equal(200);

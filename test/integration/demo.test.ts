@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import baseGot from 'got';
+import { startDemo } from '../helpers/demo.js';
 import { freePort } from '../helpers/net.js';
 
 const got = baseGot.extend({ retry: { limit: 0 } });
@@ -10,19 +10,10 @@ describe('npm run demo (as the README says)', function () {
 
   it('builds, starts the simulator and the exporter, serves live values, and stops on Ctrl-C', async () => {
     const port = await freePort();
-    const child = spawn('npm', ['run', 'demo'], {
-      env: { ...process.env, DIS_EXPORTER_PORT: String(port), DIS_POLL_INTERVAL: '1s', LOG_FORMAT: 'json' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group, so the signal reaches npm's child like Ctrl-C does
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk) => (stdout += String(chunk)));
-    const exited = new Promise<string>((resolve) =>
-      child.on('close', (code, signal) => resolve(signal ?? String(code))),
-    );
+    const demo = await startDemo(port);
+    let exit = '';
     try {
-      for (let i = 0; i < 600 && !stdout.includes('Metrics:'); i++) await new Promise((r) => setTimeout(r, 50));
-      expect(stdout).to.include(`Metrics:        http://127.0.0.1:${port}/metrics\n`);
+      expect(demo.stdout()).to.include(`Metrics:        http://127.0.0.1:${port}/metrics\n`);
       const url = `http://127.0.0.1:${port}/metrics`;
       const lag = async (): Promise<number> => {
         const line = (await got(url)).body.split('\n').find((l) => l.startsWith('dis_dump_task_lag_seconds{'));
@@ -48,10 +39,10 @@ describe('npm run demo (as the README says)', function () {
       await new Promise((r) => setTimeout(r, 1100));
       expect((await lag()) - before).to.be.greaterThan(1);
     } finally {
-      process.kill(-child.pid!, 'SIGINT');
+      exit = await demo.interrupt();
     }
     // npm's `sh -c` dies of the SIGINT itself (as on a terminal); the exporter inside stops cleanly
-    expect(['0', 'SIGINT']).to.include(await exited);
-    expect(stdout).to.include('"msg":"stopped"');
+    expect(['0', 'SIGINT']).to.include(exit);
+    expect(demo.stdout()).to.include('"msg":"stopped"');
   });
 });

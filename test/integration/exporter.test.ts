@@ -324,10 +324,17 @@ describe('exporter against the simulator (real HTTP)', () => {
     });
     await cyclesCompleted(h.app, 1);
     const page = (await got(`${h.server.url}/`)).body;
-    expect(page).to.include('<a href="metrics">Metrics</a>');
+    expect(page).to.include('<a href="metrics">metrics</a>');
     expect(page).to.include('Version 0.0.0-test');
     expect(page).to.include(
-      '<tr class="up"><td>orders</td><td>orders-to-obs</td><td>up</td><td>2024-01-01T00:01:30.000Z</td><td></td></tr>',
+      '<tr data-key="orders/orders-to-obs"><td>orders</td><td>orders-to-obs</td><td class="ok">RUNNING</td>' +
+        '<td class="num">2</td><td class="num">0</td><td class="num">30s</td><td class="ok">up</td>' +
+        '<td>2024-01-01T00:01:30.000Z</td><td></td></tr>',
+    );
+    expect(page).to.include(
+      '<tr data-key="clicks/clicks-to-dli"><td>clicks</td><td>clicks-to-dli</td><td class="bad">no data</td>' +
+        '<td class="num"></td><td class="num"></td><td class="num"></td><td class="bad">down</td><td>never</td>' +
+        '<td>client_error at 2024-01-01T00:01:30.000Z: GET /v2/',
     );
     expect(page).to.include('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page).not.to.include('<script>');

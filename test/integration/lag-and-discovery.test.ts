@@ -19,6 +19,8 @@ const T0 = SCENARIO_EPOCH_MS;
 const P = PROJECT_ID;
 
 type Running = { app: App; server: RunningServer };
+/** A scenario of the test project with these streams, time zero at T0. */
+const scenarioOf = (streams: unknown[]) => ({ projectId: P, credentials: [CREDENTIALS], epochMs: T0, streams });
 const obs = (interval = 60) => ({
   destinationType: 'OBS',
   destination: { obs_bucket_path: 'b', deliver_time_interval: interval },
@@ -103,18 +105,13 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
     const clock = new ManualClock(T0 + 90_000);
     const ranges = [null, '[5 : null]', '5 : 9', '[ 1  :  20 ]', '[null : null]', '[0 : 0]'];
     const { app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'odd',
-            partitions: ranges.map((rangeOverride) => ({ initialRecords: 0, recordsPerSecond: 0, rangeOverride })),
-            tasks: [{ name: 'odd-task', ...obs() }],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'odd',
+          partitions: ranges.map((rangeOverride) => ({ initialRecords: 0, recordsPerSecond: 0, rangeOverride })),
+          tasks: [{ name: 'odd-task', ...obs() }],
+        },
+      ]),
       (url) => testConfig(url, {}, [{ stream: 'odd', task: 'odd-task' }]),
       clock,
     );
@@ -135,29 +132,24 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
   it('never calls an idle partition stalled, calls a stuck one stalled after stallAfter, and sees a rewind', async () => {
     const clock = new ManualClock(T0 + 30_000);
     const { dis, app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'q',
-            partitions: [
-              { initialRecords: 1000, recordsPerSecond: 0 }, // idle: fully dumped, nothing arrives
-              { initialRecords: 1000, recordsPerSecond: 2 }, // busy, dumped every 60 s
-              { initialRecords: 1000, recordsPerSecond: 2 }, // busy, but its dump is stuck
-            ],
-            tasks: [
-              {
-                name: 'q-task',
-                createdMsAgo: 3_600_000,
-                ...obs(60),
-                partitions: { 'shardId-0000000002': { stalled: true, sinceMsAgo: 0 } },
-              },
-            ],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'q',
+          partitions: [
+            { initialRecords: 1000, recordsPerSecond: 0 }, // idle: fully dumped, nothing arrives
+            { initialRecords: 1000, recordsPerSecond: 2 }, // busy, dumped every 60 s
+            { initialRecords: 1000, recordsPerSecond: 2 }, // busy, but its dump is stuck
+          ],
+          tasks: [
+            {
+              name: 'q-task',
+              createdMsAgo: 3_600_000,
+              ...obs(60),
+              partitions: { 'shardId-0000000002': { stalled: true, sinceMsAgo: 0 } },
+            },
+          ],
+        },
+      ]),
       (url) => testConfig(url, {}, [{ stream: 'q', task: 'q-task' }]),
       clock,
     );
@@ -199,25 +191,20 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
   it('reports a partition whose dump cannot keep up as falling_behind, with the exact lag', async () => {
     const clock = new ManualClock(T0 + 30_000);
     const { app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'f',
-            partitions: [{ initialRecords: 100_000, recordsPerSecond: 10 }],
-            tasks: [
-              {
-                name: 'f-task',
-                createdMsAgo: 3_600_000, // caught up before time zero; capped from then on
-                ...obs(60),
-                partitions: { 'shardId-0000000000': { dumpRecordsPerSecond: 5 } },
-              },
-            ],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'f',
+          partitions: [{ initialRecords: 100_000, recordsPerSecond: 10 }],
+          tasks: [
+            {
+              name: 'f-task',
+              createdMsAgo: 3_600_000, // caught up before time zero; capped from then on
+              ...obs(60),
+              partitions: { 'shardId-0000000000': { dumpRecordsPerSecond: 5 } },
+            },
+          ],
+        },
+      ]),
       (url) => testConfig(url, {}, [{ stream: 'f', task: 'f-task' }]),
       clock,
     );
@@ -236,28 +223,55 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
     expect(statuses).to.deep.equal(['progressing', 'progressing', 'progressing', 'progressing', 'falling_behind']);
   });
 
+  it('reports the partitions of a PAUSED task as paused (never stalled), and progressing again once resumed', async () => {
+    const clock = new ManualClock(T0 + 30_000);
+    const { dis, app, server } = await start(
+      scenarioOf([
+        {
+          name: 'p',
+          partitions: [{ initialRecords: 100, recordsPerSecond: 10 }],
+          tasks: [{ name: 'p-task', createdMsAgo: 3_600_000, ...obs(60) }],
+        },
+      ]),
+      (url) => testConfig(url, {}, [{ stream: 'p', task: 'p-task' }]),
+      clock,
+    );
+    await cyclesCompleted(app, 1);
+    dis.control.setTaskState('p', 'p-task', 'PAUSED');
+    const verdicts: string[] = [];
+    const partition = 'shardId-0000000000';
+    const verdict = (text: string): string =>
+      `${statusOf(text, 'p-task', partition)}/${valueOf(text, 'dis_dump_task_partition_stalled_seconds', `partition="${partition}"`)}`;
+    // 10 polls paused: far past stallAfter (3 × 60 s) with records waiting
+    for (let cycle = 2; cycle <= 11; cycle++) {
+      await clock.advance(60_000);
+      await cyclesCompleted(app, cycle);
+      verdicts.push(verdict(await scrape(server)));
+    }
+    expect(verdicts).to.deep.equal(Array.from({ length: 10 }, () => 'paused/0'));
+    dis.control.setTaskState('p', 'p-task', 'RUNNING');
+    await clock.advance(60_000);
+    await cyclesCompleted(app, 12);
+    expect(verdict(await scrape(server))).to.match(/^progressing\/\d+$/);
+  });
+
   it('counts records lost to retention as expired', async () => {
     const clock = new ManualClock(T0 + 90_000);
     const { app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'r',
-            partitions: [{ startOffset: 5000, initialRecords: 9000, recordsPerSecond: 0 }],
-            tasks: [
-              {
-                name: 'r-task',
-                createdMsAgo: 86_400_000,
-                ...obs(60),
-                partitions: { 'shardId-0000000000': { state: 'ABNORMAL', sinceMsAgo: 0, behindRecords: 6000 } },
-              },
-            ],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'r',
+          partitions: [{ startOffset: 5000, initialRecords: 9000, recordsPerSecond: 0 }],
+          tasks: [
+            {
+              name: 'r-task',
+              createdMsAgo: 86_400_000,
+              ...obs(60),
+              partitions: { 'shardId-0000000000': { state: 'ABNORMAL', sinceMsAgo: 0, behindRecords: 6000 } },
+            },
+          ],
+        },
+      ]),
       (url) => testConfig(url, {}, [{ stream: 'r', task: 'r-task' }]),
       clock,
     );
@@ -272,21 +286,16 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
   it('adds a new task and drops a vanished one at the next discovery, not before', async () => {
     const clock = new ManualClock(T0 + 90_000);
     const { dis, app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'd',
-            partitions: [{ initialRecords: 10, recordsPerSecond: 1 }],
-            tasks: [
-              { name: 'keep', ...obs() },
-              { name: 'vanish', ...obs() },
-            ],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'd',
+          partitions: [{ initialRecords: 10, recordsPerSecond: 1 }],
+          tasks: [
+            { name: 'keep', ...obs() },
+            { name: 'vanish', ...obs() },
+          ],
+        },
+      ]),
       (url) => ({ ...testConfig(url, {}, [{ stream: 'd', task: '*' }]), discovery: { intervalMs: 180_000 } }),
       clock,
     );
@@ -314,18 +323,13 @@ describe('lag in records, verdicts, discovery and sharding (real HTTP against th
   it('keeps the previous targets when discovery fails, and counts the error', async () => {
     const clock = new ManualClock(T0 + 90_000);
     const { dis, app, server } = await start(
-      {
-        projectId: P,
-        credentials: [CREDENTIALS],
-        epochMs: T0,
-        streams: [
-          {
-            name: 'e',
-            partitions: [{ initialRecords: 1, recordsPerSecond: 0 }],
-            tasks: [{ name: 'e-task', ...obs() }],
-          },
-        ],
-      },
+      scenarioOf([
+        {
+          name: 'e',
+          partitions: [{ initialRecords: 1, recordsPerSecond: 0 }],
+          tasks: [{ name: 'e-task', ...obs() }],
+        },
+      ]),
       (url) => ({ ...testConfig(url, {}, [{ stream: '*', task: '*' }]), discovery: { intervalMs: 60_000 } }),
       clock,
     );

@@ -3,14 +3,11 @@ import type { App } from '../../src/app.js';
 import type { TargetSelector } from '../../src/config/types.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import { SCENARIO, SCENARIO_EPOCH_MS, cyclesCompleted, startExporter, testConfig } from '../helpers/exporter.js';
-import { logCapture } from '../helpers/logs.js';
+import { atLeast, logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 
 // What the log says, as an operator reads it: the table of docs/operations.md ("By log message") gives level error to
 // bugs and outages only, and each line names its component once.
-
-/** pino's number for `error`: a line at this level or above pages someone. */
-const ERROR_LEVEL = 50;
 
 describe('log lines', () => {
   describe('stopping while DIS hangs (SIGTERM during a poll cycle)', () => {
@@ -49,7 +46,7 @@ describe('log lines', () => {
         ],
         4, // two tasks and their two streams (lag in records)
       );
-      expect(lines.filter((line) => Number(line.level) >= ERROR_LEVEL)).to.deep.equal([]);
+      expect(lines.filter((line) => atLeast(line, 'error'))).to.deep.equal([]);
       expect(lines.filter((line) => line.msg === 'poll failed' || line.msg === 'stream details failed')).to.deep.equal(
         [],
       );
@@ -62,7 +59,7 @@ describe('log lines', () => {
 
     it('logs nothing at error level when a discovery is aborted', async () => {
       const { lines } = await stopWhileHanging([{ stream: '*', task: '*' }], 1);
-      expect(lines.filter((line) => Number(line.level) >= ERROR_LEVEL)).to.deep.equal([]);
+      expect(lines.filter((line) => atLeast(line, 'error'))).to.deep.equal([]);
       expect(lines.map((line) => line.msg)).not.to.include('discovery failed');
     });
   });
@@ -76,7 +73,7 @@ describe('log lines', () => {
       await dis.close();
     });
 
-    it('appears once in every line, discovery lines included (pino writes a repeated binding twice)', async () => {
+    it('appears exactly once in every line, discovery lines included (pino writes a repeated binding twice)', async () => {
       const clock = new ManualClock(SCENARIO_EPOCH_MS + 90_000);
       dis = await startFakeDis({ scenario: parseScenario(SCENARIO), clock });
       const { logger, lines, texts } = logCapture('trace');
@@ -89,7 +86,7 @@ describe('log lines', () => {
       await cyclesCompleted(app, 2);
       const discovery = lines.filter((line) => line.component === 'discovery').map((line) => line.msg);
       expect(discovery).to.deep.equal(['discovery finished', 'discovery failed']);
-      for (const text of texts) expect(text.match(/"component":/g) ?? [], text).to.have.length.of.at.most(1);
+      for (const text of texts) expect(text.match(/"component":/g) ?? [], text).to.have.length(1);
     });
   });
 });

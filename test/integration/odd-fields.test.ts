@@ -104,7 +104,7 @@ describe('odd values in DIS answers (real HTTP against the simulator)', function
     await clock.advance(60_000);
     await cyclesCompleted(app, 3);
     const warning = (where: { stream: string; task?: string }, field: string, problem: string) => ({
-      level: 40,
+      level: 'warn',
       component: 'poller',
       projectId: PROJECT_ID,
       ...where,

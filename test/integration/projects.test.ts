@@ -269,26 +269,30 @@ describe('several projects in one exporter (real HTTP against two simulated regi
     expect(promtoolCheckMetrics(text)).to.deep.equal({ status: 0, output: '' });
   });
 
-  it('shows a table of targets per project on the landing page', async () => {
+  it('shows the tasks and the streams of each project in tables of their own on the landing page', async () => {
     const h = await setUp();
     await cyclesCompleted(h.app, 1);
     const page = (await got(`${h.server.url}/`)).body;
-    const sections = page.split('<h2>').slice(1);
-    expect(sections.map((section) => section.slice(0, section.indexOf('</h2>')))).to.deep.equal([
+    const tasksSection = page.slice(page.indexOf('<section id="tasks">'), page.indexOf('<section id="attention">'));
+    const tables = tasksSection.split('<h3>').slice(1);
+    expect(tables.map((table) => table.slice(0, table.indexOf('</h3>')))).to.deep.equal([
       `Project ${NORTH.projectId} · cn-north-4`,
       `Project ${SOUTH.projectId} · ap-southeast-1`,
     ]);
-    // The dump tasks' table comes first; each project's streams follow it under their own heading.
-    const [targets, streams] = [0, 1].map((part) =>
-      sections.map((section) => section.split('<h3>Streams</h3>')[part]!),
-    );
-    const rows = (table: string) =>
-      [...table.matchAll(/<tr class="up"><td>([^<]*)<\/td><td>([^<]*)</g)].map((m) => `${m[1]}/${m[2]}`);
-    expect(targets!.map(rows)).to.deep.equal([
+    const tasks = (table: string) =>
+      [...table.matchAll(/<tr data-key="([^"]*)">.*?<td class="ok">up</g)].map((m) => m[1]);
+    expect(tables.map(tasks)).to.deep.equal([
       ['orders/orders-to-obs', 'clicks/clicks-to-dli'],
       ['orders/orders-to-obs', 'payments/payments-to-obs'],
     ]);
-    expect(streams!.map((table) => rows(table).map((row) => row.split('/')[0]))).to.deep.equal([
+    expect(page).to.include(`2 projects · as of `);
+    const streamsStart = page.indexOf('<section id="streams">');
+    const streamsSection = page.slice(streamsStart, page.indexOf('</section>', streamsStart));
+    const streams = streamsSection
+      .split('<h3>')
+      .slice(1)
+      .map((table) => [...table.matchAll(/<tr data-key="([^"]*)">/g)].map((m) => m[1]));
+    expect(streams).to.deep.equal([
       ['orders', 'clicks'],
       ['orders', 'payments'],
     ]);

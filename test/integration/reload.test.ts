@@ -130,7 +130,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
       'dis_exporter_config_last_reload_successful 1',
     ]);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
-      { level: 30, component: 'reload', msg: 'configuration reloaded' },
+      { level: 'info', component: 'reload', msg: 'configuration reloaded' },
     ]);
   });
 
@@ -160,9 +160,9 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     unlinkSync(file);
     expect(await reload(server)).to.deep.equal([500, `${file}: cannot read: ENOENT\n`]);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
-      { level: 50, component: 'reload', problems, msg: 'reload rejected; the running configuration is kept' },
+      { level: 'error', component: 'reload', problems, msg: 'reload rejected; the running configuration is kept' },
       {
-        level: 50,
+        level: 'error',
         component: 'reload',
         problems: [`${file}: cannot read: ENOENT`],
         msg: 'reload rejected; the running configuration is kept',
@@ -231,6 +231,32 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     // an unreadable key file refuses the reload: the running credentials stay
     unlinkSync(skFile);
     expect(await reload(server)).to.deep.equal([500, `auth.secretKeyFile: cannot read "${skFile}": ENOENT\n`]);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+  });
+
+  it('signs with the new security token once auth.securityTokenFile changed and the config was reloaded', async () => {
+    // A temporary AK/SK whose token was renewed: the simulator knows the key only with the new token.
+    const temporary = { ...CREDENTIALS, securityToken: 'SECURITY-TOKEN-2' };
+    const tokenFile = join(dir, 'security-token');
+    writeFileSync(tokenFile, 'SECURITY-TOKEN-1\n');
+    const { dis, app, server } = await setUp(
+      { auth: { ...CREDENTIALS, securityTokenFile: tokenFile } },
+      { ...SCENARIO, credentials: [temporary] },
+    );
+    await cyclesCompleted(app, 1);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 401', 'orders/orders-to-obs 401']);
+
+    writeFileSync(tokenFile, `${temporary.securityToken}\n`);
+    expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
+    dis.control.resetRequests();
+    await nextCycle(h!);
+    expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
+
+    // an unreadable token file refuses the reload: the running token stays
+    unlinkSync(tokenFile);
+    expect(await reload(server)).to.deep.equal([500, `auth.securityTokenFile: cannot read "${tokenFile}": ENOENT\n`]);
     dis.control.resetRequests();
     await nextCycle(h!);
     expect(taskRequests(dis)).to.deep.equal(['clicks/clicks-to-dli 200', 'orders/orders-to-obs 200']);
@@ -354,7 +380,7 @@ describe('reloading the configuration (POST /-/reload, real HTTP against the sim
     expect(await reload(server)).to.deep.equal([200, 'configuration reloaded\n']);
     expect(logs.filter((line) => line.component === 'reload')).to.deep.equal([
       {
-        level: 40,
+        level: 'warn',
         component: 'reload',
         keys: ['server.host', 'server.port', 'log.format'],
         msg: 'changed settings need a restart; kept as they were',

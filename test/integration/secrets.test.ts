@@ -328,8 +328,7 @@ describe('no credential ever reaches logs, metrics, pages or --check-config', fu
     const both = (await runCli(['--check-config', '--config', file], { HUAWEICLOUD_SDK_AK: AK })).run;
     expect([both.code, both.stderr]).to.deep.equal([
       1,
-      'auth.iam: cannot be used together with auth.accessKey; ' +
-        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both\n',
+      'auth: set one way to authenticate, not 2: an AK/SK (auth.accessKey) ' + 'and an IAM user (auth.iam)\n',
     ]);
     expectNoSecret('an IAM config error', both.stdout + both.stderr);
     writeFileSync(

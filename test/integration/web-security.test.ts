@@ -35,7 +35,7 @@ const PASSWORD = 'scrape-password-0123';
 const HASH = '$2b$04$TQayRl/mqW0w86piENDtwO4Jj.1Oi8Rfawtlsa8Kl30IVQWbH01P6';
 
 const CSP =
-  "default-src 'none'; style-src 'sha256-1X+MPGqKHDO8deC25kV3+/dYSGeW1orE5TMy60LP8sU='; base-uri 'none'; " +
+  "default-src 'none'; style-src 'sha256-8MHILhqBdTyuL4rihWz/LvLTBkJcO5ZDiX+xMsUa3Xs='; base-uri 'none'; " +
   "form-action 'none'; frame-ancestors 'none'";
 
 const basic = (user: string, password: string): string =>

@@ -128,6 +128,9 @@ const WRONG_TYPES: Readonly<Record<Operation, Readonly<Record<string, unknown>>>
   list_apps: { apps: [{ app_id: 'no name' }] },
   show_consumer_state: { partition_consuming_states: { partition_id: '0' } },
   iam_token: { token: { expires_at: 42 } },
+  oidc_token: { token: { expires_at: 42 } },
+  metadata_token: {},
+  metadata_securitykey: { credential: { access: 42 } },
 };
 
 const MENU: readonly MenuEntry[] = [

@@ -3,7 +3,9 @@ import { parseAppList } from '../../src/config/apps.js';
 import { describeConfig } from '../../src/config/describe.js';
 import { loadConfig } from '../../src/config/load.js';
 import { projectsOf } from '../../src/config/projects.js';
-import { problemsOf } from '../helpers/errors.js';
+import { configErrorOf } from '../helpers/errors.js';
+
+const problemsOf = (run: () => unknown): readonly string[] => configErrorOf(run).problems;
 
 // The `apps` setting (docs/configuration.md ("Consumer apps")) from the environment, what either form of the
 // configuration makes of it, and how --check-config shows it. Its file cases are fixtures of test/unit/config.test.ts

@@ -1,8 +1,13 @@
 import { expect } from 'chai';
 import type { IamPasswordCredentials } from '../../src/config/types.js';
-import { createDisClient, type ApiRequestEvent, type DisClientOptions } from '../../src/dis/client.js';
+import {
+  createDisClient,
+  type ApiRequestEvent,
+  type CredentialEvent,
+  type DisClientOptions,
+} from '../../src/dis/client.js';
 import { DisError } from '../../src/dis/errors.js';
-import { IamTokenError, type IamTokenEvent } from '../../src/dis/iam-token.js';
+import { IamTokenError } from '../../src/dis/iam-token.js';
 import { parseScenario, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
 import { failureOf } from '../helpers/errors.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
@@ -39,7 +44,8 @@ async function harness(extra: Partial<DisClientOptions> = {}) {
     password: USER.password,
   };
   const requests: ApiRequestEvent[] = [];
-  const tokenEvents: IamTokenEvent[] = [];
+  // Failures as the log reports them: the first of each kind.
+  const tokenEvents: CredentialEvent[] = [];
   const client = createDisClient({
     endpoint: dis.url,
     projectId: PROJECT,
@@ -50,8 +56,10 @@ async function harness(extra: Partial<DisClientOptions> = {}) {
     clock,
     userAgent: 'dis-exporter/test',
     onRequest: (event) => requests.push(event),
-    onIamToken: (event) => tokenEvents.push(event),
-    iamFailureBackoffMs: 60_000,
+    onCredentials: (event) => {
+      if (event.kind === 'obtained' || event.firstOfKind) tokenEvents.push(event);
+    },
+    credentialsFailureBackoffMs: 60_000,
     ...extra,
   });
   return {
@@ -97,7 +105,9 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
       path: '/v3/auth/tokens',
       query: 'nocatalog=true',
     });
-    expect(h.tokenEvents).to.deep.equal([{ kind: 'obtained', expiresAtMs: T0 + 24 * HOUR, recovered: false }]);
+    expect(h.tokenEvents).to.deep.equal([
+      { kind: 'obtained', method: 'iam', expiresAtMs: T0 + 24 * HOUR, recovered: false },
+    ]);
   });
 
   it('refreshes the token in the background an hour before it expires, without making the call wait', async () => {
@@ -117,7 +127,12 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
     await h.clock.advance(5_000);
     await until(() => h.tokenEvents.length === 2);
     // IAM's issued_at and expires_at are 24 h apart; counted from the request (not the late answer), to err early.
-    expect(h.tokenEvents[1]).to.deep.equal({ kind: 'obtained', expiresAtMs: T0 + 47 * HOUR, recovered: false });
+    expect(h.tokenEvents[1]).to.deep.equal({
+      kind: 'obtained',
+      method: 'iam',
+      expiresAtMs: T0 + 47 * HOUR,
+      recovered: false,
+    });
     // Past the first token's expiry the calls go on with the new one: no 401, no further token request.
     await h.clock.advance(HOUR);
     await h.call();
@@ -181,7 +196,7 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
     h.setCredentials({ password: 'wrong-password' });
     await failureOf(h.call());
     expect(h.sent()).to.deep.equal(['iam_token 401']);
-    h.client.reconfigure({ timeoutMs: 2000, retries: 0, maxSockets: 4, iamFailureBackoffMs: 300_000 });
+    h.client.reconfigure({ timeoutMs: 2000, retries: 0, maxSockets: 4, credentialsFailureBackoffMs: 300_000 });
     // The failure already recorded keeps its retry time; the next one waits the new back-off.
     await h.clock.advance(60_000);
     await failureOf(h.call());
@@ -246,7 +261,7 @@ describe('DIS client with IAM token authentication (against the simulator)', () 
     await h.call();
     expect(h.sent().slice(2)).to.deep.equal(['iam_token 201', 'show_transfer_task 200']);
     expect(h.tokenEvents.slice(1)).to.deep.equal([
-      { kind: 'obtained', expiresAtMs: T0 + 60_000 + 24 * HOUR, recovered: true },
+      { kind: 'obtained', method: 'iam', expiresAtMs: T0 + 60_000 + 24 * HOUR, recovered: true },
     ]);
   });
 

@@ -11,6 +11,8 @@ import { ConfigError, loadConfig, loadConfigAsync, type LoadConfigOptions } from
 import { createConvictConfig, schemaLeaves } from '../../src/config/schema.js';
 import { parseTargetList } from '../../src/config/targets.js';
 import type { Config } from '../../src/config/types.js';
+import { configErrorOf } from '../helpers/errors.js';
+import { NO_AUTH, NO_IAM, NO_PROXY } from '../helpers/exporter.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
 const CONFIG_DIR = fileURLToPath(new URL('../../config/', import.meta.url));
@@ -21,16 +23,6 @@ function fixture(name: string): string {
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));
-}
-
-function configErrorOf(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  return expect.fail('expected a ConfigError');
 }
 
 async function rejectionOf(promise: Promise<unknown>): Promise<ConfigError> {
@@ -53,9 +45,6 @@ function isDeepFrozen(value: unknown): boolean {
   return Object.isFrozen(value) && Object.values(value).every(isDeepFrozen);
 }
 
-/** `auth.iam` with every key unset: AK/SK signing. */
-const NO_IAM: Config['auth']['iam'] = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
-
 const MINIMAL: Config = {
   server: { host: '0.0.0.0', port: 9873, maxRequests: 40 },
   web: { configFile: '' },
@@ -64,15 +53,14 @@ const MINIMAL: Config = {
     endpoint: 'https://dis.cn-north-4.myhuaweicloud.com',
     region: 'cn-north-4',
     projectId: '0123456789abcdef0123456789abcdef',
+    proxy: '',
   },
   auth: {
+    ...NO_AUTH,
     accessKey: 'AK-FIXTURE-0001',
     secretKey: 'SK-FIXTURE-0001',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
-    iam: NO_IAM,
   },
+  proxy: NO_PROXY,
   targets: [{ stream: 'orders', task: 'orders-to-obs' }],
   poll: {
     intervalMs: 60_000,
@@ -198,8 +186,12 @@ describe('loadConfig', () => {
       writeFileSync(yamlFile, readFileSync(fixture('minimal.ok.yaml')));
       expect(loadConfig({ file: yamlFile, env: {} })).to.deep.equal(MINIMAL);
       const jsonFile = join(dir, 'exporter');
-      // The sections whose settings keep their file names.
-      writeFileSync(jsonFile, JSON.stringify({ ...MINIMAL, poll: undefined, discovery: undefined, lag: undefined }));
+      // The sections whose settings keep their file names; `proxy` is resolved, not read.
+      const { proxy: _resolved, ...fileSections } = MINIMAL;
+      writeFileSync(
+        jsonFile,
+        JSON.stringify({ ...fileSections, poll: undefined, discovery: undefined, lag: undefined }),
+      );
       expect(loadConfig({ file: jsonFile, env: {} })).to.deep.equal(MINIMAL);
     });
 
@@ -278,12 +270,10 @@ describe('loadConfig', () => {
         expected: {
           ...(readJson(fixture('full.ok.expected.json')) as Config),
           auth: {
+            ...NO_AUTH,
             accessKey: 'AK-ENV',
             secretKey: 'SK-ENV',
             securityToken: 'TOKEN-ENV',
-            accessKeyFile: '',
-            secretKeyFile: '',
-            iam: NO_IAM,
           },
           poll: {
             intervalMs: 300_000,
@@ -322,8 +312,10 @@ describe('loadConfig', () => {
             endpoint: 'http://127.0.0.1:18080',
             region: 'eu-west-101',
             projectId: 'fedcba9876543210fedcba9876543210',
+            proxy: '',
           },
           auth: MINIMAL.auth,
+          proxy: NO_PROXY,
           targets: MINIMAL.targets,
           poll: {
             intervalMs: 60_000,
@@ -421,6 +413,11 @@ describe('loadConfig', () => {
           'server.port: must be a port number from 0 to 65535 (got "http") (set by DIS_EXPORTER_PORT)',
           'poll.interval: must be a duration like 30s, 5m or 1h (got "fast") (set by DIS_POLL_INTERVAL)',
         ],
+      },
+      {
+        name: 'a duration variable without a unit shows the fix; 0 needs none',
+        env: { ...creds, DIS_TARGETS: 'orders/orders-to-obs', DIS_POLL_INTERVAL: '30', DIS_POLL_STALE_AFTER: '0' },
+        problems: ['poll.interval: 30 has no unit: write 30s or 30ms (set by DIS_POLL_INTERVAL)'],
       },
       {
         name: 'DIS_TARGETS entries without a task, with a task for every stream, with bad names or twice',
@@ -549,12 +546,9 @@ describe('resolveCredentials and key files', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const inline: Config['auth'] = {
+    ...NO_AUTH,
     accessKey: 'AK-INLINE',
     secretKey: 'SK-INLINE',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
-    iam: NO_IAM,
   };
 
   function keyFile(name: string, contents: string): string {
@@ -653,11 +647,7 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   const noKeys: Config['auth'] = {
-    accessKey: '',
-    secretKey: '',
-    securityToken: '',
-    accessKeyFile: '',
-    secretKeyFile: '',
+    ...NO_AUTH,
     iam: {
       endpoint: 'https://iam.cn-north-4.myhuaweicloud.com',
       domain: ' acme ',
@@ -727,8 +717,8 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       resolveCredentials({ ...noKeys, securityToken: 'TOKEN', secretKeyFile: join(dir, 'sk') }),
     );
     expect(error.problems).to.deep.equal([
-      'auth.iam: cannot be used together with auth.securityToken, auth.secretKeyFile; ' +
-        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
+      'auth: set one way to authenticate, not 2: an AK/SK (auth.securityToken, auth.secretKeyFile) ' +
+        'and an IAM user (auth.iam)',
     ]);
   });
 
@@ -768,8 +758,7 @@ describe('resolveCredentials with an IAM user (auth.iam)', () => {
       `auth.iam.passwordFile: cannot read "${missing}": ENOENT (set by DIS_IAM_PASSWORD_FILE)`,
     ]);
     expect(configErrorOf(() => loadConfig({ env: { ...env, HUAWEICLOUD_SDK_AK: 'AK' } })).problems).to.deep.equal([
-      'auth.iam: cannot be used together with auth.accessKey; ' +
-        'authenticate either with an IAM user (auth.iam) or with an AK/SK, not both',
+      'auth: set one way to authenticate, not 2: an AK/SK (auth.accessKey) ' + 'and an IAM user (auth.iam)',
     ]);
   });
 });
@@ -792,18 +781,27 @@ describe('describeConfig', () => {
         '  endpoint: https://dis.ap-southeast-1.myhuaweicloud.com',
         '  region: ap-southeast-1',
         '  projectId: 0123456789abcdef0123456789abcdef',
+        '  proxy: ""',
         'auth:',
         '  accessKey: "[REDACTED]"',
         '  secretKey: "[REDACTED]"',
         '  securityToken: "[REDACTED]"',
         '  accessKeyFile: ""',
         '  secretKeyFile: ""',
+        '  securityTokenFile: ""',
         '  iam:',
         '    endpoint: ""',
         '    domain: ""',
         '    username: ""',
         '    password: ""',
         '    passwordFile: ""',
+        '  oidc:',
+        '    endpoint: ""',
+        '    idpId: ""',
+        '    idTokenFile: ""',
+        '  metadata:',
+        '    enabled: false',
+        '    endpoint: http://169.254.169.254',
         'targets:',
         '  - { stream: orders, task: orders-to-obs }',
         '  - { stream: Clicks_2024, task: clicks-to-dli }',
@@ -870,13 +868,14 @@ describe('describeConfig', () => {
         '  securityToken: ""',
         '  accessKeyFile: ""',
         '  secretKeyFile: ""',
+        '  securityTokenFile: ""',
         '  iam:',
         '    endpoint: https://iam.cn-north-4.myhuaweicloud.com',
         '    domain: acme',
         '    username: dis-monitor',
         '    password: "[REDACTED]"',
         '    passwordFile: ""',
-        'targets:',
+        '  oidc:',
       ].join('\n'),
     );
     expect(text).not.to.include('hunter2');
@@ -1002,12 +1001,10 @@ describe('secrets never appear in any output', () => {
     writeFileSync(join(dir, 'ak'), AK);
     const error = configErrorOf(() =>
       resolveCredentials({
-        accessKey: '',
-        secretKey: '',
+        ...NO_AUTH,
         securityToken: TOKEN,
         accessKeyFile: join(dir, 'ak'),
         secretKeyFile: join(dir, 'nope'),
-        iam: NO_IAM,
       }),
     );
     for (const secret of SECRETS) expect(error.message).not.to.include(secret);
@@ -1052,16 +1049,23 @@ describe('config schema', () => {
       'dis.endpoint': 'DIS_ENDPOINT',
       'dis.region': 'HUAWEICLOUD_SDK_REGION',
       'dis.projectId': 'HUAWEICLOUD_SDK_PROJECT_ID',
+      'dis.proxy': 'DIS_PROXY',
       'auth.accessKey': 'HUAWEICLOUD_SDK_AK',
       'auth.secretKey': 'HUAWEICLOUD_SDK_SK',
       'auth.securityToken': 'HUAWEICLOUD_SDK_SECURITY_TOKEN',
       'auth.accessKeyFile': 'HUAWEICLOUD_SDK_AK_FILE',
       'auth.secretKeyFile': 'HUAWEICLOUD_SDK_SK_FILE',
+      'auth.securityTokenFile': 'HUAWEICLOUD_SDK_SECURITY_TOKEN_FILE',
       'auth.iam.endpoint': 'HUAWEICLOUD_SDK_IAM_ENDPOINT',
       'auth.iam.domain': 'DIS_IAM_DOMAIN',
       'auth.iam.username': 'DIS_IAM_USERNAME',
       'auth.iam.password': 'DIS_IAM_PASSWORD',
       'auth.iam.passwordFile': 'DIS_IAM_PASSWORD_FILE',
+      'auth.oidc.endpoint': 'DIS_OIDC_IAM_ENDPOINT',
+      'auth.oidc.idpId': 'HUAWEICLOUD_SDK_IDP_ID',
+      'auth.oidc.idTokenFile': 'HUAWEICLOUD_SDK_ID_TOKEN_FILE',
+      'auth.metadata.enabled': 'DIS_METADATA_ENABLED',
+      'auth.metadata.endpoint': 'DIS_METADATA_ENDPOINT',
       targets: 'DIS_TARGETS',
       apps: 'DIS_APPS',
       projects: 'DIS_PROJECTS',

@@ -28,7 +28,7 @@ describe('logger', () => {
     );
     const line = JSON.parse(out.text()) as Record<string, unknown>;
     expect(line).to.deep.include({
-      level: 40,
+      level: 'warn',
       name: 'dis-exporter',
       component: 'poller',
       stream: 's',
@@ -39,6 +39,28 @@ describe('logger', () => {
     });
     for (const secret of ['SK-1', 'AK-1', 'TOKEN-1', 'TOKEN-2', 'PW-1', 'Signature=']) {
       expect(out.text()).not.to.include(secret);
+    }
+  });
+
+  it('writes the level by name and the time as ISO 8601 UTC, first, as a log pipeline reads them', () => {
+    const out = sink();
+    const logger = createLogger({ log: { level: 'trace', format: 'json' } }, out.stream);
+    const before = Date.now();
+    for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const) {
+      logger.child({ component: 'http' })[level]('m');
+    }
+    const lines = out
+      .text()
+      .trim()
+      .split('\n')
+      .map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(lines.map((line) => Object.keys(line))).to.deep.equal(
+      Array.from({ length: 6 }, () => ['level', 'time', 'name', 'component', 'msg']),
+    );
+    expect(lines.map((line) => line.level)).to.deep.equal(['trace', 'debug', 'info', 'warn', 'error', 'fatal']);
+    for (const { time } of lines) {
+      expect(time).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Date.parse(String(time))).to.be.within(before, Date.now());
     }
   });
 

@@ -260,7 +260,7 @@ describe('Poller: odd fields of DIS answers', () => {
     ]);
     for (let cycle = 2; cycle <= 7; cycle++) await p.runCycle();
     const warning = {
-      level: 40,
+      level: 'warn',
       projectId: 'p',
       stream: 's',
       task: 't',
@@ -292,7 +292,7 @@ describe('Poller: odd fields of DIS answers', () => {
     const { p, store } = poller([{ stream: 's', task: 't' }], echoing, clock, { logger, lagRecords: true });
     for (let cycle = 1; cycle <= 4; cycle++) await p.runCycle();
     const warning = {
-      level: 40,
+      level: 'warn',
       projectId: 'p',
       stream: 's',
       field: 'stream_name',

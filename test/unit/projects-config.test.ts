@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { describeConfig } from '../../src/config/describe.js';
 import { ConfigError, loadConfig, loadConfigAsync, type LoadConfigOptions } from '../../src/config/load.js';
 import { projectsOf, resolveProjectCredentials, resolveProjectCredentialsAsync } from '../../src/config/projects.js';
-import { problemsOf } from '../helpers/errors.js';
+import { configErrorOf } from '../helpers/errors.js';
+import { NO_AUTH } from '../helpers/exporter.js';
 
 // The several-projects form (docs/configuration.md ("Several projects")): what a `projects` list loads as, the list
 // of projects either form becomes, the credentials of each, and how --check-config shows it. The bad entries are
@@ -13,7 +14,6 @@ import { problemsOf } from '../helpers/errors.js';
 
 const P1 = '0123456789abcdef0123456789abcdef';
 const P2 = 'fedcba9876543210fedcba9876543210';
-const NO_IAM = { endpoint: '', domain: '', username: '', password: '', passwordFile: '' };
 
 describe('several projects in the configuration', () => {
   let dir: string;
@@ -67,14 +67,7 @@ projects:
             { app: 'billing', stream: 'orders' },
             { app: '*', stream: '*' },
           ],
-          auth: {
-            accessKey: 'AK-SECOND',
-            secretKey: 'SK-SECOND',
-            securityToken: 'TOKEN-SECOND',
-            accessKeyFile: '',
-            secretKeyFile: '',
-            iam: NO_IAM,
-          },
+          auth: { ...NO_AUTH, accessKey: 'AK-SECOND', secretKey: 'SK-SECOND', securityToken: 'TOKEN-SECOND' },
           authKey: 'projects[1].auth',
         },
       ]);
@@ -129,7 +122,7 @@ apps: [{ app: billing }]
         secretKey: 'SK-FIRST',
       });
       rmSync(akFile);
-      expect(problemsOf(() => resolveProjectCredentials(projects))).to.deep.equal([
+      expect(configErrorOf(() => resolveProjectCredentials(projects)).problems).to.deep.equal([
         `projects[0].auth.accessKeyFile: cannot read "${akFile}": ENOENT`,
       ]);
       const file = join(dir, 'config.yaml');
@@ -156,7 +149,7 @@ apps: [{ app: billing }]
     region: cn-north-4
     targets: [{ stream: orders, task: "*" }]
 `;
-      expect(problemsOf(() => load(text, env))).to.deep.equal([
+      expect(configErrorOf(() => load(text, env)).problems).to.deep.equal([
         'projects[0].auth.secretKey: is required (or projects[0].auth.secretKeyFile)',
       ]);
       // The project without an auth of its own takes the top-level one, environment included.
@@ -171,11 +164,11 @@ apps: [{ app: billing }]
     });
 
     it('names both forms when projects meets dis.projectId or targets from the environment', () => {
-      expect(problemsOf(() => load(TWO_PROJECTS, { DIS_TARGETS: 'orders/*' }))).to.deep.equal([
+      expect(configErrorOf(() => load(TWO_PROJECTS, { DIS_TARGETS: 'orders/*' })).problems).to.deep.equal([
         'projects: cannot be used together with targets; list every project under projects, or poll one with ' +
           'dis.projectId and targets, not both',
       ]);
-      expect(problemsOf(() => load(TWO_PROJECTS, { HUAWEICLOUD_SDK_PROJECT_ID: P1 }))).to.deep.equal([
+      expect(configErrorOf(() => load(TWO_PROJECTS, { HUAWEICLOUD_SDK_PROJECT_ID: P1 })).problems).to.deep.equal([
         'projects: cannot be used together with dis.projectId; list every project under projects, or poll one with ' +
           'dis.projectId and targets, not both',
       ]);
@@ -190,17 +183,15 @@ apps: [{ app: billing }]
         auth: { accessKey: 'AK-JSON', secretKey: 'SK-JSON' },
       };
       const config = loadConfig({ env: { DIS_PROJECTS: JSON.stringify([entry]) } });
-      expect(config.projects).to.deep.equal([
-        { ...entry, auth: { ...entry.auth, securityToken: '', accessKeyFile: '', secretKeyFile: '', iam: NO_IAM } },
-      ]);
+      expect(config.projects).to.deep.equal([{ ...entry, auth: { ...NO_AUTH, ...entry.auth } }]);
       const badRegion = JSON.stringify([{ ...entry, region: 'Singapore' }]);
-      expect(problemsOf(() => loadConfig({ env: { DIS_PROJECTS: badRegion } }))).to.deep.equal([
+      expect(configErrorOf(() => loadConfig({ env: { DIS_PROJECTS: badRegion } })).problems).to.deep.equal([
         'projects[0].region: must be a region ID like cn-north-4: lowercase letters, digits and "-" (got "Singapore") ' +
           '(set by DIS_PROJECTS)',
       ]);
       // A YAML-ish list with a secret in it: the problem says where the JSON breaks, and nothing of the text.
       const notJson = "[{projectId: p1, auth: {secretKey: 'SK-NOT-JSON'}}]";
-      const problems = problemsOf(() => loadConfig({ env: { DIS_PROJECTS: notJson } }));
+      const problems = configErrorOf(() => loadConfig({ env: { DIS_PROJECTS: notJson } })).problems;
       expect(problems).to.deep.equal([
         'projects: must be a list of {projectId, endpoint, region, targets} mappings, as JSON in DIS_PROJECTS (got a ' +
           'string that is not JSON: object keys must be strings in double quotes at character 3) (set by DIS_PROJECTS)',
@@ -249,12 +240,20 @@ projects:
           '      securityToken: ""',
           '      accessKeyFile: ""',
           '      secretKeyFile: ""',
+          '      securityTokenFile: ""',
           '      iam:',
           '        endpoint: ""',
           '        domain: ""',
           '        username: ""',
           '        password: ""',
           '        passwordFile: ""',
+          '      oidc:',
+          '        endpoint: ""',
+          '        idpId: ""',
+          '        idTokenFile: ""',
+          '      metadata:',
+          '        enabled: false',
+          '        endpoint: http://169.254.169.254',
           'poll:',
         ].join('\n'),
       );

@@ -6,6 +6,7 @@ import type { DumpTask } from '../../src/dis/types.js';
 import { Poller, type PollProject } from '../../src/poll/poller.js';
 import { ProjectClients } from '../../src/poll/project-clients.js';
 import { SnapshotStore } from '../../src/poll/store.js';
+import { NO_AUTH } from '../helpers/exporter.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
 import { NO_APPS } from '../helpers/no-apps.js';
 
@@ -166,14 +167,7 @@ describe('ProjectClients', () => {
     region: 'cn-north-4',
     targets: [],
     apps: [],
-    auth: {
-      accessKey: 'AK',
-      secretKey: 'SK',
-      securityToken: '',
-      accessKeyFile: '',
-      secretKeyFile: '',
-      iam: { endpoint: '', domain: '', username: '', password: '', passwordFile: '' },
-    },
+    auth: { ...NO_AUTH, accessKey: 'AK', secretKey: 'SK' },
     authKey: 'auth',
   });
 

@@ -44,8 +44,8 @@ describe('readRegularFile / readRegularFileSync: one rule for every file the con
     return path;
   };
 
-  it('caps key files at 4 KiB and config, web config and PEM files at 1 MiB', () => {
-    expect(FILE_SIZE_LIMITS).to.deep.equal({ secret: 4096, config: 1_048_576, pem: 1_048_576 });
+  it('caps key files at 4 KiB, token files at 16 KiB and config, web config and PEM files at 1 MiB', () => {
+    expect(FILE_SIZE_LIMITS).to.deep.equal({ secret: 4096, token: 16_384, config: 1_048_576, pem: 1_048_576 });
   });
 
   const cases: ReadonlyArray<[string, () => string, number, string]> = [

@@ -17,7 +17,7 @@ describe('keepRestartOnlyKeys', () => {
       ...running,
       server: { host: '0.0.0.0', port: 9999, maxRequests: 40 },
       log: { level: 'debug', format: 'pretty' },
-      dis: { endpoint: 'http://127.0.0.1:2', region: 'ap-southeast-1', projectId: 'other' },
+      dis: { endpoint: 'http://127.0.0.1:2', region: 'ap-southeast-1', projectId: 'other', proxy: '' },
       targets: [{ stream: 'new', task: '*' }],
       poll: { ...running.poll, intervalMs: 5_000 },
     };
@@ -70,7 +70,7 @@ describe('Reloader', () => {
     expect(await r.reload()).to.deep.equal({ ok: true });
     expect(events).to.deep.equal(['prepare config v1', 'prepare web v1', 'apply config', 'apply web']);
     expect(outcomes).to.deep.equal([[true, NOW + 5_000]]);
-    expect(lines).to.deep.equal([{ level: 30, msg: 'configuration reloaded' }]);
+    expect(lines).to.deep.equal([{ level: 'info', msg: 'configuration reloaded' }]);
   });
 
   it('applies nothing when a step refuses, and reports the problems of every step that refused, once', async () => {
@@ -94,7 +94,9 @@ describe('Reloader', () => {
     expect(await r.reload()).to.deep.equal({ ok: false, problems });
     expect(applied).to.deep.equal([]);
     expect(outcomes).to.deep.equal([[false, NOW]]);
-    expect(lines).to.deep.equal([{ level: 50, problems, msg: 'reload rejected; the running configuration is kept' }]);
+    expect(lines).to.deep.equal([
+      { level: 'error', problems, msg: 'reload rejected; the running configuration is kept' },
+    ]);
   });
 
   it('prepares no step when the configuration cannot be read, and reports why', async () => {
@@ -106,7 +108,9 @@ describe('Reloader', () => {
     expect(await r.reload()).to.deep.equal({ ok: false, problems });
     expect(prepared).to.deep.equal([]);
     expect(outcomes).to.deep.equal([[false, NOW]]);
-    expect(lines).to.deep.equal([{ level: 50, problems, msg: 'reload rejected; the running configuration is kept' }]);
+    expect(lines).to.deep.equal([
+      { level: 'error', problems, msg: 'reload rejected; the running configuration is kept' },
+    ]);
   });
 
   it('runs one reload at a time: a second waits for the first to finish', async () => {

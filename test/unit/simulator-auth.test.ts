@@ -49,6 +49,22 @@ describe('simulator (fake DIS)', () => {
       expect((await get(`${BASE}/streams`, { signedAtMs: T0 + 15 * 60_000 })).status).to.equal(200);
     });
 
+    it("answers a temporary AK/SK's request without its security token, or with another, with 401 APIGW.0301", async () => {
+      const temporary = { accessKey: 'TEMPACCESSKEY', secretKey: 'temp-secret-key', securityToken: 'TOKEN-1' };
+      const server = await start({ ...SCENARIO_DATA, credentials: [temporary] });
+      const refused = {
+        error_code: 'APIGW.0301',
+        error_msg:
+          'Incorrect IAM authentication information: the security token does not match the temporary access key',
+      };
+      const { securityToken: _token, ...withoutToken } = temporary;
+      const missing = await get(`${BASE}/streams`, { server, credentials: withoutToken });
+      expect([missing.status, missing.body]).to.deep.equal([401, { ...refused, request_id: rid(1) }]);
+      const other = await get(`${BASE}/streams`, { server, credentials: { ...temporary, securityToken: 'TOKEN-2' } });
+      expect([other.status, other.body]).to.deep.equal([401, { ...refused, request_id: rid(2) }]);
+      expect((await get(`${BASE}/streams`, { server, credentials: temporary })).status).to.equal(200);
+    });
+
     it('skips signature checks when credentials is an empty list', async () => {
       const open = await start(SCENARIO_DATA, { credentials: [] });
       expect((await get(`${BASE}/streams`, { server: open, sign: false })).status).to.equal(200);

@@ -182,9 +182,10 @@ describe('simulator IAM endpoint (POST /v3/auth/tokens on the fake DIS)', () => 
   it('takes users and the token lifetime from the scenario, and checks them', () => {
     const iam = (value: unknown) =>
       parseScenario({ projectId: PROJECT, iam: value, streams: [{ name: 's', partitions: [{}] }] }).iam;
-    expect(iam(undefined)).to.deep.equal({ users: [], tokenLifetimeMs: 86_400_000 });
-    expect(iam({ users: [USER], tokenLifetimeMs: 3_600_000 })).to.deep.equal({
+    expect(iam(undefined)).to.deep.equal({ users: [], identityProviders: [], tokenLifetimeMs: 86_400_000 });
+    expect(iam({ users: [USER], identityProviders: ['cce-idp'], tokenLifetimeMs: 3_600_000 })).to.deep.equal({
       users: [USER],
+      identityProviders: ['cce-idp'],
       tokenLifetimeMs: 3_600_000,
     });
     expect(() =>

@@ -69,7 +69,7 @@ describe('simulator (fake DIS)', () => {
           'bad.yaml: streams[2].name: duplicate "ok"',
           'bad.yaml: faults[0].status: is required',
           'bad.yaml: faults[1].kind: must be one of latency, status, timeout, malformed, reset, oversized',
-          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task, list_apps, show_consumer_state, iam_token',
+          'bad.yaml: faults[2].match.operation: must be one of list_streams, show_stream, list_transfer_tasks, show_transfer_task, list_apps, show_consumer_state, iam_token, oidc_token, metadata_token, metadata_securitykey',
           'bad.yaml: faults[2].status: only applies to kind status',
           'bad.yaml: faults[2].probability: must be a number from 0 to 1',
           'bad.yaml: faults[2].untilMs: must be greater than fromMs',

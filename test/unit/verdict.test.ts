@@ -14,15 +14,15 @@ import {
 const T0 = Date.UTC(2024, 0, 1);
 const FIVE_MINUTES_MS = 300_000;
 
-/** A poll as [seconds after T0, offset, lag in records]. */
-type Poll = readonly [seconds: number, offset: number, lagRecords: number];
+/** A poll as [seconds after T0, offset, lag in records], and 'paused' when the task was PAUSED at that poll. */
+type Poll = readonly [seconds: number, offset: number, lagRecords: number, paused?: 'paused'];
 
 function at(seconds: number): number {
   return T0 + seconds * 1000;
 }
 
-function observation([seconds, offset, lagRecords]: Poll): Observation {
-  return { atMs: at(seconds), offset, lagRecords };
+function observation([seconds, offset, lagRecords, paused]: Poll): Observation {
+  return { atMs: at(seconds), offset, lagRecords, ...(paused === undefined ? {} : { paused: true }) };
 }
 
 function trackOf(polls: readonly Poll[]): PartitionTrack {
@@ -122,6 +122,25 @@ describe('verdict', () => {
           [60, 100, 0],
         ],
         undefined,
+      ],
+      [
+        'a paused task does not run the clock',
+        [
+          [0, 100, 5],
+          [60, 100, 9, 'paused'],
+          [120, 100, 12, 'paused'],
+        ],
+        undefined,
+      ],
+      [
+        'a task resumed with records waiting starts the clock at the first poll after the pause',
+        [
+          [0, 100, 5],
+          [60, 100, 9, 'paused'],
+          [120, 100, 12, 'paused'],
+          [180, 100, 15],
+        ],
+        at(180),
       ],
     ];
     for (const [name, polls, expected] of waitingCases) {
@@ -405,6 +424,65 @@ describe('verdict', () => {
         stallAfterMs: FIVE_MINUTES_MS,
         status: 'progressing',
         stalledSeconds: 0,
+      },
+      {
+        name: 'a paused task with records waiting for an hour is paused, not stalled',
+        polls: [
+          [0, 100, 5],
+          [60, 100, 9, 'paused'],
+          [3600, 100, 600, 'paused'],
+        ],
+        nowMs: at(3630),
+        stallAfterMs: FIVE_MINUTES_MS,
+        status: 'paused',
+        stalledSeconds: 0,
+      },
+      {
+        name: 'paused wins over idle',
+        polls: [[0, 100, 0, 'paused']],
+        nowMs: at(30),
+        stallAfterMs: FIVE_MINUTES_MS,
+        status: 'paused',
+        stalledSeconds: 0,
+      },
+      {
+        name: 'paused wins over rewound and falling behind',
+        polls: [
+          [0, 0, 100],
+          [60, 500, 200],
+          [120, 1000, 400],
+          [180, 1500, 800],
+          [240, 400, 1600, 'paused'],
+        ],
+        nowMs: at(250),
+        stallAfterMs: 1,
+        status: 'paused',
+        stalledSeconds: 0,
+      },
+      {
+        name: 'a task resumed after an hour paused is not stalled at its first poll',
+        polls: [
+          [0, 100, 5, 'paused'],
+          [3600, 100, 600, 'paused'],
+          [3660, 100, 606],
+        ],
+        nowMs: at(3690),
+        stallAfterMs: FIVE_MINUTES_MS,
+        status: 'progressing',
+        stalledSeconds: 0,
+      },
+      {
+        name: 'a task resumed whose offset then stands still is timed from the first poll after the pause',
+        polls: [
+          [0, 100, 5, 'paused'],
+          [3600, 100, 600, 'paused'],
+          [3660, 100, 606],
+          [3720, 100, 612],
+        ],
+        nowMs: at(3730),
+        stallAfterMs: FIVE_MINUTES_MS,
+        status: 'progressing',
+        stalledSeconds: 70,
       },
       {
         name: 'a track without observations is idle',

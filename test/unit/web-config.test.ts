@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { loadWebConfig } from '../../src/web/load-web-config.js';
 import { parseWebConfig } from '../../src/web/parse-web-config.js';
 import { securityHeaders } from '../../src/web/security-headers.js';
-import { problemsOf } from '../helpers/errors.js';
+import { configErrorOf } from '../helpers/errors.js';
 
 const TLS = fileURLToPath(new URL('../fixtures/tls/', import.meta.url));
 const CERT = join(TLS, 'server.pem');
@@ -30,7 +30,7 @@ describe('web config file', () => {
   };
   const problems = (text: string) => {
     writeFileSync(file, text);
-    return problemsOf(() => loadWebConfig(file));
+    return configErrorOf(() => loadWebConfig(file)).problems;
   };
 
   describe('loads', () => {
@@ -258,6 +258,16 @@ rate_limit: { interval: 100ms, burst: 5 }
         (f) => [`web.configFile ${f}: rate_limit.interval: must be a duration like 100ms or 1s (got "1.5s")`],
       ],
       [
+        'a rate limit interval without a unit, as a number',
+        'rate_limit: { interval: 100, burst: 2 }\n',
+        (f) => [`web.configFile ${f}: rate_limit.interval: 100 has no unit: write 100s or 100ms`],
+      ],
+      [
+        'a rate limit interval without a unit, as text',
+        'rate_limit: { interval: "250", burst: 2 }\n',
+        (f) => [`web.configFile ${f}: rate_limit.interval: 250 has no unit: write 250s or 250ms`],
+      ],
+      [
         'a rate limit without a burst',
         'rate_limit: { interval: 1s }\n',
         (f) => [`web.configFile ${f}: rate_limit.burst: must be a whole number of at least 1 (got null)`],
@@ -268,7 +278,7 @@ rate_limit: { interval: 100ms, burst: 5 }
     }
 
     it('a web config file that cannot be read', () => {
-      expect(problemsOf(() => loadWebConfig(join(dir, 'missing.yml')))).to.deep.equal([
+      expect(configErrorOf(() => loadWebConfig(join(dir, 'missing.yml'))).problems).to.deep.equal([
         `web.configFile ${join(dir, 'missing.yml')}: cannot read: ENOENT`,
       ]);
     });
@@ -283,7 +293,7 @@ rate_limit: { interval: 100ms, burst: 5 }
 
 describe('security headers', () => {
   const CSP =
-    "default-src 'none'; style-src 'sha256-1X+MPGqKHDO8deC25kV3+/dYSGeW1orE5TMy60LP8sU='; base-uri 'none'; " +
+    "default-src 'none'; style-src 'sha256-8MHILhqBdTyuL4rihWz/LvLTBkJcO5ZDiX+xMsUa3Xs='; base-uri 'none'; " +
     "form-action 'none'; frame-ancestors 'none'";
 
   it('over HTTP: CSP, no-referrer, nosniff, DENY and no HSTS', () => {

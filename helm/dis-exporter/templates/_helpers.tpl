@@ -25,22 +25,37 @@ and their controller-revision-hash label (<name>-<hash>, 63 at most) stay valid.
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/*
-Labels of every resource: the chart's own, then commonLabels. A common label may not replace one of the chart's:
-the selector labels tie the Service and the workload to the pods, and a duplicate key would be invalid YAML.
-*/}}
-{{- define "dis-exporter.labels" -}}
-{{- $own := list "helm.sh/chart" "app.kubernetes.io/name" "app.kubernetes.io/instance" "app.kubernetes.io/version" "app.kubernetes.io/managed-by" -}}
+{{/* The labels the chart itself puts on every resource. */}}
+{{- define "dis-exporter.ownLabels" -}}
 helm.sh/chart: {{ include "dis-exporter.chart" . }}
 {{ include "dis-exporter.selectorLabels" . }}
 app.kubernetes.io/version: {{ include "dis-exporter.imageTag" . | trunc 63 | trimSuffix "-" | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-{{- range $key, $value := .Values.commonLabels }}
-{{- if has $key $own }}
-{{- fail (printf "commonLabels.%s: the chart sets this label itself; choose another name" $key) }}
 {{- end }}
-{{ $key }}: {{ $value | quote }}
+
+{{/* Labels of every resource: the chart's own, then commonLabels. */}}
+{{- define "dis-exporter.labels" -}}
+{{- include "dis-exporter.labelsWith" (dict "root" .) }}
 {{- end }}
+
+{{/*
+Labels of one resource: the chart's own and `fixed` (what the chart sets on this resource alone, e.g. a Service's
+component), then commonLabels, then `user`, the resource's own labels value named `from` (e.g. podLabels), which wins
+over commonLabels. Neither may set a label of the chart's: the selector labels tie the Services and the workload to
+the pods, and written after the chart's, a key would appear twice (Kubernetes keeps one of them without a word).
+*/}}
+{{- define "dis-exporter.labelsWith" -}}
+{{- $chart := merge (fromYaml (include "dis-exporter.ownLabels" .root)) (.fixed | default dict) }}
+{{- $labels := dict }}
+{{- range $source := list (dict "name" "commonLabels" "labels" .root.Values.commonLabels) (dict "name" .from "labels" .user) }}
+{{- range $key, $value := $source.labels | default dict }}
+{{- if hasKey $chart $key }}
+{{- fail (printf "%s.%s: the chart sets this label itself; choose another name" $source.name $key) }}
+{{- end }}
+{{- $_ := set $labels $key (toString $value) }}
+{{- end }}
+{{- end }}
+{{- toYaml (merge $labels $chart) }}
 {{- end }}
 
 {{/* Labels that select the pods. */}}
@@ -141,7 +156,11 @@ the other is an error rather than a half-mounted pair, and so is an AK/SK next t
 */}}
 {{- define "dis-exporter.secretName" -}}
 {{- $c := .Values.credentials }}
-{{- if include "dis-exporter.iam" . }}
+{{- if .Values.workloadIdentity.enabled }}
+{{- if or $c.accessKey $c.secretKey $c.iamPassword .Values.existingSecret }}
+{{- fail "workloadIdentity.enabled and credentials/existingSecret: choose one way to authenticate" }}
+{{- end }}
+{{- else if include "dis-exporter.iam" . }}
 {{- if or $c.accessKey $c.secretKey }}
 {{- fail "credentials.accessKey/secretKey and config.auth.iam: choose one way to authenticate" }}
 {{- end }}
@@ -167,7 +186,9 @@ the other is an error rather than a half-mounted pair, and so is an AK/SK next t
 
 {{/*
 The exporter's config file: values.config with the chart's own settings merged in. Inline credentials are
-refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File; with shards > 1,
+refused, as a ConfigMap is no place for them; the mounted key files are wired to auth.*File, and the projected
+service-account token to auth.oidc.idTokenFile with workloadIdentity (the top-level one when a project uses it, and
+each project's own auth.oidc); with shards > 1,
 every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-exporter-2).
 */}}
 {{- define "dis-exporter.config" -}}
@@ -180,6 +201,36 @@ every StatefulSet pod takes its shard index from its name (HOSTNAME, e.g. dis-ex
 {{- end }}
 {{- if (get $auth "iam" | default dict).password }}
 {{- fail "config.auth.iam.password: credentials do not belong in the ConfigMap; use credentials.iamPassword or existingSecret, which the chart mounts as a file" }}
+{{- end }}
+{{- if .Values.workloadIdentity.enabled }}
+{{- $tokenPath := .Values.workloadIdentity.tokenPath }}
+{{- /* The top-level auth is used unless every one of config.projects has an auth of its own. */}}
+{{- $projects := get $config "projects" | default list }}
+{{- $topLevelUsed := not $projects }}
+{{- range $projects }}
+{{- $own := get . "auth" | default dict }}
+{{- if not $own }}{{ $topLevelUsed = true }}{{ end }}
+{{- /* A project's own auth.oidc reads the same projected token. */}}
+{{- with get $own "oidc" }}{{ $_ := set . "idTokenFile" $tokenPath }}{{ end }}
+{{- end }}
+{{- $problems := list }}
+{{- if not .Values.workloadIdentity.audience }}
+{{- $problems = append $problems "workloadIdentity.audience is empty: set it to the Client ID of the IAM identity provider" }}
+{{- end }}
+{{- if $topLevelUsed }}
+{{- $oidc := deepCopy (get $auth "oidc" | default dict) }}
+{{- if not (get $oidc "endpoint") }}
+{{- $problems = append $problems "config.auth.oidc.endpoint is empty: set it to the IAM endpoint, e.g. https://iam.cn-north-4.myhuaweicloud.com" }}
+{{- end }}
+{{- if not (get $oidc "idpId") }}
+{{- $problems = append $problems "config.auth.oidc.idpId is empty: set it to the ID of the IAM identity provider" }}
+{{- end }}
+{{- $_ := set $oidc "idTokenFile" $tokenPath }}
+{{- $_ := set $auth "oidc" $oidc }}
+{{- end }}
+{{- with $problems }}
+{{- fail (printf "workloadIdentity.enabled needs:\n- %s" (join "\n- " .)) }}
+{{- end }}
 {{- end }}
 {{- if include "dis-exporter.secretName" . }}
 {{- $dir := printf "%s/secrets" (include "dis-exporter.configDir" .) }}
@@ -274,10 +325,7 @@ metadata:
     {{- toYaml . | nindent 4 }}
     {{- end }}
   labels:
-    {{- include "dis-exporter.labels" . | nindent 4 }}
-    {{- with .Values.podLabels }}
-    {{- toYaml . | nindent 4 }}
-    {{- end }}
+    {{- include "dis-exporter.labelsWith" (dict "root" . "user" .Values.podLabels "from" "podLabels") | nindent 4 }}
 spec:
   serviceAccountName: {{ include "dis-exporter.serviceAccountName" . }}
   automountServiceAccountToken: {{ .Values.serviceAccount.automountToken }}
@@ -356,6 +404,11 @@ spec:
           readOnly: true
         - name: tmp
           mountPath: /tmp
+        {{- if .Values.workloadIdentity.enabled }}
+        - name: oidc-token
+          mountPath: {{ dir .Values.workloadIdentity.tokenPath }}
+          readOnly: true
+        {{- end }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -399,6 +452,19 @@ spec:
     - name: tmp
       emptyDir:
         sizeLimit: 64Mi
+    {{- with .Values.workloadIdentity }}
+    {{- if .enabled }}
+    # The kubelet writes a token for the identity provider (its audience) and replaces it before it expires.
+    - name: oidc-token
+      projected:
+        defaultMode: 288 # 0440: owner root, group fsGroup
+        sources:
+          - serviceAccountToken:
+              audience: {{ .audience | quote }}
+              expirationSeconds: {{ int .expirationSeconds }}
+              path: {{ base .tokenPath }}
+    {{- end }}
+    {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
