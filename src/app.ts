@@ -20,6 +20,7 @@ import { createExposition, type ExpositionOptions } from './metrics/exposition.j
 import { renderExposition } from './metrics/render.js';
 import { registerProjectInfo } from './metrics/project-info.js';
 import { registerSelfMetrics, type BuildInfo, type SelfMetrics } from './metrics/self.js';
+import type { HealthSettings } from './poll/health.js';
 import { Poller, type PollerSettings } from './poll/poller.js';
 import { ProjectClients } from './poll/project-clients.js';
 import { ScrapeFirstClient } from './poll/scrape-first-client.js';
@@ -176,16 +177,7 @@ export function createApp(config: Config, deps: AppDeps): App {
     clock,
     logger: logger.child({ component: 'poller' }),
     discoveryLogger: logger.child({ component: 'discovery' }),
-    onOverrun: (seconds, inARow) => {
-      self.recordPollOverrun();
-      // Logged when cycles start to overrun, not on every cycle while they do.
-      if (inARow > 1) return;
-      logger.warn(
-        { component: 'poller', durationSeconds: seconds, intervalSeconds: current.poll.intervalMs / 1000 },
-        'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
-          'poll.maxRequestsPerSecond, or shard the targets',
-      );
-    },
+    onOverrun: overrunReporter(logger, self, () => current.poll.intervalMs),
     onCycle: (seconds) => {
       self.recordPollCycle(seconds);
       // The cycle that was under way at a reload is over: the clients it retired are no longer used.
@@ -217,24 +209,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   };
   const webDeps = { clock, logger: logger.child({ component: 'web' }) };
   const web = deps.web ?? WebSecurity.load(config.web.configFile, webDeps);
-  // Each step checks its part of the configuration read, in order; all must prepare before any applies.
-  const reloader = new Reloader<Config>({
-    read: deps.readConfig,
-    steps: [
-      {
-        name: 'config',
-        prepare: async (next) => {
-          const nextCredentials = await resolveProjectCredentialsAsync(projectsOf(next));
-          return () => applyConfig(next, nextCredentials);
-        },
-      },
-      // The file of the new configuration: `--web.config.file` is in it already when given (cli.ts).
-      { name: 'web config', prepare: (next) => web.prepareReload(next.web.configFile) },
-    ],
-    clock,
-    logger: reloadLogger,
-    onOutcome: (successful, atMs) => self.recordConfigReload(successful, atMs),
-  });
+  const reloader = createReloader({ readConfig: deps.readConfig, applyConfig, web, clock, logger: reloadLogger, self });
 
   let running: RunningServer | undefined;
   const httpLogger = logger.child({ component: 'http' });
@@ -256,10 +231,7 @@ export function createApp(config: Config, deps: AppDeps): App {
         version: deps.build.version,
         projects: () => projects,
         describeConfig: () => describeConfig(current),
-        health: () => ({
-          staleAfterMs: current.poll.staleAfterMs,
-          ...(current.lag.stallAfterMs === undefined ? {} : { stallAfterMs: current.lag.stallAfterMs }),
-        }),
+        health: () => healthSettings(current),
         logger: httpLogger,
         web: { headers: web.headers(), guard: web.guard() },
         maxRequests: () => current.server.maxRequests,
@@ -282,6 +254,66 @@ export function createApp(config: Config, deps: AppDeps): App {
       clients.close();
       await web.close();
     },
+  };
+}
+
+/** Counts a poll cycle that overran the interval, and logs when cycles start to overrun, not on every cycle while they do. */
+function overrunReporter(
+  logger: Logger,
+  self: SelfMetrics,
+  intervalMs: () => number,
+): (seconds: number, inARow: number) => void {
+  return (seconds, inARow) => {
+    self.recordPollOverrun();
+    if (inARow > 1) return;
+    logger.warn(
+      { component: 'poller', durationSeconds: seconds, intervalSeconds: intervalMs() / 1000 },
+      'poll cycle took longer than poll.interval; raise poll.interval, poll.concurrency or ' +
+        'poll.maxRequestsPerSecond, or shard the targets',
+    );
+  };
+}
+
+/**
+ * The reload of the configuration and the web config: each step checks its part of the configuration read, in order,
+ * and all must prepare before any applies (config/reload.ts).
+ */
+function createReloader(
+  parts: Readonly<{
+    readConfig: AppDeps['readConfig'];
+    /** Puts a checked configuration and its projects' credentials into effect. */
+    applyConfig: (next: Config, credentials: ReadonlyMap<string, Credentials>) => void;
+    web: WebSecurity;
+    clock: Clock;
+    logger: Logger;
+    self: SelfMetrics;
+  }>,
+): Reloader<Config> {
+  const { applyConfig, web, self } = parts;
+  return new Reloader<Config>({
+    read: parts.readConfig,
+    steps: [
+      {
+        name: 'config',
+        prepare: async (next) => {
+          const nextCredentials = await resolveProjectCredentialsAsync(projectsOf(next));
+          return () => applyConfig(next, nextCredentials);
+        },
+      },
+      // The file of the new configuration: `--web.config.file` is in it already when given (cli.ts).
+      { name: 'web config', prepare: (next) => web.prepareReload(next.web.configFile) },
+    ],
+    clock: parts.clock,
+    logger: parts.logger,
+    onOutcome: (successful, atMs) => self.recordConfigReload(successful, atMs),
+  });
+}
+
+/** What the landing page's verdicts need of the configuration (poll/health.ts). */
+function healthSettings(config: Config): HealthSettings {
+  return {
+    staleAfterMs: config.poll.staleAfterMs,
+    ...(config.lag.stallAfterMs === undefined ? {} : { stallAfterMs: config.lag.stallAfterMs }),
   };
 }
 
