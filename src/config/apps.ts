@@ -1,5 +1,5 @@
 import type { AppSelector } from './types.js';
-import { describeValue, DIS_NAME, isMapping } from './values.js';
+import { describeValue, DIS_NAME, mappingListProblems, splitSlashList } from './values.js';
 
 // The `apps` setting (docs/configuration.md ("Consumer apps")): which consumer apps' checkpoints to poll, as
 // {app, stream} selectors, at the top level (the single-project form) and in each `projects` entry.
@@ -50,40 +50,24 @@ export function isAppWildcard(selector: AppSelector): boolean {
  */
 export function appProblems(value: unknown, key = 'apps'): string[] {
   if (!Array.isArray(value)) return [`must be a list of {app, stream} mappings (got ${describeValue(value)})`];
-  const problems: string[] = [];
-  const firstIndex = new Map<string, number>();
-  value.forEach((entry: unknown, index) => {
-    const at = `${key}[${index}]`;
-    if (!isMapping(entry)) {
-      problems.push(`${at}: must be a mapping like {app: billing, stream: orders} (got ${describeValue(entry)})`);
-      return;
-    }
-    const found: string[] = [];
-    for (const name of Object.keys(entry)) if (!KEYS.has(name)) found.push(`${at}.${name}: unknown key`);
-    const app = appProblem(entry['app']);
-    if (app !== undefined) found.push(`${at}.app: ${app}`);
-    const stream = streamProblem(entry['stream']);
-    if (stream !== undefined) found.push(`${at}.stream: ${stream}`);
-    problems.push(...found);
-    if (found.length > 0) return;
-    const { app: name, stream: streamName } = toAppSelector(entry as AppEntry);
-    const id = `${name}/${streamName}`;
-    const first = firstIndex.get(id);
-    if (first === undefined) firstIndex.set(id, index);
-    else problems.push(`${at}: duplicates ${key}[${first}] (${id})`);
+  return mappingListProblems(value, key, '{app: billing, stream: orders}', entryProblems, (entry) => {
+    const { app, stream } = toAppSelector(entry as AppEntry);
+    return `${app}/${stream}`;
   });
-  return problems;
+}
+
+/** The problems of one `apps` entry (a mapping) at `at`. */
+function entryProblems(entry: Record<string, unknown>, at: string): string[] {
+  const found: string[] = [];
+  for (const name of Object.keys(entry)) if (!KEYS.has(name)) found.push(`${at}.${name}: unknown key`);
+  const app = appProblem(entry['app']);
+  if (app !== undefined) found.push(`${at}.app: ${app}`);
+  const stream = streamProblem(entry['stream']);
+  if (stream !== undefined) found.push(`${at}.stream: ${stream}`);
+  return found;
 }
 
 /** Parses `DIS_APPS="billing/orders, audit"` (`app/stream` or `app` per entry) into app entries, still unvalidated. */
 export function parseAppList(text: string): AppEntry[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const slash = entry.indexOf('/');
-      if (slash === -1) return { app: entry };
-      return { app: entry.slice(0, slash).trim(), stream: entry.slice(slash + 1).trim() };
-    });
+  return splitSlashList(text).map(([app, stream]) => (stream === undefined ? { app } : { app, stream }));
 }

@@ -1,5 +1,5 @@
 import type { TargetSelector } from './types.js';
-import { describeValue, DIS_NAME, isMapping } from './values.js';
+import { describeValue, DIS_NAME, mappingListProblems, splitSlashList } from './values.js';
 
 /** The `targets` wildcard: every stream of the project (`stream`), every dump task of a stream (`task`). */
 export const WILDCARD = '*';
@@ -86,35 +86,12 @@ function entryProblems(entry: Record<string, unknown>, at: string): string[] {
 export function targetProblems(value: unknown, key = 'targets'): string[] {
   if (!Array.isArray(value)) return [`must be a list of {stream, task} mappings (got ${describeValue(value)})`];
   if (value.length === 0) return ['at least one target is required'];
-  const problems: string[] = [];
-  const firstIndex = new Map<string, number>();
-  value.forEach((entry: unknown, index) => {
-    const at = `${key}[${index}]`;
-    if (!isMapping(entry)) {
-      const got = describeValue(entry);
-      problems.push(`${at}: must be a mapping like {stream: orders, task: orders-to-obs} (got ${got})`);
-      return;
-    }
-    const found = entryProblems(entry, at);
-    problems.push(...found);
-    if (found.length > 0) return;
-    const id = describeSelector(toSelector(entry as TargetEntry));
-    const first = firstIndex.get(id);
-    if (first === undefined) firstIndex.set(id, index);
-    else problems.push(`${at}: duplicates ${key}[${first}] (${id})`);
-  });
-  return problems;
+  return mappingListProblems(value, key, '{stream: orders, task: orders-to-obs}', entryProblems, (entry) =>
+    describeSelector(toSelector(entry as TargetEntry)),
+  );
 }
 
 /** Parses `DIS_TARGETS="orders/orders-to-obs, clicks/*, *"` into target entries, still unvalidated. */
 export function parseTargetList(text: string): TargetEntry[] {
-  return text
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '')
-    .map((entry) => {
-      const slash = entry.indexOf('/');
-      if (slash === -1) return { stream: entry };
-      return { stream: entry.slice(0, slash).trim(), task: entry.slice(slash + 1).trim() };
-    });
+  return splitSlashList(text).map(([stream, task]) => (task === undefined ? { stream } : { stream, task }));
 }
