@@ -1,12 +1,10 @@
 import { appExpiredRecords, appLagRecords } from '../poll/lag-and-staleness.js';
 import type { AppStatus, StreamStatus } from '../poll/store.js';
+import { cell, row, table } from './html.js';
 
 // The landing page's tables of consumer apps and stream health (docs/operations.md ("The landing page")): what the
-// page shows besides the dump tasks. Pure, like the page; every value from DIS or the configuration goes through the
-// page's own HTML escaping, which the page passes in (so that neither module imports the other).
-
-/** Escapes text for HTML element content and attribute values. */
-export type Escape = (text: string) => string;
+// page shows besides the dump tasks. Pure, like the page; every value from DIS or the configuration is escaped by the
+// page's table helpers (http/html.ts).
 
 /** What an app/stream pair's partitions add up to. */
 type AppTotals = Readonly<{
@@ -29,7 +27,7 @@ export function streamNotRunning(status: StreamStatus): boolean {
 }
 
 /** One project's consumer app/stream pairs, the pair with the most records waiting first. */
-export function appTable(apps: readonly AppStatus[], escape: Escape): string {
+export function appTable(apps: readonly AppStatus[]): string {
   const rows = apps
     .map((status) => ({ status, totals: totalsOf(status) }))
     .sort((a, b) => b.totals.waiting - a.totals.waiting);
@@ -38,21 +36,20 @@ export function appTable(apps: readonly AppStatus[], escape: Escape): string {
     const known = status.state !== undefined;
     const worst = totals.worst === undefined ? '' : `${totals.worst.partitionId}: ${totals.worst.lag}`;
     const error = status.lastError === undefined ? '' : `${status.lastError.reason}: ${status.lastError.message}`;
-    return row(`${status.pair.app}/${status.pair.stream}`, escape, [
-      [status.pair.app, ''],
-      [status.pair.stream, ''],
-      [poll, poll === 'up' ? 'ok' : poll === 'down' ? 'bad' : 'muted'],
-      [known ? String(totals.waiting) : '', 'num'],
-      [worst, ''],
-      [known ? String(totals.withoutCheckpoint) : '', totals.withoutCheckpoint > 0 ? 'num warn' : 'num'],
-      [known ? String(totals.expired) : '', totals.expired > 0 ? 'num bad' : 'num'],
-      [error, ''],
+    return row(`${status.pair.app}/${status.pair.stream}`, [
+      cell(status.pair.app),
+      cell(status.pair.stream),
+      cell(poll, poll === 'up' ? 'ok' : poll === 'down' ? 'bad' : 'muted'),
+      cell(known ? String(totals.waiting) : '', 'num'),
+      cell(worst),
+      cell(known ? String(totals.withoutCheckpoint) : '', totals.withoutCheckpoint > 0 ? 'num warn' : 'num'),
+      cell(known ? String(totals.expired) : '', totals.expired > 0 ? 'num bad' : 'num'),
+      cell(error),
     ]);
   });
   return table(
     ['app', 'stream', 'poll', 'records waiting', 'most behind', 'no checkpoint', 'expired records', 'last error'],
     lines,
-    escape,
   );
 }
 
@@ -73,19 +70,19 @@ function totalsOf(status: AppStatus): AppTotals {
 }
 
 /** One project's streams whose details the exporter holds: status, retention, partitions, last error. */
-export function streamTable(streams: readonly StreamStatus[], escape: Escape): string {
+export function streamTable(streams: readonly StreamStatus[]): string {
   const lines = streams.map((status) => {
     const { stream, lastError } = status;
     const { status: state, retentionHours, writablePartitions, readablePartitions, streamId = '' } = status.details!;
     const notActive = status.details!.partitions.filter((partition) => partition.status !== 'ACTIVE');
-    return row(stream, escape, [
-      [stream, ''],
-      [streamId, ''],
-      [state ?? 'unknown', state === 'RUNNING' ? 'ok' : 'bad'],
-      [retentionHours === undefined ? '' : `${retentionHours} h`, 'num'],
-      [`${writablePartitions ?? '?'} / ${readablePartitions ?? '?'}`, 'num'],
-      [notActive.map((partition) => `${partition.partitionId} ${partition.status ?? '(no status)'}`).join(', '), ''],
-      [lastError === undefined ? '' : `${lastError.reason}: ${lastError.message}`, ''],
+    return row(stream, [
+      cell(stream),
+      cell(streamId),
+      cell(state ?? 'unknown', state === 'RUNNING' ? 'ok' : 'bad'),
+      cell(retentionHours === undefined ? '' : `${retentionHours} h`, 'num'),
+      cell(`${writablePartitions ?? '?'} / ${readablePartitions ?? '?'}`, 'num'),
+      cell(notActive.map((partition) => `${partition.partitionId} ${partition.status ?? '(no status)'}`).join(', ')),
+      cell(lastError === undefined ? '' : `${lastError.reason}: ${lastError.message}`),
     ]);
   });
   return table(
@@ -99,23 +96,5 @@ export function streamTable(streams: readonly StreamStatus[], escape: Escape): s
       'last error',
     ],
     lines,
-    escape,
   );
-}
-
-/** A table row named by `key` for tools and tests, of [text, class] cells, every text escaped. */
-function row(key: string, escape: Escape, cells: readonly (readonly [string, string])[]): string {
-  const tds = cells.map(
-    ([text, className]) => `<td${className === '' ? '' : ` class="${className}"`}>${escape(text)}</td>`,
-  );
-  return `<tr data-key="${escape(key)}">${tds.join('')}</tr>`;
-}
-
-function table(headings: readonly string[], rows: readonly string[], escape: Escape): string {
-  return `<table>
-<thead><tr>${headings.map((heading) => `<th>${escape(heading)}</th>`).join('')}</tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>`;
 }

@@ -4,6 +4,7 @@ import type { Project } from '../config/types.js';
 import { isWildcard, nameMatches } from '../poll/discovery.js';
 import { partitionsNeedingAttention, snapshotHealth, type HealthSettings, type TaskHealth } from '../poll/health.js';
 import type { Snapshot, TargetError, TargetStatus } from '../poll/store.js';
+import { cell, escapeHtml, row, table } from './html.js';
 import { appPollText, appTable, streamNotRunning, streamTable } from './landing-apps.js';
 
 // The landing page is health at a glance, like Prometheus's /targets: counts first, then each dump task's DIS state
@@ -32,16 +33,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 
 /** The CSP source expression (`sha256-…`) of the landing page's inline style. */
 export const LANDING_PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(STYLE).digest('base64')}`;
-
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
 
 /** A project as the page shows it: the configured ones, in order, with their selectors. */
 export type PageProject = Pick<Project, 'projectId' | 'region' | 'targets'>;
@@ -269,11 +260,7 @@ function appsSection(view: PageView): string {
   const tables = byProject(
     view,
     apps.map((status) => ({ status, target: status })),
-    (own) =>
-      appTable(
-        own.map(({ status }) => status),
-        escapeHtml,
-      ),
+    (own) => appTable(own.map(({ status }) => status)),
   );
   return `<section id="apps">
 <h2>Consumer apps</h2>
@@ -288,11 +275,7 @@ function streamsSection(view: PageView): string {
   const tables = byProject(
     view,
     streams.map((status) => ({ status, target: status })),
-    (own) =>
-      streamTable(
-        own.map(({ status }) => status),
-        escapeHtml,
-      ),
+    (own) => streamTable(own.map(({ status }) => status)),
   );
   return `<section id="streams">
 <h2>Streams</h2>
@@ -359,25 +342,6 @@ function byProject<T extends { readonly target: Pick<TargetStatus, 'projectId'> 
       return `${heading}\n${own.length === 0 ? '<p class="muted">None.</p>' : render(own)}`;
     })
     .join('\n');
-}
-
-function table(headers: readonly string[], rows: readonly string[]): string {
-  return `<table>
-<thead><tr>${headers.map((header) => `<th>${escapeHtml(header)}</th>`).join('')}</tr></thead>
-<tbody>
-${rows.join('\n')}
-</tbody>
-</table>`;
-}
-
-/** A table row; `key` (escaped) names it for tools and tests. */
-function row(key: string, cells: readonly string[]): string {
-  return `<tr data-key="${escapeHtml(key)}">${cells.join('')}</tr>`;
-}
-
-/** A cell of text, escaped. */
-function cell(text: string, className = ''): string {
-  return `<td${className === '' ? '' : ` class="${className}"`}>${escapeHtml(text)}</td>`;
 }
 
 /** A task's DIS state as shown: the state, `no data` when its details are not served, `unknown` when DIS gave none. */

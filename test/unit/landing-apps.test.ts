@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { appTable, streamTable } from '../../src/http/landing-apps.js';
-import { escapeHtml, renderLandingPage, type LandingPageInfo } from '../../src/http/landing-page.js';
+import { renderLandingPage, type LandingPageInfo } from '../../src/http/landing-page.js';
 import type { Snapshot } from '../../src/poll/store.js';
 import { SCRAPE_MS, SNAPSHOT_PROJECT_ID, fixedSnapshot } from '../helpers/snapshots.js';
 
@@ -15,7 +15,7 @@ const INFO: LandingPageInfo = {
 
 describe('landing page: consumer apps and streams', () => {
   it('lists the app/stream pairs, most records waiting first', () => {
-    expect(appTable(fixedSnapshot.apps ?? [], escapeHtml)).to.equal(
+    expect(appTable(fixedSnapshot.apps ?? [])).to.equal(
       [
         '<table>',
         '<thead><tr><th>app</th><th>stream</th><th>poll</th><th>records waiting</th><th>most behind</th><th>no checkpoint</th><th>expired records</th><th>last error</th></tr></thead>',
@@ -32,7 +32,7 @@ describe('landing page: consumer apps and streams', () => {
 
   it('lists the streams with their health', () => {
     const streams = fixedSnapshot.streams.filter(({ details }) => details !== undefined);
-    expect(streamTable(streams, escapeHtml)).to.equal(
+    expect(streamTable(streams)).to.equal(
       [
         '<table>',
         '<thead><tr><th>stream</th><th>stream id</th><th>status</th><th>retention</th><th>writable / readable partitions</th><th>partitions not ACTIVE</th><th>last error</th></tr></thead>',
