@@ -2,9 +2,8 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { AppSelector } from '../config/types.js';
 import type { CallOptions, DisClient } from '../dis/client.js';
-import { DisError } from '../dis/errors.js';
 import type { AppListing } from '../dis/types.js';
-import { FIELD_ISSUE_MESSAGE, isReported, newFieldIssues, toTargetError } from './poll-failures.js';
+import { FIELD_ISSUE_MESSAGE, newFieldIssues, recordFailure } from './poll-failures.js';
 import type { AppStatus } from './store.js';
 
 /** What one poll of an app/stream pair needs: the project's client and the poller's clock, logger and limits. */
@@ -46,17 +45,8 @@ export async function pollApp(
     // Stopping aborts the polls in flight: no failure of the pair, and the cycle's results are dropped.
     if (signal.aborted) return previous ?? { ...identity, up: false, errors: {} };
     const now = clock.now();
-    const lastError = toTargetError(error, now);
-    const { reason } = lastError;
-    const errors = { ...previous?.errors, [reason]: (previous?.errors[reason] ?? 0) + 1 };
-    const changed = previous === undefined || previous.up || previous.lastError?.reason !== reason;
-    if (changed && !isReported(error)) {
-      // Only our own message: a got error carries the request options, signed headers included.
-      const fields = { reason, error: lastError.message };
-      if (error instanceof DisError) log().warn(fields, 'app poll failed');
-      else log().error(fields, 'app poll failed');
-    }
-    const keep = reason !== 'not_found' && previous?.state !== undefined;
+    const { lastError, errors } = recordFailure(previous, error, now, log, 'app poll failed');
+    const keep = lastError.reason !== 'not_found' && previous?.state !== undefined;
     return {
       ...identity,
       up: false,

@@ -6,14 +6,13 @@ import { startStopwatch } from '../clock.js';
 import { describeSelector } from '../config/targets.js';
 import type { AppSelector, Target, TargetSelector } from '../config/types.js';
 import type { CallOptions, DisClient } from '../dis/client.js';
-import { DisError } from '../dis/errors.js';
 import type { AppListing, DumpTask, StreamDetails } from '../dis/types.js';
 import { appPairs } from './app-pairs.js';
 import { appKey, listAppsOf, pollApp } from './app-poll.js';
 import { mapWithConcurrency } from './concurrency.js';
 import { discover, isWildcard, uniqueTargets } from './discovery.js';
 import { lagRecords } from './lag-and-staleness.js';
-import { FIELD_ISSUE_MESSAGE, isReported, newFieldIssues, toTargetError } from './poll-failures.js';
+import { FIELD_ISSUE_MESSAGE, isReported, newFieldIssues, recordFailure, toTargetError } from './poll-failures.js';
 import { ownedAppPairs, ownedTargets, type Shard } from './shard.js';
 import {
   streamKey,
@@ -419,18 +418,10 @@ export class Poller {
       // Stopping aborts the polls in flight: no failure of the target, and runCycle drops this cycle's results.
       if (this.#abort.signal.aborted) return previous ?? { projectId, target, up: false, errors: {} };
       const now = clock.now();
-      const lastError = toTargetError(error, now);
-      const { reason } = lastError;
-      const errors = { ...previous?.errors, [reason]: (previous?.errors[reason] ?? 0) + 1 };
-      // Log a failure once per change of state, not once per cycle, and not at all when the client reported it.
-      const changed = previous === undefined || previous.up || previous.lastError?.reason !== reason;
-      if (changed && !isReported(error)) {
-        // Only our own message: a got error carries the request options, signed headers included.
-        const fields = { reason, error: lastError.message, durationSeconds: elapsed() };
-        if (error instanceof DisError) log().warn(fields, 'poll failed');
-        else log().error(fields, 'poll failed');
-      }
-      const keep = reason !== 'not_found';
+      const { lastError, errors } = recordFailure(previous, error, now, log, 'poll failed', {
+        durationSeconds: elapsed(),
+      });
+      const keep = lastError.reason !== 'not_found';
       return {
         projectId,
         target,
