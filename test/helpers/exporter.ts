@@ -3,6 +3,8 @@ import baseGot from 'got';
 import { pino, type Logger } from 'pino';
 import { createApp, type App } from '../../src/app.js';
 import type { Clock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config/load.js';
+import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import type { AccessKeyPair, Config, Credentials } from '../../src/config/types.js';
 import type { RunningServer } from '../../src/http/server.js';
 import type { WebSecurity } from '../../src/web/web-security.js';
@@ -141,6 +143,17 @@ export async function startExporter(
   });
   const server = await app.start();
   return { app, server };
+}
+
+/**
+ * Starts the exporter on a config file as main.ts does (no environment): loaded, each project's credentials read, and
+ * every reload reading the file again.
+ */
+export async function startExporterOnFile(file: string, clock: Clock): Promise<{ app: App; server: RunningServer }> {
+  const readConfig = () => loadConfig({ file, env: {} });
+  const config = readConfig();
+  const credentials = resolveProjectCredentials(projectsOf(config));
+  return startExporter(config, { clock, credentials: (projectId) => credentials.get(projectId), readConfig });
 }
 
 /** The sample lines of an exposition for the given metric names (no HELP/TYPE). */

@@ -4,11 +4,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load.js';
-import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { parseScenario, serviceAccountJwt, startFakeDis, type FakeDis } from '../../src/simulator/fake-dis.js';
-import { SCENARIO, cyclesCompleted, scrape, seriesOf, startExporter } from '../helpers/exporter.js';
+import { SCENARIO, cyclesCompleted, scrape, seriesOf, startExporterOnFile } from '../helpers/exporter.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
 // Renewed credentials with several projects (docs/configuration.md ("Several projects", "Expiry, renewal failures and
@@ -93,14 +91,7 @@ describe('renewed credentials with several projects (real HTTP against two simul
         }),
       );
     writeConfig(projects({ clock, north, south, tokenFile, writeConfig }));
-    const readConfig = () => loadConfig({ file, env: {} });
-    const config = readConfig();
-    const credentials = resolveProjectCredentials(projectsOf(config));
-    const { app, server } = await startExporter(config, {
-      clock,
-      credentials: (projectId) => credentials.get(projectId),
-      readConfig,
-    });
+    const { app, server } = await startExporterOnFile(file, clock);
     cleanups.push(() => app.stop());
     await cyclesCompleted(app, 1);
     return { clock, north, south, app, server, tokenFile, writeConfig };

@@ -7,11 +7,9 @@ import { expect } from 'chai';
 import baseGot from 'got';
 import type { App } from '../../src/app.js';
 import { run, type CliIo } from '../../src/cli.js';
-import { loadConfig } from '../../src/config/load.js';
-import { projectsOf, resolveProjectCredentials } from '../../src/config/projects.js';
 import type { RunningServer } from '../../src/http/server.js';
 import { createFakeDisApp, parseScenario, type FakeDisControl } from '../../src/simulator/fake-dis.js';
-import { cyclesCompleted, scrape, seriesOf, startExporter, withoutDurations } from '../helpers/exporter.js';
+import { cyclesCompleted, scrape, seriesOf, startExporterOnFile, withoutDurations } from '../helpers/exporter.js';
 import { golden } from '../helpers/golden.js';
 import { logCapture } from '../helpers/logs.js';
 import { ManualClock, flush } from '../helpers/manual-clock.js';
@@ -142,14 +140,7 @@ describe('several projects in one exporter (real HTTP against two simulated regi
         }),
       );
     writeConfig(projects?.(north, south) ?? bothProjects(north, south));
-    const readConfig = () => loadConfig({ file, env: {} });
-    const config = readConfig();
-    const credentials = resolveProjectCredentials(projectsOf(config));
-    const { app, server } = await startExporter(config, {
-      clock,
-      credentials: (projectId) => credentials.get(projectId),
-      readConfig,
-    });
+    const { app, server } = await startExporterOnFile(file, clock);
     cleanups.push(() => app.stop());
     return { clock, north, south, app, server, writeConfig };
   }
