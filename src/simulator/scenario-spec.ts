@@ -1,21 +1,14 @@
 // What a simulator scenario is made of (src/simulator/scenario.ts reads and checks them): the DIS world of the fake
 // service, its IAM, its metadata service and its faults.
 
+import type { Operation } from '../dis/operations.js';
+
 /**
- * The six DIS operations the simulator serves, IAM's token requests (`POST /v3/auth/tokens` for a password,
- * `POST /v3.0/OS-AUTH/id-token/tokens` for an OIDC ID token) and the metadata service's (session token, security key).
+ * What the simulator serves, named as the exporter's `operation` label names it: the six DIS operations, IAM's token
+ * requests (`POST /v3/auth/tokens` for a password, `POST /v3.0/OS-AUTH/id-token/tokens` for an OIDC ID token) and the
+ * metadata service's (session token, security key).
  */
-export type Operation =
-  | 'list_streams'
-  | 'show_stream'
-  | 'list_transfer_tasks'
-  | 'show_transfer_task'
-  | 'list_apps'
-  | 'show_consumer_state'
-  | 'iam_token'
-  | 'oidc_token'
-  | 'metadata_token'
-  | 'metadata_securitykey';
+export type { Operation };
 
 /** Every operation, for validation and for tables in tests. */
 export const OPERATIONS: readonly Operation[] = [
